@@ -1,0 +1,87 @@
+# pintail — build, test, demo, benchmark.
+#
+# `make` builds ./pintail.  CFLAGS, CPPFLAGS and LDFLAGS from the environment
+# are honoured (package builds add their hardening flags there).
+
+PKGS      := libpcre2-8 libcjson openssl libcurl
+PKG_CONFIG ?= pkg-config
+VERSION   := 0.1.0
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wcast-qual
+DEFS      := -D_GNU_SOURCE -DPINTAIL_VERSION='"$(VERSION)"'
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+ALL_CFLAGS = $(WARN) $(DEFS) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+
+SRCS      := $(sort $(wildcard agent/*.c))
+LIB_SRCS  := $(filter-out agent/main.c,$(SRCS))
+OBJS      := $(SRCS:agent/%.c=build/obj/%.o)
+LIB_OBJS  := $(LIB_SRCS:agent/%.c=build/obj/%.o)
+HDRS      := $(wildcard agent/*.h)
+
+# Unit tests are built again with AddressSanitizer and UBSan.
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_OBJS := $(LIB_SRCS:agent/%.c=build/asan/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+
+PREFIX    ?= /usr
+DESTDIR   ?=
+
+.PHONY: all clean check check-unit check-integration deps demo bench lint install
+
+all: pintail
+
+pintail: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+build/obj/%.o: agent/%.c $(HDRS) | build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: agent/%.c $(HDRS) | build/asan
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) tests/unit/testutil.h | build/tests
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Iagent -o $@ $< $(ASAN_OBJS) \
+		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# The allocation test must see every malloc, so it is built without ASan
+# (which would interpose the allocator itself).
+build/tests/alloc_count: tests/alloc/alloc_count.c $(LIB_OBJS) | build/tests
+	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+
+build/obj build/asan build/tests:
+	mkdir -p $@
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) pintail $(UNIT_BINS) build/tests/alloc_count
+	@sh tests/run.sh
+
+demo: deps
+	$(MAKE) pintail
+	@sh tests/demo.sh
+
+bench: deps
+	$(MAKE) pintail
+	@sh bench/run.sh ./pintail
+
+lint:
+	@sh tests/lint.sh
+
+install: pintail
+	install -D -m 0755 pintail $(DESTDIR)$(PREFIX)/bin/pintail
+	install -d $(DESTDIR)$(PREFIX)/share/pintail/parsers
+	install -m 0644 parsers/*.conf $(DESTDIR)$(PREFIX)/share/pintail/parsers/
+	install -m 0644 parsers/bots.txt $(DESTDIR)$(PREFIX)/share/pintail/bots.txt
+	install -D -m 0644 conf.d/pintail.conf $(DESTDIR)/etc/pintail/pintail.conf
+	install -D -m 0644 conf.d/example.conf.sample $(DESTDIR)/etc/pintail/conf.d/example.conf.sample
+
+clean:
+	rm -rf build pintail

@@ -1,0 +1,176 @@
+#include "buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUF_DEFAULT_MAX ((size_t)1 << 30)
+
+int buf_reserve(struct buf *b, size_t extra)
+{
+	size_t max = b->max ? b->max : BUF_DEFAULT_MAX;
+	size_t need, cap;
+	char *p;
+
+	if (extra > max || b->len > max - extra) {
+		errno = E2BIG;
+		return -1;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap) {
+		return 0;
+	}
+	cap = b->cap ? b->cap : 256;
+	while (cap < need) {
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (buf_reserve(b, n) < 0) {
+		return -1;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int buf_addc(struct buf *b, char c) { return buf_add(b, &c, 1); }
+
+int buf_adds(struct buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) < 0) {
+		return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL) {
+		b->p[0] = '\0';
+	}
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at S (at most N bytes), or 0 when
+ * it is invalid: overlong forms, surrogates and code points past U+10FFFF
+ * are refused, as RFC 3629 says.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80) {
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n) {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+		return 0;
+	}
+	return len;
+}
+
+int buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	/* Worst case: every byte becomes a 6-byte escape or a 3-byte U+FFFD. */
+	if (buf_reserve(b, n * 6 + 2) < 0) {
+		return -1;
+	}
+	b->p[b->len++] = '"';
+	while (i < n) {
+		size_t run = i;
+		/* Copy plain ASCII in runs: the common case. */
+		while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\') {
+			run++;
+		}
+		memcpy(b->p + b->len, s + i, run - i);
+		b->len += run - i;
+		i = run;
+		if (i >= n) {
+			break;
+		}
+		if (u[i] == '"' || u[i] == '\\') {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = (char)u[i++];
+		} else if (u[i] < 0x20) {
+			memcpy(b->p + b->len, "\\u00", 4);
+			b->p[b->len + 4] = hex[u[i] >> 4];
+			b->p[b->len + 5] = hex[u[i] & 15];
+			b->len += 6;
+			i++;
+		} else {
+			size_t len = utf8_seq(u + i, n - i);
+			if (len == 0) {
+				memcpy(b->p + b->len, "\xef\xbf\xbd", 3);
+				b->len += 3;
+				i++;
+			} else {
+				memcpy(b->p + b->len, s + i, len);
+				b->len += len;
+				i += len;
+			}
+		}
+	}
+	b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
+	return 0;
+}

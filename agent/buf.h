@@ -1,0 +1,35 @@
+/*
+ * buf — a growable byte buffer with a hard cap.
+ *
+ * Appending past the cap fails with -1 and errno E2BIG ("too large"), and
+ * leaves the buffer as it was; growing fails with ENOMEM.  A buffer that is
+ * reset keeps its memory, so a reused buffer stops allocating once it has
+ * grown to its working size.
+ */
+#ifndef PINTAIL_BUF_H
+#define PINTAIL_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *p;    /* the bytes; NUL-terminated after every append */
+	size_t len; /* bytes in use */
+	size_t cap; /* bytes allocated */
+	size_t max; /* the cap on len; 0 means 1 GiB */
+};
+
+int buf_reserve(struct buf *b, size_t extra);
+int buf_add(struct buf *b, const void *data, size_t n);
+int buf_addc(struct buf *b, char c);
+int buf_adds(struct buf *b, const char *s);
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+/*
+ * Appends S (N bytes) as a JSON string, quotes included.  Invalid UTF-8 is
+ * replaced by U+FFFD, so the result is always valid JSON in valid UTF-8.
+ */
+int buf_add_json_str(struct buf *b, const char *s, size_t n);
+
+#endif

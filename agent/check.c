@@ -1,0 +1,324 @@
+/*
+ * check — the checks that look across a loaded configuration: ids, tokens
+ * and their permissions, the API URL, files shared by sites, overlapping
+ * rules.  Part of config (declared in config.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conftab.h"
+#include "diag.h"
+#include "rx.h"
+
+/* The longest token we accept; real ones are a few hundred bytes. */
+#define TOKEN_MAX 4096
+
+/* 1 when the group GID may read secrets: root's or pintail's. */
+static int trusted_group(gid_t gid)
+{
+	struct group *gr;
+	if (gid == 0) {
+		return 1;
+	}
+	gr = getgrgid(gid);
+	return gr != NULL && strcmp(gr->gr_name, "pintail") == 0;
+}
+
+static int too_open(const struct stat *st)
+{
+	return (st->st_mode & S_IROTH) || ((st->st_mode & S_IRGRP) && !trusted_group(st->st_gid));
+}
+
+int site_read_token(struct site *s, struct diag *d)
+{
+	char buf[TOKEN_MAX + 2];
+	int line = site_key_line(s, "pinterest", "access_token_file");
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (s->access_token_file == NULL) {
+		if (s->access_token == NULL) {
+			return -1;
+		}
+		free(s->token);
+		s->token = strdup(s->access_token);
+		return s->token ? 0 : -1;
+	}
+	fd = open(s->access_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
+			   strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
+			   strerror(errno));
+		return -1;
+	}
+	len = (size_t)n;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+			   buf[len - 1] == '\t')) {
+		len--;
+	}
+	buf[len] = '\0';
+	if (len == 0 || len > TOKEN_MAX || strpbrk(buf, "\r\n \t") != NULL) {
+		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
+			   len == 0 ? "the file is empty" : "expected the token alone on one line");
+		explicit_bzero(buf, sizeof buf);
+		return -1;
+	}
+	if (s->token != NULL) {
+		explicit_bzero(s->token, strlen(s->token));
+		free(s->token);
+	}
+	s->token = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return s->token ? 0 : -1;
+}
+
+static void check_token(struct site *s, struct diag *d)
+{
+	int lf = site_key_line(s, "pinterest", "access_token_file");
+	int li = site_key_line(s, "pinterest", "access_token");
+	struct stat st;
+
+	if (s->access_token_file != NULL && s->access_token != NULL) {
+		diag_error(d, s->file, li > lf ? li : lf,
+			   "set access_token_file or access_token, not both");
+		return;
+	}
+	if (s->access_token_file == NULL && s->access_token == NULL) {
+		diag_error(d, s->file, site_key_line(s, "pinterest", "ad_account_id"),
+			   "[pinterest] needs access_token_file (or access_token)");
+		return;
+	}
+	if (s->access_token_file != NULL) {
+		if (site_read_token(s, d) == 0 && stat(s->access_token_file, &st) == 0 && too_open(&st)) {
+			diag_warn(d, s->file, lf,
+				  "access_token_file %s is readable by %s: chmod 600 (or 640 with group pintail)",
+				  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group");
+		}
+		return;
+	}
+	site_read_token(s, d);
+	if (stat(s->file, &st) == 0 && too_open(&st)) {
+		diag_warn(d, s->file, li,
+			  "this file holds access_token and is readable by %s: chmod 600, or move the token to access_token_file",
+			  (st.st_mode & S_IROTH) ? "everyone" : "its group");
+	}
+}
+
+static void check_ids(struct site *s, struct diag *d)
+{
+	const char *ad = s->ad_account_id, *tag = s->tag_id;
+	int la = site_key_line(s, "pinterest", "ad_account_id");
+	int lt = site_key_line(s, "pinterest", "tag_id");
+
+	if (ad != NULL && tag != NULL && strcmp(ad, tag) == 0) {
+		diag_error(d, s->file, lt,
+			   "tag_id equals ad_account_id: the Tag ID is the browser tag's, not the ad account's");
+		return;
+	}
+	if (ad != NULL && strlen(ad) == 13 && strncmp(ad, "26", 2) == 0) {
+		diag_warn(d, s->file, la,
+			  "ad_account_id looks like a Tag ID (13 digits starting 26); the Ad Account ID has 12 digits starting 549 (Ads Manager URL /advertiser/ID/)");
+	}
+	if (tag != NULL && strlen(tag) == 12 && strncmp(tag, "549", 3) == 0) {
+		diag_warn(d, s->file, lt,
+			  "tag_id looks like an Ad Account ID (12 digits starting 549): are the two ids swapped?");
+	}
+}
+
+/* 1 when URL's host is a loopback address or "localhost". */
+static int loopback_url(const char *url)
+{
+	const char *h = strstr(url, "://");
+	char host[256];
+	size_t n;
+
+	h = h ? h + 3 : url;
+	if (*h == '[') {
+		return strncmp(h, "[::1]", 5) == 0;
+	}
+	n = strcspn(h, ":/?#");
+	if (n >= sizeof host) {
+		return 0;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0) {
+		return 1;
+	}
+	return strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n;
+}
+
+static void check_endpoint(struct site *s, struct diag *d)
+{
+	if (s->api_url != NULL && strncmp(s->api_url, "http://", 7) == 0 && !loopback_url(s->api_url)) {
+		diag_error(d, s->file, site_key_line(s, "pinterest", "api_url"),
+			   "api_url: plain http:// is accepted only for a loopback host; use https://");
+	}
+	if (s->ca_file != NULL && access(s->ca_file, R_OK) != 0) {
+		diag_error(d, s->file, site_key_line(s, "pinterest", "ca_file"), "ca_file %s: %s",
+			   s->ca_file, strerror(errno));
+	}
+}
+
+/* A literal sample of a path regex: what follows '^' up to a metacharacter. */
+static void regex_sample(const char *src, char *out, size_t outlen)
+{
+	size_t n = 0;
+	if (*src == '^') {
+		src++;
+	}
+	while (*src && n + 1 < outlen && strchr("\\.[]()*+?{}|^$", *src) == NULL) {
+		out[n++] = *src++;
+	}
+	out[n] = '\0';
+}
+
+static int methods_overlap(char *const *a, char *const *b)
+{
+	for (size_t i = 0; a != NULL && a[i] != NULL; i++) {
+		if (words_has(b, a[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether two rules can match one hit cannot be decided in general; this
+ * says yes when either has no path, or either path matches the literal
+ * start of the other's.
+ */
+static int rules_overlap(const struct rule *a, const struct rule *b)
+{
+	char sa[256], sb[256];
+
+	if (!methods_overlap(a->methods, b->methods) || !status_set_overlaps(&a->status, &b->status)) {
+		return 0;
+	}
+	if (a->path.rx == NULL || b->path.rx == NULL || strcmp(a->path.src, b->path.src) == 0) {
+		return 1;
+	}
+	regex_sample(a->path.src, sa, sizeof sa);
+	regex_sample(b->path.src, sb, sizeof sb);
+	return rx_match(a->path.rx, sb, strlen(sb)) == 1 || rx_match(b->path.rx, sa, strlen(sa)) == 1;
+}
+
+static void check_rules(struct site *s, struct diag *d)
+{
+	for (size_t i = 0; i < s->nrules; i++) {
+		for (size_t j = i + 1; j < s->nrules; j++) {
+			const struct rule *a = s->rules[i], *b = s->rules[j];
+			if (a->type >= 0 && a->type == b->type && rules_overlap(a, b)) {
+				diag_warn(d, s->file, b->line,
+					  "[event %s] overlaps [event %s] (line %d): both give %s, and where both match a hit only [event %s] counts",
+					  b->name, a->name, a->line, event_type_name((enum event_type)a->type), a->name);
+			}
+		}
+	}
+}
+
+static void check_parser_fields(struct site *s, struct diag *d)
+{
+	const struct parser_def *p = s->parser;
+	if (p == NULL) {
+		return;
+	}
+	if (s->client_ip == CLIENT_IP_X_FORWARDED_FOR && !(p->have & (1u << FIELD_HTTP_X_FORWARDED_FOR))) {
+		diag_error(d, s->file, site_key_line(s, "site", "client_ip"),
+			   "client_ip = http_x_forwarded_for, but parser %s does not capture http_x_forwarded_for",
+			   p->name);
+	}
+}
+
+/* 1 when two log patterns of two sites name a common file. */
+static int logs_share(const char *a, const char *b)
+{
+	glob_t ga = {0}, gb = {0};
+	int shared = strcmp(a, b) == 0;
+
+	if (!shared && glob(a, 0, NULL, &ga) == 0 && glob(b, 0, NULL, &gb) == 0) {
+		for (size_t i = 0; i < ga.gl_pathc && !shared; i++) {
+			char ra[PATH_MAX], rb[PATH_MAX];
+			if (realpath(ga.gl_pathv[i], ra) == NULL) {
+				continue;
+			}
+			for (size_t j = 0; j < gb.gl_pathc && !shared; j++) {
+				shared = realpath(gb.gl_pathv[j], rb) != NULL && strcmp(ra, rb) == 0;
+			}
+		}
+	}
+	globfree(&ga);
+	globfree(&gb);
+	return shared;
+}
+
+static int hosts_overlap(char *const *a, char *const *b)
+{
+	for (size_t i = 0; a != NULL && a[i] != NULL; i++) {
+		for (size_t j = 0; b != NULL && b[j] != NULL; j++) {
+			if (strcasecmp(a[i], b[j]) == 0) {
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void check_shared_pair(struct site *a, struct site *b, struct diag *d)
+{
+	for (size_t i = 0; a->logs && a->logs[i]; i++) {
+		for (size_t j = 0; b->logs && b->logs[j]; j++) {
+			int both_host;
+			if (!logs_share(a->logs[i], b->logs[j])) {
+				continue;
+			}
+			both_host = a->parser && b->parser && (a->parser->have & (1u << FIELD_HOST)) &&
+				    (b->parser->have & (1u << FIELD_HOST));
+			if (!both_host || hosts_overlap(a->hosts, b->hosts)) {
+				diag_error(d, b->file, site_key_line(b, "site", "logs"),
+					   "site %s also reads %s (%s): two sites may share a file only when both parsers capture host and their hosts do not overlap",
+					   a->name, b->logs[j], a->file);
+			} else {
+				a->routed = b->routed = 1;
+			}
+			return;
+		}
+	}
+}
+
+void config_validate(struct config *cfg, struct diag *d)
+{
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		struct site *s = cfg->sites[i];
+		check_ids(s, d);
+		check_token(s, d);
+		check_endpoint(s, d);
+		check_rules(s, d);
+		check_parser_fields(s, d);
+		for (size_t j = 0; j < i; j++) {
+			check_shared_pair(cfg->sites[j], s, d);
+		}
+	}
+	if (cfg->nsites == 0) {
+		char *pattern = conftab_path(cfg->dir, cfg->agent.include ? cfg->agent.include : "");
+		diag_warn(d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
+			  "no site is configured: no file matches %s", pattern ? pattern : "include");
+		free(pattern);
+	}
+}

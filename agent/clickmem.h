@@ -1,0 +1,52 @@
+/*
+ * clickmem — the click-id memory: the last epik seen for a visitor (client
+ * IP + user agent), so that a checkout hours after the landing carries it.
+ *
+ * A bounded, set-associative table: each key has four slots to live in, and
+ * a new entry takes the oldest of them.  Keys are a salted SHA-256 of the IP
+ * and user agent, never the values themselves.  Nothing is allocated after
+ * clickmem_new().
+ */
+#ifndef PINTAIL_CLICKMEM_H
+#define PINTAIL_CLICKMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLICKMEM_KEY_LEN 16
+#define CLICKMEM_EPIK_MAX 255
+
+struct clickmem;
+
+/*
+ * A table of about CAPACITY entries that live TTL_S seconds, keyed with
+ * SALT (16 bytes; NULL: a random salt).  NULL when out of memory.
+ */
+struct clickmem *clickmem_new(size_t capacity, int64_t ttl_s, const uint8_t *salt);
+void clickmem_free(struct clickmem *cm);
+
+/* The key of a visitor. */
+void clickmem_key(const struct clickmem *cm, const char *ip, size_t iplen, const char *ua,
+		  size_t ualen, uint8_t key[CLICKMEM_KEY_LEN]);
+
+/*
+ * The epik remembered for KEY if it was seen within the TTL before NOW
+ * (seconds); 1 and OUT/OUTLEN set (valid until the next change), else 0.
+ */
+int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t now,
+		 const char **out, size_t *outlen);
+
+/* Remembers EPIK for KEY as seen at time T; longer epiks are not kept. */
+void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t,
+		  const char *epik, size_t n);
+
+/* Forgets KEY (a visitor who sent Sec-GPC: 1). */
+void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN]);
+
+/* Number of live entries (for status and tests). */
+size_t clickmem_count(const struct clickmem *cm);
+
+/* For persistence (clickmem_save/load): the salt, and walking entries. */
+const uint8_t *clickmem_salt(const struct clickmem *cm);
+
+#endif

@@ -1,0 +1,615 @@
+#include "config.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conftab.h"
+#include "diag.h"
+#include "filter.h"
+#include "ini.h"
+#include "log.h"
+#include "rx.h"
+
+/* State while one file is read. */
+struct load_ctx {
+	struct config *cfg;
+	struct diag *d;
+	char *dir;                  /* the file's folder, for relative paths */
+	struct site *site;          /* the site being read */
+	struct rule *rule;          /* the [event] being read */
+	struct parser_def *parser;  /* the [parser] being read */
+	size_t dir_first_parser;    /* first parser index of the current folder */
+	int skip;                   /* keys under a bad section are skipped */
+	int section_line;           /* first section's line, for "missing" errors */
+};
+
+static const char *const agent_sections[] = {"agent", NULL};
+static const char *const site_sections[] = {"site", "pinterest", "filter", "event", NULL};
+static const char *const parser_sections[] = {"parser", NULL};
+
+static int section_allowed(const char *const *allowed, const char *name)
+{
+	for (size_t i = 0; allowed[i] != NULL; i++) {
+		if (strcmp(allowed[i], name) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *dir;
+	if (copy == NULL) {
+		return NULL;
+	}
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+/* Reports an unknown section, with a suggestion; returns 0 (go on). */
+static int bad_section(struct load_ctx *c, const struct ini_item *it, const char *const *allowed)
+{
+	const char *near = value_suggest(it->section, allowed);
+	c->skip = 1;
+	if (near != NULL) {
+		diag_error(c->d, it->file, it->line, "unknown section [%s]; did you mean [%s]?",
+			   it->section, near);
+	} else {
+		diag_error(c->d, it->file, it->line, "unknown section [%s] (this file takes %s%s%s%s)",
+			   it->section, allowed[0], allowed[1] ? ", " : "", allowed[1] ? allowed[1] : "",
+			   allowed[1] ? " ..." : "");
+	}
+	return 0;
+}
+
+/* Sets KEY of SECTION in TARGET, reporting unknown and repeated keys. */
+static int load_key(struct load_ctx *c, const struct ini_item *it, const char *section,
+		    enum vtarget kind, void *target, int *line_of)
+{
+	const struct key_def *k = conftab_find(section, it->key);
+	size_t idx;
+
+	if (k == NULL || k->target != kind) {
+		const char *near = conftab_suggest(section, it->key);
+		if (near != NULL) {
+			diag_error(c->d, it->file, it->line, "unknown key \"%s\" in [%s]; did you mean \"%s\"?",
+				   it->key, section, near);
+		} else {
+			diag_error(c->d, it->file, it->line, "unknown key \"%s\" in [%s]", it->key, section);
+		}
+		return 0;
+	}
+	idx = conftab_index(k);
+	if (line_of[idx] != 0) {
+		diag_error(c->d, it->file, it->line, "%s is set twice in [%s] (first on line %d)",
+			   it->key, section, line_of[idx]);
+		return 0;
+	}
+	line_of[idx] = it->line;
+	conftab_set(k, target, it->value, it->file, it->line, c->dir, c->d);
+	return 0;
+}
+
+static int agent_item(void *ctx, const struct ini_item *it)
+{
+	struct load_ctx *c = ctx;
+
+	if (it->key == NULL) {
+		c->skip = 0;
+		if (strcmp(it->section, "agent") != 0 || it->section_arg != NULL) {
+			return bad_section(c, it, agent_sections);
+		}
+		return 0;
+	}
+	if (c->skip) {
+		return 0;
+	}
+	return load_key(c, it, "agent", T_AGENT, c->cfg, c->cfg->line_of);
+}
+
+/* ---- parsers ---- */
+
+static struct parser_def *find_parser(const struct config *cfg, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < cfg->nparsers; i++) {
+		if (strcmp(cfg->parsers[i]->name, name) == 0) {
+			if (index != NULL) {
+				*index = i;
+			}
+			return cfg->parsers[i];
+		}
+	}
+	return NULL;
+}
+
+static struct parser_def *new_parser(struct load_ctx *c, const struct ini_item *it)
+{
+	struct config *cfg = c->cfg;
+	struct parser_def *p = calloc(1, sizeof *p), *old;
+	size_t at;
+
+	if (p == NULL || (p->name = strdup(it->section_arg)) == NULL ||
+	    (p->file = strdup(it->file)) == NULL) {
+		parser_def_free(p);
+		return NULL;
+	}
+	p->line = it->line;
+	conftab_defaults(T_PARSER, p);
+	old = find_parser(cfg, p->name, &at);
+	if (old != NULL && at >= c->dir_first_parser) {
+		diag_error(c->d, it->file, it->line, "parser %s is defined twice (first at %s:%d)",
+			   p->name, old->file, old->line);
+		parser_def_free(p);
+		return NULL;
+	}
+	if (old != NULL) {
+		/* A later folder overrides a parser of the same name. */
+		parser_def_free(old);
+		cfg->parsers[at] = p;
+		return p;
+	}
+	{
+		struct parser_def **np = realloc(cfg->parsers, (cfg->nparsers + 1) * sizeof *np);
+		if (np == NULL) {
+			parser_def_free(p);
+			return NULL;
+		}
+		cfg->parsers = np;
+		cfg->parsers[cfg->nparsers++] = p;
+	}
+	return p;
+}
+
+static int parser_item(void *ctx, const struct ini_item *it)
+{
+	struct load_ctx *c = ctx;
+
+	if (it->key == NULL) {
+		c->skip = 0;
+		c->parser = NULL;
+		if (strcmp(it->section, "parser") != 0) {
+			return bad_section(c, it, parser_sections);
+		}
+		if (it->section_arg == NULL) {
+			diag_error(c->d, it->file, it->line, "a parser section needs a name: [parser NAME]");
+			c->skip = 1;
+			return 0;
+		}
+		c->parser = new_parser(c, it);
+		c->skip = c->parser == NULL;
+		return 0;
+	}
+	if (c->skip || c->parser == NULL) {
+		return 0;
+	}
+	return load_key(c, it, "parser", T_PARSER, c->parser, c->parser->line_of);
+}
+
+static int globsort(const char *pattern, glob_t *g)
+{
+	int rc = glob(pattern, GLOB_ERR, NULL, g);
+	if (rc == GLOB_NOMATCH) {
+		g->gl_pathc = 0;
+		return 0;
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+static void load_parsers(struct load_ctx *c)
+{
+	char **dirs = c->cfg->agent.parsers;
+
+	for (size_t i = 0; dirs != NULL && dirs[i] != NULL; i++) {
+		char *pattern;
+		glob_t g = {0};
+
+		if (asprintf(&pattern, "%s/*.conf", dirs[i]) < 0) {
+			return;
+		}
+		c->dir_first_parser = c->cfg->nparsers;
+		if (globsort(pattern, &g) < 0) {
+			diag_error(c->d, c->cfg->file, c->cfg->line_of[conftab_index(conftab_find("agent", "parsers"))],
+				   "parsers: cannot read folder %s: %s", dirs[i], strerror(errno));
+		}
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			free(c->dir);
+			c->dir = dir_of(g.gl_pathv[j]);
+			c->skip = 0;
+			c->parser = NULL;
+			ini_parse_file(g.gl_pathv[j], parser_item, c, c->d);
+		}
+		globfree(&g);
+		free(pattern);
+	}
+	for (size_t i = 0; i < c->cfg->nparsers; i++) {
+		parser_compile(c->cfg->parsers[i], c->d);
+	}
+}
+
+/* ---- sites ---- */
+
+static struct rule *new_rule(struct load_ctx *c, const struct ini_item *it)
+{
+	struct site *s = c->site;
+	struct rule *r, **nr;
+
+	for (size_t i = 0; i < s->nrules; i++) {
+		if (strcmp(s->rules[i]->name, it->section_arg) == 0) {
+			diag_error(c->d, it->file, it->line, "[event %s] is defined twice (first on line %d)",
+				   it->section_arg, s->rules[i]->line);
+			return NULL;
+		}
+	}
+	r = calloc(1, sizeof *r);
+	nr = realloc(s->rules, (s->nrules + 1) * sizeof *nr);
+	if (r == NULL || nr == NULL) {
+		free(r);
+		if (nr != NULL) {
+			s->rules = nr;
+		}
+		return NULL;
+	}
+	s->rules = nr;
+	conftab_defaults(T_RULE, r);
+	r->name = strdup(it->section_arg);
+	r->file = strdup(it->file);
+	r->line = it->line;
+	s->rules[s->nrules++] = r;
+	return r;
+}
+
+static int site_item(void *ctx, const struct ini_item *it)
+{
+	struct load_ctx *c = ctx;
+
+	if (it->key == NULL) {
+		c->skip = 0;
+		c->rule = NULL;
+		if (c->section_line == 0) {
+			c->section_line = it->line;
+		}
+		if (strcmp(it->section, "event") == 0) {
+			if (it->section_arg == NULL) {
+				diag_error(c->d, it->file, it->line, "an event section needs a name: [event NAME]");
+				c->skip = 1;
+				return 0;
+			}
+			c->rule = new_rule(c, it);
+			c->skip = c->rule == NULL;
+			return 0;
+		}
+		if (!section_allowed(site_sections, it->section) || it->section_arg != NULL) {
+			return bad_section(c, it, site_sections);
+		}
+		return 0;
+	}
+	if (c->skip) {
+		return 0;
+	}
+	if (c->rule != NULL) {
+		return load_key(c, it, "event", T_RULE, c->rule, c->rule->line_of);
+	}
+	return load_key(c, it, it->section, T_SITE, c->site, c->site->line_of);
+}
+
+int site_key_line(const struct site *s, const char *section, const char *key)
+{
+	const struct key_def *k = conftab_find(section, key);
+	return k ? s->line_of[conftab_index(k)] : 0;
+}
+
+static int rule_key_line(const struct rule *r, const char *key)
+{
+	return r->line_of[conftab_index(conftab_find("event", key))];
+}
+
+/* The host part of URL, without port or user, into OUT. */
+static void url_host(const char *url, char *out, size_t outlen)
+{
+	const char *h = strstr(url, "://"), *at, *end;
+	size_t n;
+
+	h = h ? h + 3 : url;
+	end = h + strcspn(h, "/?#");
+	at = memchr(h, '@', (size_t)(end - h));
+	if (at != NULL) {
+		h = at + 1;
+	}
+	if (*h == '[') {
+		const char *close = memchr(h, ']', (size_t)(end - h));
+		end = close ? close + 1 : end;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(end - h));
+		end = colon ? colon : end;
+	}
+	n = (size_t)(end - h) < outlen - 1 ? (size_t)(end - h) : outlen - 1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+}
+
+static void finish_rules(struct load_ctx *c, struct site *s)
+{
+	for (size_t i = 0; i < s->nrules; i++) {
+		struct rule *r = s->rules[i];
+		if (r->type < 0 && rule_key_line(r, "type") == 0) {
+			diag_error(c->d, s->file, r->line, "[event %s] needs a type (a Pinterest event name)",
+				   r->name);
+		}
+		if (rule_key_line(r, "status") == 0) {
+			r->status = s->status;
+		}
+		if (r->methods == NULL) {
+			r->methods = words_split("GET", 0);
+		}
+		for (int f = 0; f < RF_COUNT; f++) {
+			for (size_t a = 0; a < r->field[f].n; a++) {
+				struct source *src = &r->field[f].alt[a];
+				if (src->kind != SRC_GROUP) {
+					continue;
+				}
+				src->group = r->path.rx ? rx_group_number(r->path.rx, src->text) : -1;
+				if (src->group < 0) {
+					diag_error(c->d, s->file, rule_key_line(r, rule_field_name((enum rule_field)f)),
+						   "%s: group:%s is not a named group of this rule's path", rule_field_name((enum rule_field)f),
+						   src->text);
+				}
+			}
+		}
+	}
+	if (s->nrules == 0) {
+		/* No [event] section: one page_visit per GET hit of 200-299 or 304. */
+		struct ini_item it = {.file = s->file, .line = 0, .section_arg = "page_visit"};
+		struct rule *r = new_rule(c, &it);
+		if (r != NULL) {
+			r->type = EV_PAGE_VISIT;
+			r->methods = words_split("GET", 0);
+			value_status_set("200-299 304", &r->status);
+			s->implicit_rule = 1;
+		}
+	}
+}
+
+static void finish_site(struct load_ctx *c, struct site *s)
+{
+	char host[256];
+	int line = c->section_line ? c->section_line : 1;
+
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct key_def *k = &conf_keys[i];
+		if (k->target == T_SITE && k->required && s->line_of[i] == 0) {
+			diag_error(c->d, s->file, line, "[%s] %s is required", k->section, k->name);
+		}
+	}
+	if (s->parser_name != NULL) {
+		s->parser = find_parser(c->cfg, s->parser_name, NULL);
+		if (s->parser == NULL) {
+			const char *names[256];
+			size_t n = 0;
+			for (; n < c->cfg->nparsers && n < 255; n++) {
+				names[n] = c->cfg->parsers[n]->name;
+			}
+			names[n] = NULL;
+			const char *near = value_suggest(s->parser_name, names);
+			diag_error(c->d, s->file, site_key_line(s, "site", "parser"),
+				   "no parser called \"%s\"%s%s%s", s->parser_name, near ? "; did you mean \"" : "",
+				   near ? near : "", near ? "\"?" : " in the parser folders");
+		}
+	}
+	if (s->url != NULL) {
+		size_t n = strlen(s->url);
+		while (n > 0 && s->url[n - 1] == '/') {
+			n--;
+		}
+		s->url_base = strndup(s->url, n);
+		s->url_scheme = strndup(s->url, strcspn(s->url, ":"));
+		if (s->hosts == NULL) {
+			url_host(s->url, host, sizeof host);
+			s->hosts = words_split(host, 0);
+		}
+	}
+	if (s->api_url != NULL) {
+		size_t n = strlen(s->api_url);
+		while (n > 0 && s->api_url[n - 1] == '/') {
+			s->api_url[--n] = '\0';
+		}
+	}
+	finish_rules(c, s);
+}
+
+static int site_name_ok(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '.') {
+		return 0;
+	}
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	       strlen(name);
+}
+
+static void load_site(struct load_ctx *c, const char *path)
+{
+	struct config *cfg = c->cfg;
+	struct site *s = calloc(1, sizeof *s), **ns;
+	const char *base = strrchr(path, '/');
+	size_t blen;
+
+	if (s == NULL) {
+		return;
+	}
+	base = base ? base + 1 : path;
+	blen = strlen(base);
+	if (blen > 5 && strcmp(base + blen - 5, ".conf") == 0) {
+		blen -= 5;
+	}
+	s->name = strndup(base, blen);
+	s->file = strdup(path);
+	conftab_defaults(T_SITE, s);
+	ns = realloc(cfg->sites, (cfg->nsites + 1) * sizeof *ns);
+	if (s->name == NULL || s->file == NULL || ns == NULL) {
+		diag_error(c->d, path, 0, "out of memory");
+		conftab_free_values(T_SITE, s);
+		free(s->name);
+		free(s->file);
+		free(s);
+		if (ns != NULL) {
+			cfg->sites = ns;
+		}
+		return;
+	}
+	cfg->sites = ns;
+	cfg->sites[cfg->nsites++] = s;
+	if (!site_name_ok(s->name)) {
+		diag_error(c->d, path, 0, "a site file's name must be made of letters, digits, '_', '-' and '.'");
+	}
+	c->site = s;
+	c->rule = NULL;
+	c->skip = 0;
+	c->section_line = 0;
+	free(c->dir);
+	c->dir = dir_of(path);
+	if (ini_parse_file(path, site_item, c, c->d) == 0) {
+		finish_site(c, s);
+	}
+}
+
+static void load_sites(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	char *pattern;
+	glob_t g = {0};
+
+	if (cfg->agent.include == NULL) {
+		return;
+	}
+	pattern = conftab_path(cfg->dir, cfg->agent.include);
+	if (pattern == NULL) {
+		return;
+	}
+	if (globsort(pattern, &g) < 0) {
+		diag_error(c->d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
+			   "include: cannot read %s: %s", pattern, strerror(errno));
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		load_site(c, g.gl_pathv[i]);
+	}
+	globfree(&g);
+	free(pattern);
+}
+
+static void load_bots(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	int needed = 0;
+
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		needed |= cfg->sites[i]->exclude_bots;
+	}
+	if (needed && cfg->agent.bots_file != NULL) {
+		cfg->bots = filter_load_bots(cfg->agent.bots_file, c->d);
+	}
+}
+
+struct config *config_load(const char *path, struct diag *d)
+{
+	struct config *cfg = calloc(1, sizeof *cfg);
+	struct load_ctx c = {.cfg = cfg, .d = d};
+	int errors_before = d->errors;
+
+	if (cfg == NULL || (cfg->file = strdup(path)) == NULL || (cfg->dir = dir_of(path)) == NULL) {
+		diag_error(d, path, 0, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	conftab_defaults(T_AGENT, cfg);
+	c.dir = strdup(cfg->dir);
+	if (ini_parse_file(path, agent_item, &c, d) < 0) {
+		free(c.dir);
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->agent.retry_min > cfg->agent.retry_max) {
+		diag_error(d, path, cfg->line_of[conftab_index(conftab_find("agent", "retry_min"))],
+			   "retry_min must not exceed retry_max");
+	}
+	load_parsers(&c);
+	load_sites(&c);
+	load_bots(&c);
+	free(c.dir);
+	config_validate(cfg, d);
+	if (d->errors > errors_before) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct site *config_site(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		if (strcmp(cfg->sites[i]->name, name) == 0) {
+			return cfg->sites[i];
+		}
+	}
+	return NULL;
+}
+
+static void site_free(struct site *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < s->nrules; i++) {
+		rule_free(s->rules[i]);
+	}
+	free(s->rules);
+	conftab_free_values(T_SITE, s);
+	if (s->token != NULL) {
+		explicit_bzero(s->token, strlen(s->token));
+		free(s->token);
+	}
+	free(s->url_base);
+	free(s->url_scheme);
+	free(s->name);
+	free(s->file);
+	free(s);
+}
+
+void config_free(struct config *cfg)
+{
+	if (cfg == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		site_free(cfg->sites[i]);
+	}
+	for (size_t i = 0; i < cfg->nparsers; i++) {
+		parser_def_free(cfg->parsers[i]);
+	}
+	free(cfg->sites);
+	free(cfg->parsers);
+	rx_free(cfg->bots);
+	conftab_free_values(T_AGENT, cfg);
+	free(cfg->file);
+	free(cfg->dir);
+	free(cfg);
+}
+
+void config_describe(FILE *out)
+{
+	const char *section = "";
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct key_def *k = &conf_keys[i];
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, "[%s%s]\n", section,
+				strcmp(section, "event") == 0 ? " NAME" : strcmp(section, "parser") == 0 ? " NAME" : "");
+		}
+		fprintf(out, "  %-18s %-22s %s%s\n", k->name, k->def ? k->def : (k->required ? "(required)" : "(unset)"),
+			k->help, "");
+	}
+}

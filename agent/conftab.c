@@ -1,0 +1,415 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "conftab.h"
+
+#include <ctype.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+#include "rules.h"
+#include "rx.h"
+#include "values.h"
+
+#define AG(name, type, def, help) \
+	{"agent", #name, type, T_AGENT, offsetof(struct config, agent.name), def, 0, 0, 0, help}
+#define SI(sec, name, type, def, req, help) \
+	{sec, #name, type, T_SITE, offsetof(struct site, name), def, 0, 0, req, help}
+#define RU(name, type, help) {"event", #name, type, T_RULE, offsetof(struct rule, name), NULL, 0, 0, 0, help}
+#define RF(name, idx, type, help) \
+	{"event", name, type, T_RULE, offsetof(struct rule, field[idx]), NULL, 0, 0, 0, help}
+#define PA(name, type, req, help) \
+	{"parser", #name, type, T_PARSER, offsetof(struct parser_def, name), NULL, 0, 0, req, help}
+
+const struct key_def conf_keys[] = {
+	AG(state_dir, V_PATH, "/var/lib/pintail", "where checkpoints, spools and status are kept"),
+	AG(include, V_STR, "conf.d/*.conf", "glob of site files, relative to this file's folder"),
+	AG(parsers, V_PATHS, "/usr/share/pintail/parsers /etc/pintail/parsers",
+	   "parser folders; a later one wins by parser name"),
+	AG(bots_file, V_PATH, "/usr/share/pintail/bots.txt", "the built-in bot list"),
+	AG(log_level, V_LOGLEVEL, "info", "error | warn | info | debug"),
+	{"agent", "spool_max", V_SIZE, T_AGENT, offsetof(struct config, agent.spool_max), "512M",
+	 64 * 1024, 0, 0, "per site; when full, reading pauses"},
+	{"agent", "max_line", V_SIZE, T_AGENT, offsetof(struct config, agent.max_line), "64K", 256,
+	 16 * 1024 * 1024, 0, "longer lines are counted and skipped whole"},
+	AG(rotate_wait, V_DURATION, "60s", "a renamed file is followed until idle this long"),
+	AG(retry_min, V_DURATION, "1s", "shortest backoff after a retryable failure"),
+	AG(retry_max, V_DURATION, "5m", "longest backoff"),
+	AG(pause_retry, V_DURATION, "60s", "how often a paused site (401/403/404) retries"),
+	AG(outage_warn, V_DURATION, "10m", "one warning after failing this long"),
+
+	SI("site", url, V_URL, NULL, 1, "the site's URL; event_source_url = url + request URI"),
+	SI("site", hosts, V_WORDS, NULL, 0, "host names of the site (default: url's host)"),
+	SI("site", logs, V_PATHS, NULL, 1, "access logs: paths or globs"),
+	{"site", "parser", V_STR, T_SITE, offsetof(struct site, parser_name), NULL, 0, 0, 1,
+	 "the name of the parser of the logs"},
+	SI("site", read_from, V_READFROM, "end", 0, "end | beginning, for files found at the first start"),
+	SI("site", client_ip, V_CLIENTIP, "remote_addr", 0, "remote_addr | http_x_forwarded_for"),
+	SI("site", click_memory, V_DURATION, "30d", 0, "how long a visitor's epik is remembered; 0 = off"),
+	SI("site", strip_params, V_WORDS,
+	   "email mail e phone tel token password passwd pwd secret key session sid auth code", 0,
+	   "query parameters never sent in event_source_url"),
+
+	SI("pinterest", ad_account_id, V_ID, NULL, 1, "the numeric Ad Account ID (not the Tag ID)"),
+	SI("pinterest", access_token_file, V_PATH, NULL, 0, "file holding the access token"),
+	SI("pinterest", access_token, V_SECRET, NULL, 0, "the token itself (prefer a file)"),
+	SI("pinterest", tag_id, V_ID, NULL, 0, "the browser tag's id, if the site has one"),
+	SI("pinterest", test_mode, V_BOOL, "false", 0, "true: every request carries test=true"),
+	SI("pinterest", api_url, V_URL, "https://api.pinterest.com/v5", 0, "the API's base URL"),
+	SI("pinterest", ca_file, V_PATH, NULL, 0, "if set, the only CA bundle trusted for api_url"),
+	{"pinterest", "batch_max", V_INT, T_SITE, offsetof(struct site, batch_max), "1000", 1, 1000, 0,
+	 "events per request, 1..1000"},
+	SI("pinterest", flush_interval, V_DURATION, "2s", 0, "a partial batch waits no longer"),
+	SI("pinterest", timeout, V_DURATION, "30s", 0, "per request"),
+	SI("pinterest", max_event_age, V_DURATION, "7d", 0, "older events are rejected, not sent"),
+
+	SI("filter", exclude_bots, V_BOOL, "true", 0, "drop the built-in list's bots"),
+	SI("filter", exclude_agents, V_REGEX, NULL, 0, "PCRE2 on the user agent"),
+	SI("filter", exclude_paths, V_REGEX,
+	   "\\.(css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|avif|woff2?|ttf|eot)$", 0,
+	   "PCRE2 on the decoded path"),
+	SI("filter", exclude_ips, V_CIDRS, NULL, 0, "CIDR list, IPv4 and IPv6"),
+	SI("filter", status, V_STATUS, "200-399", 0, "hits outside are never events"),
+
+	RU(type, V_EVTYPE, "a Pinterest event_name"),
+	RU(path, V_REGEX, "PCRE2 on the decoded path; named groups may feed fields"),
+	RU(methods, V_METHODS, "HTTP methods (default GET)"),
+	RU(status, V_STATUS, "statuses (default [filter]'s)"),
+	RF("value", RF_VALUE, V_SOURCE, "decimal value"),
+	RF("currency", RF_CURRENCY, V_SOURCE, "ISO 4217 code"),
+	RF("order_id", RF_ORDER_ID, V_SOURCE, "order id"),
+	RF("content_ids", RF_CONTENT_IDS, V_SOURCE, "product ids, comma-separated"),
+	RF("content_name", RF_CONTENT_NAME, V_SOURCE, "content name"),
+	RF("content_category", RF_CONTENT_CATEGORY, V_SOURCE, "content category"),
+	RF("num_items", RF_NUM_ITEMS, V_SOURCE, "number of items"),
+	RF("search_string", RF_SEARCH_STRING, V_SOURCE, "search terms"),
+	RF("em", RF_EM, V_USOURCE, "e-mail, hashed"),
+	RF("ph", RF_PH, V_USOURCE, "phone number, hashed"),
+	RF("external_id", RF_EXTERNAL_ID, V_USOURCE, "the site's user id, hashed"),
+
+	PA(format, V_FORMAT, 1, "regex | json"),
+	PA(regex, V_STR, 0, "PCRE2 with named groups (format = regex)"),
+	PA(fields, V_WORDS, 0, "the keys of each JSON object (format = json)"),
+	PA(time_format, V_STR, 0, "strftime-style with %z, iso8601, epoch or epoch_ms"),
+};
+
+const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];
+
+_Static_assert(sizeof conf_keys / sizeof conf_keys[0] <= CONF_MAX_KEYS,
+	       "CONF_MAX_KEYS is too small for the table");
+
+const struct key_def *conftab_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		if (strcmp(conf_keys[i].section, section) == 0 &&
+		    strcmp(conf_keys[i].name, name) == 0) {
+			return &conf_keys[i];
+		}
+	}
+	return NULL;
+}
+
+size_t conftab_index(const struct key_def *k) { return (size_t)(k - conf_keys); }
+
+const char *conftab_suggest(const char *section, const char *name)
+{
+	const char *names[CONF_MAX_KEYS + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		if (strcmp(conf_keys[i].section, section) == 0) {
+			names[n++] = conf_keys[i].name;
+		}
+	}
+	names[n] = NULL;
+	return value_suggest(name, names);
+}
+
+char *conftab_path(const char *dir, const char *path)
+{
+	char *out;
+
+	if (path[0] == '/' || dir == NULL || dir[0] == '\0') {
+		return strdup(path);
+	}
+	if (asprintf(&out, "%s/%s", dir, path) < 0) {
+		return NULL;
+	}
+	return out;
+}
+
+static void free_value(const struct key_def *k, void *p)
+{
+	switch (k->type) {
+	case V_STR:
+	case V_PATH:
+	case V_URL:
+	case V_ID:
+		free(*(char **)p);
+		*(char **)p = NULL;
+		break;
+	case V_SECRET:
+		if (*(char **)p != NULL) {
+			explicit_bzero(*(char **)p, strlen(*(char **)p));
+		}
+		free(*(char **)p);
+		*(char **)p = NULL;
+		break;
+	case V_WORDS:
+	case V_PATHS:
+	case V_METHODS:
+		words_free(*(char ***)p);
+		*(char ***)p = NULL;
+		break;
+	case V_REGEX:
+	case V_REGEX_I: {
+		struct regex_opt *r = p;
+		free(r->src);
+		rx_free(r->rx);
+		r->src = NULL;
+		r->rx = NULL;
+		break;
+	}
+	case V_CIDRS:
+		cidr_list_free(p);
+		break;
+	case V_SOURCE:
+	case V_USOURCE:
+		field_source_free(p);
+		break;
+	default:
+		break;
+	}
+}
+
+static int set_url(char **dst, const char *v)
+{
+	const char *host;
+
+	if (strncmp(v, "https://", 8) == 0) {
+		host = v + 8;
+	} else if (strncmp(v, "http://", 7) == 0) {
+		host = v + 7;
+	} else {
+		return -1;
+	}
+	if (*host == '\0' || *host == '/' || strpbrk(v, " \t\"<>\\") != NULL) {
+		return -1;
+	}
+	*dst = strdup(v);
+	return 0;
+}
+
+static int set_paths(char ***dst, const char *v, const char *dir)
+{
+	char **w = words_split(v, 0);
+
+	for (size_t i = 0; w != NULL && w[i] != NULL; i++) {
+		char *full = conftab_path(dir, w[i]);
+		if (full == NULL) {
+			words_free(w);
+			return -1;
+		}
+		free(w[i]);
+		w[i] = full;
+	}
+	*dst = w;
+	return 0;
+}
+
+static int set_methods(char ***dst, const char *v)
+{
+	char **w = words_split(v, 1);
+
+	for (size_t i = 0; w != NULL && w[i] != NULL; i++) {
+		for (char *c = w[i]; *c; c++) {
+			if (!isalpha((unsigned char)*c)) {
+				words_free(w);
+				return -1;
+			}
+			*c = (char)toupper((unsigned char)*c);
+		}
+	}
+	*dst = w;
+	return 0;
+}
+
+static int set_regex(struct regex_opt *r, const char *v, uint32_t opts, char *err, size_t errlen)
+{
+	r->rx = rx_compile(v, opts, err, errlen);
+	if (r->rx == NULL) {
+		return -1;
+	}
+	r->src = strdup(v);
+	return 0;
+}
+
+static int set_cidrs(struct cidr_list *list, const char *v)
+{
+	char **w = words_split(v, 1);
+	size_t n = words_count(w);
+	int result = 0;
+
+	list->items = n ? calloc(n, sizeof *list->items) : NULL;
+	list->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (list->items == NULL || cidr_parse(w[i], &list->items[i]) < 0) {
+			result = -1;
+			break;
+		}
+		list->n++;
+	}
+	words_free(w);
+	return result;
+}
+
+/* The enum keys: the value's index among the words, or -1. */
+static int set_enum(int *dst, const char *v, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*dst = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *const readfrom_names[] = {"end", "beginning", NULL};
+static const char *const clientip_names[] = {"remote_addr", "http_x_forwarded_for", NULL};
+static const char *const format_names[] = {"regex", "json", NULL};
+static const char *const loglevel_names[] = {"error", "warn", "info", "debug", NULL};
+
+/* What a good value looks like, for the error message. */
+static const char *expected(const struct key_def *k)
+{
+	switch (k->type) {
+	case V_URL: return "an http:// or https:// URL with a host";
+	case V_ID: return "digits only, at most 18";
+	case V_INT: return "a whole number in range";
+	case V_BOOL: return "true or false";
+	case V_DURATION: return "a number with s, m, h or d (a bare number is seconds)";
+	case V_SIZE: return "a size in range, a number with K, M or G (a bare number is bytes)";
+	case V_LOGLEVEL: return "error, warn, info or debug";
+	case V_READFROM: return "end or beginning";
+	case V_CLIENTIP: return "remote_addr or http_x_forwarded_for";
+	case V_FORMAT: return "regex or json";
+	case V_CIDRS: return "addresses or networks such as 192.0.2.0/24 or 2001:db8::/32";
+	case V_STATUS: return "statuses or ranges within 100-599, such as 200-399 or 2xx 304";
+	case V_EVTYPE: return "one of add_payment_info add_to_cart add_to_wishlist checkout custom initiate_checkout lead page_visit search signup subscribe view_category view_content watch_video";
+	case V_METHODS: return "HTTP methods such as GET POST";
+	default: return "a valid value";
+	}
+}
+
+/* Parses V into P by type; a reason may be left in ERR. 0 or -1. */
+static int set_typed(const struct key_def *k, void *p, const char *v, const char *dir, char *err,
+		     size_t errlen)
+{
+	switch (k->type) {
+	case V_STR:
+	case V_SECRET: return (*(char **)p = strdup(v)) ? 0 : -1;
+	case V_PATH: return (*(char **)p = conftab_path(dir, v)) ? 0 : -1;
+	case V_URL: return set_url(p, v);
+	case V_ID:
+		if (value_numeric_id(v) < 0) {
+			return -1;
+		}
+		return (*(char **)p = strdup(v)) ? 0 : -1;
+	case V_WORDS: return (*(char ***)p = words_split(v, 0)) ? 0 : -1;
+	case V_PATHS: return set_paths(p, v, dir);
+	case V_INT: return value_int(v, k->min, k->max, p);
+	case V_BOOL: return value_bool(v, p);
+	case V_DURATION: return value_duration_ms(v, p);
+	case V_SIZE: {
+		uint64_t sz;
+		if (value_size(v, &sz) < 0 || sz < (uint64_t)k->min ||
+		    (k->max > 0 && sz > (uint64_t)k->max)) {
+			return -1;
+		}
+		*(uint64_t *)p = sz;
+		return 0;
+	}
+	case V_LOGLEVEL: return set_enum(p, v, loglevel_names);
+	case V_READFROM: return set_enum(p, v, readfrom_names);
+	case V_CLIENTIP: return set_enum(p, v, clientip_names);
+	case V_FORMAT: return set_enum(p, v, format_names);
+	case V_REGEX: return set_regex(p, v, 0, err, errlen);
+	case V_REGEX_I: return set_regex(p, v, PCRE2_CASELESS, err, errlen);
+	case V_CIDRS: return set_cidrs(p, v);
+	case V_STATUS: return value_status_set(v, p);
+	case V_EVTYPE: return (*(int *)p = event_type_lookup(v)) >= 0 ? 0 : -1;
+	case V_METHODS: return set_methods(p, v);
+	case V_SOURCE: return field_source_parse(v, 0, p, err, errlen);
+	case V_USOURCE: return field_source_parse(v, 1, p, err, errlen);
+	}
+	return -1;
+}
+
+int conftab_set(const struct key_def *k, void *target, const char *value, const char *file,
+		int line, const char *dir, struct diag *d)
+{
+	void *p = (char *)target + k->off;
+	char err[512] = "";
+
+	free_value(k, p);
+	if (value[0] == '\0') {
+		if (k->required) {
+			diag_error(d, file, line, "%s needs a value", k->name);
+			return -1;
+		}
+		/* Unset; types whose "unset" is not zero get it below. */
+		if (k->type == V_EVTYPE) {
+			*(int *)p = -1;
+		} else if (k->type == V_STATUS) {
+			memset(p, 0, sizeof(struct status_set));
+		}
+		return 0;
+	}
+	if (set_typed(k, p, value, dir, err, sizeof err) == 0) {
+		return 0;
+	}
+	free_value(k, p);
+	if (err[0] != '\0' && (k->type == V_REGEX || k->type == V_REGEX_I)) {
+		diag_error(d, file, line, "%s: the regex does not compile %s", k->name, err);
+	} else if (err[0] != '\0') {
+		diag_error(d, file, line, "%s: %s", k->name, err);
+	} else if (k->type == V_EVTYPE) {
+		diag_error(d, file, line, "%s: unknown event type; use %s (or custom)", k->name,
+			   expected(k));
+	} else {
+		diag_error(d, file, line, "bad value for %s: expected %s", k->name, expected(k));
+	}
+	return -1;
+}
+
+void conftab_defaults(enum vtarget target_kind, void *target)
+{
+	struct diag d = {0};
+
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct key_def *k = &conf_keys[i];
+		if (k->target != target_kind) {
+			continue;
+		}
+		if (k->type == V_EVTYPE) {
+			*(int *)((char *)target + k->off) = -1;
+		}
+		if (k->def != NULL && conftab_set(k, target, k->def, "<default>", 0, NULL, &d) < 0) {
+			/* A default that does not parse is a bug in the table. */
+			abort();
+		}
+	}
+}
+
+void conftab_free_values(enum vtarget target_kind, void *target)
+{
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		if (conf_keys[i].target == target_kind) {
+			free_value(&conf_keys[i], (char *)target + conf_keys[i].off);
+		}
+	}
+}

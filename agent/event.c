@@ -1,0 +1,285 @@
+#include "event.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "decode.h"
+#include "hash.h"
+
+/* 1 when the hit's host is one of the site's hosts. */
+static int host_of_site(const struct site *site, const struct slice *host)
+{
+	for (size_t i = 0; host->p != NULL && site->hosts && site->hosts[i]; i++) {
+		if (strlen(site->hosts[i]) == host->n && strncasecmp(site->hosts[i], host->p, host->n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 when query parameter NAME must not be sent. */
+static int param_stripped(const struct site *site, const char *name, size_t n)
+{
+	for (size_t i = 0; site->strip_params && site->strip_params[i]; i++) {
+		if (strlen(site->strip_params[i]) == n && strncasecmp(site->strip_params[i], name, n) == 0) {
+			return 1;
+		}
+	}
+	/* Parameters that feed hashed fields in any rule are never sent. */
+	for (size_t r = 0; r < site->nrules; r++) {
+		for (int f = RF_EM; f <= RF_EXTERNAL_ID; f++) {
+			const struct field_source *fs = &site->rules[r]->field[f];
+			for (size_t a = 0; a < fs->n; a++) {
+				if (fs->alt[a].kind == SRC_QUERY && fs->alt[a].len == n &&
+				    memcmp(fs->alt[a].text, name, n) == 0) {
+					return 1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int event_source_url(struct buf *out, const struct site *site, const struct hit *hit)
+{
+	const struct slice *host = &hit->f[FIELD_HOST];
+	struct buf url = {.max = 0};
+	const char *p, *end;
+	int first = 1, result;
+	size_t path_len = hit->query.p ? (size_t)(hit->query.p - 1 - hit->uri.p) : hit->uri.n;
+
+	/* Built in a local buffer, then written as one JSON string. */
+	if (host_of_site(site, host)) {
+		buf_adds(&url, site->url_scheme);
+		buf_adds(&url, "://");
+		buf_add(&url, host->p, host->n);
+	} else {
+		buf_adds(&url, site->url_base);
+	}
+	buf_add(&url, hit->uri.p, path_len);
+	p = hit->query.p;
+	end = p ? p + hit->query.n : NULL;
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pend = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pend - p));
+		size_t klen = (size_t)((eq ? eq : pend) - p);
+		char name[128];
+		size_t nlen = klen < sizeof name ? decode_percent(p, klen, name, 1) : 0;
+
+		if (pend > p && !(nlen > 0 && param_stripped(site, name, nlen))) {
+			buf_addc(&url, first ? '?' : '&');
+			buf_add(&url, p, (size_t)(pend - p));
+			first = 0;
+		}
+		p = pend + 1;
+	}
+	result = buf_add_json_str(out, url.p ? url.p : "", url.len);
+	buf_free(&url);
+	return result;
+}
+
+static int valid_value(const struct slice *v)
+{
+	size_t i = 0, digits = 0;
+	while (i < v->n && isdigit((unsigned char)v->p[i])) {
+		i++;
+		digits++;
+	}
+	if (digits == 0) {
+		return 0;
+	}
+	if (i < v->n && v->p[i] == '.') {
+		size_t frac = 0;
+		for (i++; i < v->n && isdigit((unsigned char)v->p[i]); i++) {
+			frac++;
+		}
+		if (frac == 0) {
+			return 0;
+		}
+	}
+	return i == v->n;
+}
+
+static int valid_currency(const struct slice *v)
+{
+	return v->n == 3 && isalpha((unsigned char)v->p[0]) && isalpha((unsigned char)v->p[1]) &&
+	       isalpha((unsigned char)v->p[2]);
+}
+
+static int valid_num_items(const struct slice *v, long *n)
+{
+	*n = 0;
+	if (v->n == 0 || v->n > 9) {
+		return 0;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		if (!isdigit((unsigned char)v->p[i])) {
+			return 0;
+		}
+		*n = *n * 10 + (v->p[i] - '0');
+	}
+	return 1;
+}
+
+/* Writes ,"key": (opening the object first when *OPEN is 0). */
+static void key(struct buf *out, const char *object, int *open, const char *name)
+{
+	if (!*open) {
+		buf_addf(out, ",\"%s\":{", object);
+		*open = 1;
+	} else {
+		buf_addc(out, ',');
+	}
+	buf_addf(out, "\"%s\":", name);
+}
+
+static void write_content_ids(struct buf *out, const struct slice *v)
+{
+	const char *p = v->p, *end = v->p + v->n;
+	int first = 1;
+
+	buf_addc(out, '[');
+	while (p <= end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *iend = comma ? comma : end;
+		const char *a = p, *b = iend;
+		while (a < b && isspace((unsigned char)*a)) {
+			a++;
+		}
+		while (b > a && isspace((unsigned char)b[-1])) {
+			b--;
+		}
+		if (b > a) {
+			if (!first) {
+				buf_addc(out, ',');
+			}
+			buf_add_json_str(out, a, (size_t)(b - a));
+			first = 0;
+		}
+		p = iend + 1;
+	}
+	buf_addc(out, ']');
+}
+
+/* 1 when V has at least one non-blank id between commas. */
+static int has_content_id(const struct slice *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->p[i] != ',' && !isspace((unsigned char)v->p[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void write_custom(struct buf *out, const struct event_in *in, struct scratch *s,
+			 unsigned *dropped)
+{
+	int open = 0;
+
+	for (int f = RF_VALUE; f <= RF_SEARCH_STRING; f++) {
+		struct slice v;
+		long n;
+		if (!rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
+			continue;
+		}
+		switch (f) {
+		case RF_VALUE:
+			if (!valid_value(&v)) {
+				(*dropped)++;
+				continue;
+			}
+			key(out, "custom_data", &open, "value");
+			buf_add_json_str(out, v.p, v.n);
+			break;
+		case RF_CURRENCY: {
+			char cur[3];
+			if (!valid_currency(&v)) {
+				(*dropped)++;
+				continue;
+			}
+			for (int i = 0; i < 3; i++) {
+				cur[i] = (char)toupper((unsigned char)v.p[i]);
+			}
+			key(out, "custom_data", &open, "currency");
+			buf_add_json_str(out, cur, 3);
+			break;
+		}
+		case RF_NUM_ITEMS:
+			if (!valid_num_items(&v, &n)) {
+				(*dropped)++;
+				continue;
+			}
+			key(out, "custom_data", &open, "num_items");
+			buf_addf(out, "%ld", n);
+			break;
+		case RF_CONTENT_IDS:
+			if (!has_content_id(&v)) {
+				continue;
+			}
+			key(out, "custom_data", &open, "content_ids");
+			write_content_ids(out, &v);
+			break;
+		default:
+			key(out, "custom_data", &open, rule_field_name((enum rule_field)f));
+			buf_add_json_str(out, v.p, v.n);
+			break;
+		}
+	}
+	if (open) {
+		buf_addc(out, '}');
+	}
+}
+
+static void write_user(struct buf *out, const struct event_in *in, struct scratch *s,
+		       unsigned *dropped)
+{
+	const struct slice *ua = &in->hit->f[FIELD_HTTP_USER_AGENT];
+
+	buf_adds(out, ",\"user_data\":{\"client_ip_address\":");
+	buf_add_json_str(out, in->client.p, in->client.n);
+	buf_adds(out, ",\"client_user_agent\":");
+	buf_add_json_str(out, ua->p, ua->n);
+	if (in->click_id.p != NULL && in->click_id.n > 0) {
+		buf_adds(out, ",\"click_id\":");
+		buf_add_json_str(out, in->click_id.p, in->click_id.n);
+	}
+	for (int f = RF_EM; f <= RF_EXTERNAL_ID; f++) {
+		struct slice v;
+		char hex[SHA256_HEX_LEN + 1];
+		int rc;
+		if (!rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
+			continue;
+		}
+		rc = f == RF_EM ? hash_email(v.p, v.n, hex)
+		     : f == RF_PH ? hash_phone(v.p, v.n, hex)
+				  : hash_external_id(v.p, v.n, hex);
+		if (rc < 0) {
+			(*dropped)++;
+			continue;
+		}
+		buf_addf(out, ",\"%s\":[\"%s\"]", rule_field_name((enum rule_field)f), hex);
+	}
+	buf_addc(out, '}');
+}
+
+int event_write(struct buf *out, const struct event_in *in, struct scratch *s, unsigned *dropped)
+{
+	buf_adds(out, "{\"event_name\":\"");
+	buf_adds(out, event_type_name((enum event_type)in->rule->type));
+	buf_addf(out, "\",\"action_source\":\"web\",\"event_time\":%lld,\"event_id\":",
+		 (long long)in->time);
+	buf_add_json_str(out, in->event_id, strlen(in->event_id));
+	buf_adds(out, ",\"event_source_url\":");
+	event_source_url(out, in->site, in->hit);
+	write_user(out, in, s, dropped);
+	write_custom(out, in, s, dropped);
+	if (in->opt_out) {
+		buf_adds(out, ",\"opt_out\":true");
+	}
+	return buf_addc(out, '}');
+}

@@ -1,0 +1,172 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "filter.h"
+
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cidr.h"
+#include "config.h"
+#include "diag.h"
+#include "rx.h"
+
+static const char *const reason_names[FILTER_REASONS] = {
+	"pass", "status", "path", "bot", "agent", "ip",
+};
+
+const char *filter_reason_name(enum filter_reason r) { return reason_names[r]; }
+
+/* Checks one pattern on its own, so an error names its line. */
+static int bot_line_ok(const char *file, int lineno, const char *pat, struct diag *d)
+{
+	char err[256];
+	struct rx *rx = rx_compile(pat, PCRE2_CASELESS, err, sizeof err);
+	if (rx == NULL) {
+		diag_error(d, file, lineno, "the regex does not compile %s", err);
+		return 0;
+	}
+	rx_free(rx);
+	return 1;
+}
+
+struct rx *filter_load_bots(const char *path, struct diag *d)
+{
+	FILE *f = fopen(path, "re");
+	struct buf all = {0};
+	char *line = NULL, err[256];
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, bad = 0;
+	struct rx *rx = NULL;
+
+	if (f == NULL) {
+		diag_error(d, path, 0, "cannot open the bot list: %s", strerror(errno));
+		return NULL;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) {
+			line[--n] = '\0';
+		}
+		if (n == 0 || line[0] == '#') {
+			continue;
+		}
+		if (!bot_line_ok(path, lineno, line, d)) {
+			bad = 1;
+			continue;
+		}
+		/* One alternation, so a user agent is searched once. */
+		if ((all.len > 0 && buf_addc(&all, '|') < 0) || buf_adds(&all, "(?:") < 0 ||
+		    buf_add(&all, line, (size_t)n) < 0 || buf_addc(&all, ')') < 0) {
+			bad = 1;
+			break;
+		}
+	}
+	fclose(f);
+	free(line);
+	if (!bad && all.len > 0) {
+		rx = rx_compile(all.p, PCRE2_CASELESS, err, sizeof err);
+		if (rx == NULL) {
+			diag_error(d, path, 0, "the combined bot list does not compile %s", err);
+		}
+	} else if (!bad) {
+		diag_error(d, path, 0, "the bot list is empty");
+	}
+	buf_free(&all);
+	return rx;
+}
+
+#define CACHE_SLOTS 512
+#define CACHE_UA_MAX 384 /* longer user agents are not cached */
+
+struct cache_slot {
+	uint64_t hash;
+	uint16_t len; /* 0: empty */
+	uint8_t verdict;
+	char ua[CACHE_UA_MAX];
+};
+
+struct agent_cache {
+	struct cache_slot slot[CACHE_SLOTS];
+};
+
+struct agent_cache *agent_cache_new(void) { return calloc(1, sizeof(struct agent_cache)); }
+
+void agent_cache_free(struct agent_cache *c) { free(c); }
+
+/* FNV-1a: enough to spread user agents over the slots. */
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The verdict of the user-agent checks alone (bot list, exclude_agents). */
+static enum filter_reason agent_verdict(const struct site *site, struct rx *bots,
+					const struct slice *ua)
+{
+	if (site->exclude_bots && bots != NULL && rx_match(bots, ua->p, ua->n) != 0) {
+		return FILTER_BOT;
+	}
+	if (site->exclude_agents.rx != NULL && rx_match(site->exclude_agents.rx, ua->p, ua->n) != 0) {
+		return FILTER_AGENT;
+	}
+	return FILTER_PASS;
+}
+
+static enum filter_reason agent_cached(const struct site *site, struct rx *bots,
+				       struct agent_cache *cache, const struct slice *ua)
+{
+	uint64_t h;
+	struct cache_slot *s;
+	enum filter_reason v;
+
+	if (cache == NULL || ua->n == 0 || ua->n > CACHE_UA_MAX) {
+		return agent_verdict(site, bots, ua);
+	}
+	h = fnv1a(ua->p, ua->n);
+	s = &cache->slot[h % CACHE_SLOTS];
+	if (s->len == ua->n && s->hash == h && memcmp(s->ua, ua->p, ua->n) == 0) {
+		return (enum filter_reason)s->verdict;
+	}
+	v = agent_verdict(site, bots, ua);
+	s->hash = h;
+	s->len = (uint16_t)ua->n;
+	s->verdict = (uint8_t)v;
+	memcpy(s->ua, ua->p, ua->n);
+	return v;
+}
+
+enum filter_reason filter_hit(const struct site *site, struct rx *bots, struct agent_cache *cache,
+			      const struct hit *hit, const struct slice *client)
+{
+	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
+	enum filter_reason v;
+	uint8_t addr[16];
+
+	if (!status_set_has(&site->status, hit->status)) {
+		return FILTER_STATUS;
+	}
+	if (site->exclude_paths.rx != NULL && rx_match(site->exclude_paths.rx, hit->path.p, hit->path.n) != 0) {
+		return FILTER_PATH;
+	}
+	/* No user agent: Pinterest needs one, and only bots send none. */
+	if (ua->p == NULL) {
+		return FILTER_BOT;
+	}
+	v = agent_cached(site, bots, cache, ua);
+	if (v != FILTER_PASS) {
+		return v;
+	}
+	if (site->exclude_ips.n > 0 && cidr_addr(client->p, client->n, addr) == 0 &&
+	    cidr_list_match(&site->exclude_ips, addr)) {
+		return FILTER_IP;
+	}
+	return FILTER_PASS;
+}

@@ -1,0 +1,53 @@
+/*
+ * filter — which hits can never be events: bots, excluded agents, paths,
+ * addresses and statuses ("[filter]").
+ */
+#ifndef PINTAIL_FILTER_H
+#define PINTAIL_FILTER_H
+
+#include "parser.h"
+
+struct rx;
+struct diag;
+struct agent_cache;
+
+/*
+ * Reads the bot list PATH (one PCRE2 per line, '#' comments) and compiles
+ * it as one case-insensitive alternation.  Errors go to D as FILE:LINE.
+ * Returns the compiled list, or NULL.
+ */
+struct rx *filter_load_bots(const char *path, struct diag *d);
+
+/* Why a hit was filtered out; FILTER_PASS when it was not. */
+enum filter_reason {
+	FILTER_PASS,
+	FILTER_STATUS,
+	FILTER_PATH,
+	FILTER_BOT,
+	FILTER_AGENT,
+	FILTER_IP,
+	FILTER_REASONS
+};
+
+const char *filter_reason_name(enum filter_reason r);
+
+struct site;
+
+/*
+ * A cache of verdicts on user agents.  Real traffic repeats a few hundred
+ * user agents, and searching one against the whole bot list costs far more
+ * than everything else a line needs, so each verdict is remembered.  The
+ * cache belongs to one site's pipeline (its verdicts depend on the site's
+ * exclude_bots and exclude_agents).  NULL when out of memory.
+ */
+struct agent_cache *agent_cache_new(void);
+void agent_cache_free(struct agent_cache *c);
+
+/*
+ * Applies SITE's [filter] to HIT whose client address is CLIENT (as chosen
+ * by client_ip).  Checks run cheapest first.  CACHE may be NULL.
+ */
+enum filter_reason filter_hit(const struct site *site, struct rx *bots, struct agent_cache *cache,
+			      const struct hit *hit, const struct slice *client);
+
+#endif

@@ -1,0 +1,96 @@
+#include "linebuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LB_CHUNK (1024 * 1024)
+
+int linebuf_init(struct linebuf *lb, size_t max_line, uint64_t off)
+{
+	memset(lb, 0, sizeof *lb);
+	lb->cap = max_line + 1 + LB_CHUNK;
+	lb->buf = malloc(lb->cap);
+	lb->max_line = max_line;
+	lb->off = off;
+	return lb->buf ? 0 : -1;
+}
+
+void linebuf_free(struct linebuf *lb)
+{
+	free(lb->buf);
+	lb->buf = NULL;
+}
+
+ssize_t linebuf_read(struct linebuf *lb, int fd)
+{
+	ssize_t n;
+
+	/* Move the held partial line to the front to make room. */
+	if (lb->start > 0) {
+		memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
+		lb->off += lb->start;
+		lb->end -= lb->start;
+		lb->start = 0;
+	}
+	do {
+		n = read(fd, lb->buf + lb->end, lb->cap - lb->end);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		lb->end += (size_t)n;
+	}
+	return n;
+}
+
+enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out)
+{
+	char *nl;
+	size_t avail = lb->end - lb->start;
+
+	nl = memchr(lb->buf + lb->start, '\n', avail);
+	if (lb->skipping) {
+		/* Drop the rest of a long line, up to its newline. */
+		if (nl == NULL) {
+			lb->start = lb->end;
+			return LB_NEED_MORE;
+		}
+		lb->start = (size_t)(nl - lb->buf) + 1;
+		lb->skipping = 0;
+		return linebuf_next(lb, out);
+	}
+	out->off = lb->off + lb->start;
+	if (nl == NULL) {
+		if (avail > lb->max_line) {
+			lb->skipping = 1;
+			lb->start = lb->end;
+			return LB_TOO_LONG;
+		}
+		return LB_NEED_MORE;
+	}
+	out->p = lb->buf + lb->start;
+	out->n = (size_t)(nl - out->p);
+	lb->start += out->n + 1;
+	if (out->n > lb->max_line) {
+		return LB_TOO_LONG;
+	}
+	return LB_LINE;
+}
+
+int linebuf_rest(struct linebuf *lb, struct lb_line *out)
+{
+	if (lb->skipping || lb->end == lb->start) {
+		lb->skipping = 0;
+		lb->start = lb->end;
+		return 0;
+	}
+	out->p = lb->buf + lb->start;
+	out->n = lb->end - lb->start;
+	out->off = lb->off + lb->start;
+	lb->start = lb->end;
+	return 1;
+}
+
+uint64_t linebuf_offset(const struct linebuf *lb) { return lb->off + lb->start; }
+
+size_t linebuf_pending(const struct linebuf *lb) { return lb->end - lb->start; }

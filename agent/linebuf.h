@@ -1,0 +1,57 @@
+/*
+ * linebuf — splitting a file or stream into lines, with their offsets.
+ *
+ * Reads in large chunks into one buffer allocated up front (max_line plus
+ * the chunk), hands out lines that point into it, and skips lines longer
+ * than max_line whole without ever holding them.  A last line without its
+ * newline stays in the buffer until more arrives or the caller takes it.
+ */
+#ifndef PINTAIL_LINEBUF_H
+#define PINTAIL_LINEBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct linebuf {
+	char *buf;
+	size_t cap;
+	size_t start;      /* first byte not handed out */
+	size_t end;        /* end of the bytes read */
+	uint64_t off;      /* file offset of buf[0] */
+	size_t max_line;
+	int skipping;      /* inside a line that is too long */
+};
+
+struct lb_line {
+	const char *p;     /* the line, without its newline */
+	size_t n;
+	uint64_t off;      /* its offset in the file */
+};
+
+enum lb_result { LB_NEED_MORE, LB_LINE, LB_TOO_LONG };
+
+/* Prepares LB for lines up to MAX_LINE bytes, starting at file offset OFF. */
+int linebuf_init(struct linebuf *lb, size_t max_line, uint64_t off);
+void linebuf_free(struct linebuf *lb);
+
+/* Reads once from FD into the buffer: bytes read, 0 at end of file, -1 on error. */
+ssize_t linebuf_read(struct linebuf *lb, int fd);
+
+/*
+ * The next complete line (LB_LINE), the notice that a too-long line was
+ * skipped (LB_TOO_LONG, once per such line, with OUT->off its start), or
+ * LB_NEED_MORE.  OUT is valid until the next read.
+ */
+enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out);
+
+/* Takes the unterminated rest as a line (end of input).  1 if there was one. */
+int linebuf_rest(struct linebuf *lb, struct lb_line *out);
+
+/* Where reading resumes: the offset of the first byte not handed out. */
+uint64_t linebuf_offset(const struct linebuf *lb);
+
+/* The bytes buffered but not handed out (a held partial line). */
+size_t linebuf_pending(const struct linebuf *lb);
+
+#endif

@@ -1,0 +1,46 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum log_level max_level = LOG_INFO;
+
+void log_set_level(enum log_level level) { max_level = level; }
+
+enum log_level log_get_level(void) { return max_level; }
+
+int log_level_parse(const char *s)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	/* syslog priorities: err, warning, info, debug. */
+	static const int prio[] = {3, 4, 6, 7};
+	static const char *const word[] = {"error", "warning", "info", "debug"};
+	char line[2048];
+	va_list ap;
+
+	if (level > max_level) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines from a log never interleave. */
+	if (getenv("JOURNAL_STREAM") != NULL) {
+		fprintf(stderr, "<%d>%s\n", prio[level], line);
+	} else {
+		fprintf(stderr, "pintail: %s: %s\n", word[level], line);
+	}
+	fflush(stderr);
+}

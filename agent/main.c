@@ -1,0 +1,67 @@
+/*
+ * pintail — follows web server access logs and delivers Pinterest
+ * conversion events.  This file only dispatches to the commands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pintail [-c FILE] check\n"
+		"       pintail [-c FILE] parse [--now EPOCH] SITE [LOGFILE...]\n"
+		"       pintail --version | --help\n"
+		"\n"
+		"  check   validate all configuration and print every problem\n"
+		"  parse   offline: the events those lines give, as JSON lines on stdout,\n"
+		"          and a summary on stderr (standard input when no LOGFILE)\n"
+		"\n"
+		"  -c FILE the main configuration (default: $PINTAIL_CONFIG, else %s)\n"
+		"\n"
+		"Exit status: 0 success, 1 bad configuration, usage or unknown site,\n"
+		"2 a runtime failure.  See pintail(8) and pintail.conf(5).\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = getenv("PINTAIL_CONFIG");
+	int i = 1;
+
+	if (config_path == NULL || config_path[0] == '\0') {
+		config_path = CONFIG_DEFAULT_PATH;
+	}
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (i < argc && strcmp(argv[i], "--version") == 0) {
+		printf("pintail %s\n", PINTAIL_VERSION);
+		return EXIT_OK;
+	}
+	if (i < argc && strcmp(argv[i], "-c") == 0) {
+		if (i + 1 >= argc) {
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+		config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(argv[i], "check") == 0) {
+		return cmd_check(config_path, argc - i - 1, argv + i + 1);
+	}
+	if (strcmp(argv[i], "parse") == 0) {
+		return cmd_parse(config_path, argc - i - 1, argv + i + 1);
+	}
+	fprintf(stderr, "pintail: unknown command \"%s\"\n", argv[i]);
+	usage(stderr);
+	return EXIT_CONFIG;
+}

@@ -1,0 +1,39 @@
+/*
+ * parser_regex — format = regex: fields are the named groups of one PCRE2.
+ */
+#include <string.h>
+
+#include "decode.h"
+#include "parser.h"
+#include "rx.h"
+
+enum parse_result parser_regex_fields(const struct parser_def *def, const char *line, size_t n,
+				      struct scratch *s, struct hit *hit)
+{
+	int rc = rx_match(def->rx, line, n);
+
+	if (rc == 0) {
+		return PARSE_NOMATCH;
+	}
+	if (rc < 0) {
+		return PARSE_LIMIT;
+	}
+	for (int f = 0; f < FIELD_COUNT; f++) {
+		size_t start, end;
+		if (def->group[f] < 0 || !rx_group(def->rx, def->group[f], &start, &end)) {
+			continue;
+		}
+		hit->f[f].p = line + start;
+		hit->f[f].n = end - start;
+		/* Quoted fields may carry "\xHH" (nginx) or "\"" (Apache) escapes. */
+		if (memchr(hit->f[f].p, '\\', hit->f[f].n) != NULL) {
+			char *dst = scratch_take(s, hit->f[f].n);
+			if (dst == NULL) {
+				return PARSE_NOMATCH;
+			}
+			hit->f[f].n = decode_log_escapes(hit->f[f].p, hit->f[f].n, dst);
+			hit->f[f].p = dst;
+		}
+	}
+	return PARSE_OK;
+}

@@ -1,0 +1,347 @@
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "clickmem.h"
+#include "config.h"
+#include "event.h"
+#include "hash.h"
+#include "parser.h"
+
+#define FUTURE_SLACK 300 /* events more than 5 minutes ahead are refused */
+#define CLICKMEM_CAPACITY 16384
+
+struct pipeline {
+	const struct config *cfg;
+	const struct site *site;
+	struct clickmem *cm;
+	int own_cm;
+	struct agent_cache *agents;
+	struct scratch scratch;
+	struct buf out;
+	struct hit hit;
+	struct pipeline_stats st;
+};
+
+struct pipeline *pipeline_new(const struct config *cfg, const struct site *site,
+			      struct clickmem *cm)
+{
+	struct pipeline *pl = calloc(1, sizeof *pl);
+
+	if (pl == NULL) {
+		return NULL;
+	}
+	pl->cfg = cfg;
+	pl->site = site;
+	/* Decoding never lengthens: twice the longest line is room enough
+	 * for the fields and, when events are built, the query values. */
+	pl->scratch.cap = 3 * (size_t)cfg->agent.max_line + 4096;
+	pl->scratch.p = malloc(pl->scratch.cap);
+	pl->out.max = 8 * (size_t)cfg->agent.max_line + 65536;
+	if (cm == NULL) {
+		cm = clickmem_new(CLICKMEM_CAPACITY, site->click_memory / 1000, NULL);
+		pl->own_cm = 1;
+	}
+	pl->cm = cm;
+	pl->agents = agent_cache_new();
+	if (pl->scratch.p == NULL || pl->cm == NULL || pl->agents == NULL || buf_reserve(&pl->out, 4096) < 0) {
+		pipeline_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (pl == NULL) {
+		return;
+	}
+	if (pl->own_cm) {
+		clickmem_free(pl->cm);
+	}
+	agent_cache_free(pl->agents);
+	free(pl->scratch.p);
+	buf_free(&pl->out);
+	free(pl);
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *pl) { return &pl->st; }
+
+void pipeline_too_long(struct pipeline *pl)
+{
+	pl->st.lines++;
+	pl->st.too_long++;
+}
+
+static int host_in(char *const *hosts, const struct slice *h)
+{
+	for (size_t i = 0; h->p != NULL && hosts != NULL && hosts[i] != NULL; i++) {
+		if (strlen(hosts[i]) == h->n && strncasecmp(hosts[i], h->p, h->n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* For a file shared by sites: 1 when the hit is this site's. */
+static int routed_here(struct pipeline *pl, const struct hit *hit)
+{
+	const struct slice *host = &hit->f[FIELD_HOST];
+
+	if (!pl->site->routed || host_in(pl->site->hosts, host)) {
+		return 1;
+	}
+	for (size_t i = 0; i < pl->cfg->nsites; i++) {
+		if (host_in(pl->cfg->sites[i]->hosts, host)) {
+			pl->st.other_site++;
+			return 0;
+		}
+	}
+	pl->st.unrouted++;
+	return 0;
+}
+
+/* The client address: remote_addr, or the first of X-Forwarded-For. */
+static struct slice client_addr(const struct site *site, const struct hit *hit)
+{
+	struct slice c = hit->f[FIELD_REMOTE_ADDR];
+	const struct slice *xff = &hit->f[FIELD_HTTP_X_FORWARDED_FOR];
+
+	if (site->client_ip == CLIENT_IP_X_FORWARDED_FOR && xff->p != NULL) {
+		const char *comma = memchr(xff->p, ',', xff->n);
+		c.p = xff->p;
+		c.n = comma ? (size_t)(comma - xff->p) : xff->n;
+		while (c.n > 0 && c.p[0] == ' ') {
+			c.p++;
+			c.n--;
+		}
+		while (c.n > 0 && c.p[c.n - 1] == ' ') {
+			c.n--;
+		}
+	}
+	return c;
+}
+
+/* The epik in a referer on one of the site's hosts. */
+static int referer_epik(struct pipeline *pl, const struct slice *ref, struct slice *out)
+{
+	const char *h, *end = ref->p + ref->n, *hend, *q;
+	struct slice host, query;
+
+	if (ref->p == NULL || (h = memchr(ref->p, '/', ref->n)) == NULL || h + 1 >= end || h[1] != '/') {
+		return 0;
+	}
+	h += 2;
+	hend = h;
+	while (hend < end && *hend != '/' && *hend != '?' && *hend != ':' && *hend != '#') {
+		hend++;
+	}
+	host.p = h;
+	host.n = (size_t)(hend - h);
+	if (!host_in(pl->site->hosts, &host) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
+		return 0;
+	}
+	query.p = q + 1;
+	query.n = (size_t)(end - q - 1);
+	{
+		const char *hash = memchr(query.p, '#', query.n);
+		if (hash != NULL) {
+			query.n = (size_t)(hash - query.p);
+		}
+	}
+	return query_param(&query, "epik", 4, &pl->scratch, out) && out->n > 0;
+}
+
+/*
+ * The hit's click id, first found wins: the query's epik, the _epik cookie,
+ * a referer of the site, then the memory.  Keeps the memory up to date.
+ */
+static void click_id(struct pipeline *pl, const struct hit *hit, const struct slice *client,
+		     int64_t t, int opt_out, struct slice *out)
+{
+	uint8_t key[CLICKMEM_KEY_LEN];
+	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
+	int found = 0;
+
+	out->p = NULL;
+	out->n = 0;
+	if (hit->query.p != NULL && memmem(hit->query.p, hit->query.n, "epik", 4) != NULL) {
+		found = query_param(&hit->query, "epik", 4, &pl->scratch, out) && out->n > 0;
+	}
+	if (!found && hit->f[FIELD_COOKIE_EPIK].p != NULL) {
+		*out = hit->f[FIELD_COOKIE_EPIK];
+		found = 1;
+	}
+	if (!found) {
+		found = referer_epik(pl, &hit->f[FIELD_HTTP_REFERER], out);
+	}
+	if (!found && pl->site->click_memory <= 0) {
+		return;
+	}
+	clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
+	if (opt_out) {
+		clickmem_forget(pl->cm, key);
+	} else if (found) {
+		clickmem_put(pl->cm, key, t, out->p, out->n);
+	} else if (clickmem_get(pl->cm, key, t, &out->p, &out->n)) {
+		found = 1;
+	}
+}
+
+static int opted_out(const struct hit *hit)
+{
+	const struct slice *g = &hit->f[FIELD_HTTP_SEC_GPC];
+	return g->p != NULL && g->n == 1 && g->p[0] == '1';
+}
+
+/* Builds and emits the event of rule R for the hit. */
+static int emit_event(struct pipeline *pl, const struct rule *r, const char *line, size_t n,
+		      const struct line_src *src, struct event_in *in, int64_t now,
+		      pipeline_emit_fn emit, void *ctx)
+{
+	char derived[EVENT_ID_LEN + 1];
+	const struct slice *rid = &pl->hit.f[FIELD_REQUEST_ID];
+	char rid_buf[128];
+	unsigned dropped = 0;
+	struct event_out ev = {.type = (enum event_type)r->type, .time = in->time, .src = src};
+
+	if (rid->p != NULL && rid->n < sizeof rid_buf) {
+		memcpy(rid_buf, rid->p, rid->n);
+		rid_buf[rid->n] = '\0';
+		in->event_id = rid_buf;
+	} else {
+		hash_event_id(pl->site->name, src->identity, src->offset, line, n,
+			      event_type_name((enum event_type)r->type), derived);
+		in->event_id = derived;
+	}
+	in->rule = r;
+	buf_reset(&pl->out);
+	if (event_write(&pl->out, in, &pl->scratch, &dropped) < 0) {
+		pl->st.dropped_fields++;
+		return 0;
+	}
+	pl->st.dropped_fields += dropped;
+	if (in->time < now - pl->site->max_event_age / 1000) {
+		ev.reject = "too old";
+		pl->st.too_old++;
+	} else if (in->time > now + FUTURE_SLACK) {
+		ev.reject = "in the future";
+		pl->st.future++;
+	} else {
+		pl->st.events[r->type]++;
+	}
+	ev.event_id = in->event_id;
+	ev.json = pl->out.p;
+	ev.len = pl->out.len;
+	return emit(ctx, &ev);
+}
+
+int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct line_src *src,
+		  int64_t now, pipeline_emit_fn emit, void *ctx)
+{
+	const struct site *site = pl->site;
+	struct hit *hit = &pl->hit;
+	struct event_in in = {.site = site, .hit = hit};
+	enum filter_reason why;
+	int events = 0, have_time = 0;
+	uint32_t taken = 0; /* event types already given by this hit */
+	enum parse_result pr;
+
+	pl->st.lines++;
+	if (n > pl->cfg->agent.max_line) {
+		pl->st.too_long++;
+		return 0;
+	}
+	pr = parser_parse(site->parser, line, n, &pl->scratch, hit);
+	if (pr != PARSE_OK) {
+		pl->st.unparsable++;
+		return 0;
+	}
+	pl->st.parsed++;
+	if (!routed_here(pl, hit)) {
+		return 0;
+	}
+	in.client = client_addr(site, hit);
+	why = filter_hit(site, pl->cfg->bots, pl->agents, hit, &in.client);
+	if (why != FILTER_PASS) {
+		pl->st.filtered[why]++;
+		return 0;
+	}
+	in.opt_out = opted_out(hit);
+	for (size_t i = 0; i < site->nrules; i++) {
+		struct rule *r = site->rules[i];
+		/* The first rule of a type wins. */
+		if ((taken >> r->type) & 1u || rule_match(r, hit) != 1) {
+			continue;
+		}
+		taken |= 1u << r->type;
+		if (!have_time) {
+			if (parser_time(site->parser, hit, &in.time) < 0) {
+				pl->st.bad_time++;
+				break;
+			}
+			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
+			have_time = 1;
+		}
+		events++;
+		if (emit_event(pl, r, line, n, src, &in, now, emit, ctx) != 0) {
+			events = -1;
+			break;
+		}
+	}
+	if (events == 0) {
+		pl->st.no_event++;
+		/* A landing that is no event still teaches the memory its epik. */
+		if (site->click_memory > 0 && hit->query.p != NULL &&
+		    memmem(hit->query.p, hit->query.n, "epik=", 5) != NULL &&
+		    parser_time(site->parser, hit, &in.time) == 0) {
+			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
+		}
+	}
+	return events;
+}
+
+void pipeline_stats_print(const struct pipeline_stats *st, FILE *out)
+{
+	uint64_t filtered = 0, events = 0;
+
+	for (int i = 1; i < FILTER_REASONS; i++) {
+		filtered += st->filtered[i];
+	}
+	for (int i = 0; i < EV_COUNT; i++) {
+		events += st->events[i];
+	}
+	fprintf(out, "lines read:      %llu\n", (unsigned long long)st->lines);
+	fprintf(out, "parsed:          %llu\n", (unsigned long long)st->parsed);
+	fprintf(out, "unparsable:      %llu\n", (unsigned long long)st->unparsable);
+	fprintf(out, "too long:        %llu\n", (unsigned long long)st->too_long);
+	fprintf(out, "filtered:        %llu", (unsigned long long)filtered);
+	for (int i = 1; i < FILTER_REASONS; i++) {
+		fprintf(out, " %s=%llu", filter_reason_name((enum filter_reason)i),
+			(unsigned long long)st->filtered[i]);
+	}
+	fprintf(out, "\nunrouted:        %llu (other sites' hosts: %llu)\n",
+		(unsigned long long)st->unrouted, (unsigned long long)st->other_site);
+	fprintf(out, "no rule matched: %llu\n", (unsigned long long)st->no_event);
+	fprintf(out, "too old:         %llu\n", (unsigned long long)st->too_old);
+	fprintf(out, "in the future:   %llu\n", (unsigned long long)st->future);
+	if (st->bad_time > 0) {
+		fprintf(out, "bad time:        %llu\n", (unsigned long long)st->bad_time);
+	}
+	if (st->dropped_fields > 0) {
+		fprintf(out, "dropped values:  %llu (did not fit value, currency or num_items)\n",
+			(unsigned long long)st->dropped_fields);
+	}
+	fprintf(out, "events:          %llu", (unsigned long long)events);
+	for (int i = 0; i < EV_COUNT; i++) {
+		if (st->events[i] > 0) {
+			fprintf(out, " %s=%llu", event_type_name((enum event_type)i),
+				(unsigned long long)st->events[i]);
+		}
+	}
+	fputc('\n', out);
+}

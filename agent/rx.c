@@ -1,0 +1,151 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rx.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+/* Limits so that a pathological line fails fast instead of stalling us. */
+enum {
+	RX_MATCH_LIMIT = 200000,
+	RX_DEPTH_LIMIT = 10000,
+	RX_HEAP_LIMIT_KIB = 8192,
+	RX_JIT_STACK_MIN = 32 * 1024,
+	RX_JIT_STACK_MAX = 512 * 1024,
+};
+
+struct rx {
+	pcre2_code *code;
+	pcre2_match_data *md;
+	int jit;
+};
+
+/* Shared by every pattern: the process runs one match at a time. */
+static pcre2_match_context *rx_mctx;
+static pcre2_jit_stack *rx_jit_stack;
+static int rx_jit_wanted = 1;
+static int rx_jit_failure_logged;
+
+void rx_set_jit(int enabled) { rx_jit_wanted = enabled; }
+
+static int rx_context(void)
+{
+	if (rx_mctx != NULL) {
+		return 0;
+	}
+	rx_mctx = pcre2_match_context_create(NULL);
+	if (rx_mctx == NULL) {
+		return -1;
+	}
+	pcre2_set_match_limit(rx_mctx, RX_MATCH_LIMIT);
+	pcre2_set_depth_limit(rx_mctx, RX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(rx_mctx, RX_HEAP_LIMIT_KIB);
+	rx_jit_stack = pcre2_jit_stack_create(RX_JIT_STACK_MIN, RX_JIT_STACK_MAX, NULL);
+	if (rx_jit_stack != NULL) {
+		pcre2_jit_stack_assign(rx_mctx, NULL, rx_jit_stack);
+	}
+	return 0;
+}
+
+struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen)
+{
+	struct rx *rx;
+	int code;
+	PCRE2_SIZE off;
+
+	if (rx_context() < 0 || (rx = calloc(1, sizeof *rx)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rx->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code,
+				 &off, NULL);
+	if (rx->code == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof msg);
+		snprintf(err, errlen, "at offset %zu: %s", (size_t)off, (char *)msg);
+		free(rx);
+		return NULL;
+	}
+	rx->md = pcre2_match_data_create_from_pattern(rx->code, NULL);
+	if (rx->md == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rx_free(rx);
+		return NULL;
+	}
+	if (rx_jit_wanted) {
+		code = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE);
+		if (code == 0 && rx_jit_stack != NULL) {
+			rx->jit = 1;
+		} else if (!rx_jit_failure_logged) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(code, msg, sizeof msg);
+			log_warn("PCRE2 JIT unavailable (%s): using the slower interpreter",
+				 code == 0 ? "no JIT stack" : (char *)msg);
+			rx_jit_failure_logged = 1;
+		}
+	}
+	return rx;
+}
+
+int rx_match(struct rx *rx, const char *subject, size_t len)
+{
+	int rc;
+
+	if (rx->jit) {
+		rc = pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, rx_mctx);
+	} else {
+		rc = pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_JIT, rx->md,
+				 rx_mctx);
+	}
+	if (rc >= 0) {
+		return 1;
+	}
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+int rx_group(const struct rx *rx, int n, size_t *start, size_t *end)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rx->md);
+
+	if (n < 0 || (uint32_t)n >= pcre2_get_ovector_count(rx->md) ||
+	    ov[2 * n] == PCRE2_UNSET) {
+		return 0;
+	}
+	*start = ov[2 * n];
+	*end = ov[2 * n + 1];
+	return 1;
+}
+
+int rx_group_number(const struct rx *rx, const char *name)
+{
+	int n = pcre2_substring_number_from_name(rx->code, (PCRE2_SPTR)name);
+	return n > 0 ? n : -1;
+}
+
+void rx_each_name(const struct rx *rx, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	uint32_t count = 0, size = 0;
+	PCRE2_SPTR table;
+
+	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < count; i++) {
+		/* Each entry: a 2-byte group number, then the NUL-terminated name. */
+		fn(ctx, (const char *)(table + i * size + 2));
+	}
+}
+
+int rx_uses_jit(const struct rx *rx) { return rx->jit; }
+
+void rx_free(struct rx *rx)
+{
+	if (rx == NULL) {
+		return;
+	}
+	pcre2_match_data_free(rx->md);
+	pcre2_code_free(rx->code);
+	free(rx);
+}

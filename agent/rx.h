@@ -1,0 +1,55 @@
+/*
+ * rx — PCRE2 regular expressions, compiled once, matched without allocating.
+ *
+ * Each struct rx owns its compiled code and one match data block that every
+ * match reuses.  Matching is bounded: a match limit, a JIT stack of fixed
+ * size, and depth and heap limits for the interpreter, so that a hostile
+ * line costs a bounded amount of time.  The JIT is used when available; when
+ * it is not (no JIT in the library, or W^X memory policies), the interpreter
+ * is used and this is logged once.
+ */
+#ifndef PINTAIL_RX_H
+#define PINTAIL_RX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rx;
+
+/* An optional compiled regex as configured; rx == NULL means unset. */
+struct regex_opt {
+	char *src; /* the pattern as written */
+	struct rx *rx;
+};
+
+/*
+ * Compiles PATTERN with PCRE2 OPTIONS (PCRE2_UTF is not implied).  On error
+ * returns NULL and writes "at offset N: message" into ERR.
+ */
+struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen);
+
+/*
+ * Matches SUBJECT (LEN bytes, not NUL-terminated).  Returns 1 on a match,
+ * 0 when there is none, -1 when a limit was hit (treated as no match by
+ * callers, and counted).  Allocates nothing once the first match is done.
+ */
+int rx_match(struct rx *rx, const char *subject, size_t len);
+
+/* The offsets of group N after a successful match; 0 if it did not take part. */
+int rx_group(const struct rx *rx, int n, size_t *start, size_t *end);
+
+/* The number of the named group NAME, or -1. */
+int rx_group_number(const struct rx *rx, const char *name);
+
+/* Names of all named groups, for checking parsers: calls FN for each. */
+void rx_each_name(const struct rx *rx, void (*fn)(void *ctx, const char *name), void *ctx);
+
+/* 1 when this pattern runs on the JIT. */
+int rx_uses_jit(const struct rx *rx);
+
+void rx_free(struct rx *rx);
+
+/* Disables (0) or enables (1) the JIT for patterns compiled afterwards. */
+void rx_set_jit(int enabled);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * values — parsing of configuration values: durations, sizes, booleans,
+ * numeric ids, word lists and HTTP status ranges; and "did you mean".
+ *
+ * Each parser returns 0 and stores the result, or -1 for a malformed value
+ * (the caller words the message; values are never echoed, as they may be
+ * secrets).
+ */
+#ifndef PINTAIL_VALUES_H
+#define PINTAIL_VALUES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Keys in the configuration table, for per-key line numbers. */
+#define CONF_MAX_KEYS 64
+
+/* "30", "30s", "5m", "2h", "7d" -> milliseconds; fractions are not allowed. */
+int value_duration_ms(const char *s, int64_t *ms);
+
+/* "512", "64K", "512M", "1G" (powers of 1024) -> bytes. */
+int value_size(const char *s, uint64_t *bytes);
+
+/* "true/yes/on/1" or "false/no/off/0". */
+int value_bool(const char *s, int *b);
+
+/* A decimal integer within [min, max]. */
+int value_int(const char *s, long min, long max, long *out);
+
+/* Digits only, 1 to 18 of them. */
+int value_numeric_id(const char *s);
+
+/* A set of HTTP statuses, as a bitmap over 100..599. */
+struct status_set {
+	uint64_t bits[8]; /* bit (status - 100) */
+};
+
+/* "200-399", "200-299 304", "2xx 304"; separated by blanks or commas. */
+int value_status_set(const char *s, struct status_set *set);
+int status_set_has(const struct status_set *set, int status);
+int status_set_overlaps(const struct status_set *a, const struct status_set *b);
+
+/*
+ * Splits S on blanks (and commas when COMMAS) into a NULL-terminated array
+ * of strings; the caller frees it with words_free().  Returns NULL only when
+ * out of memory; an empty S gives an empty array.
+ */
+char **words_split(const char *s, int commas);
+size_t words_count(char *const *w);
+void words_free(char **w);
+int words_has(char *const *w, const char *s);
+
+/* The closest of the NULL-terminated CANDIDATES within edit distance 2, or NULL. */
+const char *value_suggest(const char *word, const char *const *candidates);
+
+#endif
