@@ -1,0 +1,246 @@
+#!/bin/sh
+# bench/run.sh — how fast pintail parses, against the parsing ceiling.
+#
+# Usage, from the repository top (`make bench` runs exactly this):
+#
+#     sh bench/run.sh ./pintail
+#
+# It builds bench/ceiling.c (read 1 MiB blocks, split lines, one PCRE2 JIT
+# match per line: the least work any parser must do), generates a log of
+# LINES nginx "combined" lines with the shared generator, writes a one-site
+# configuration, then times `pintail -c CONF parse shop LOG > /dev/null` and
+# the ceiling on the same log under /usr/bin/time -v, RUNS times each, and
+# prints lines/s, CPU, CPU per line and peak RSS for both, and pintail's
+# share of the ceiling's speed (the target: at least 40 %).
+#
+# Environment (all optional):
+#   BENCH_DIR  work folder: log, configuration, state, timings
+#              (default /tmp/pintail-bench)
+#   GEN        the log generator; a relative path is taken from the repository
+#              top (default ../shared/tools/gen_access_log.py)
+#   LINES      lines in the log (default 1000000)
+#   RUNS       runs per program; the best wall time counts (default 3)
+#   CC         C compiler for the ceiling (default cc)
+#
+# The log is generated once, with --seed 1 and timestamps starting two hours
+# ago, and reused while the generator, LINES and the seed are unchanged and
+# it is younger than 6 days: its events must stay inside max_event_age (7d)
+# so that pintail does the full work for every line.
+#
+# Exit status: 0 when the measurements were made (whatever they say), 1 on a
+# usage error, 2 when a step failed.
+
+set -eu
+
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}
+
+if [ $# -ne 1 ]; then
+	echo "usage: sh bench/run.sh PINTAIL_BINARY" >&2
+	exit 1
+fi
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+case $1 in
+/*) PINTAIL=$1 ;;
+*) PINTAIL=$(pwd)/$1 ;;
+esac
+[ -x "$PINTAIL" ] || die "$1: not an executable file"
+
+WORK=${BENCH_DIR:-/tmp/pintail-bench}
+GEN=${GEN:-../shared/tools/gen_access_log.py}
+case $GEN in
+/*) ;;
+*) GEN=$REPO/$GEN ;;
+esac
+LINES=${LINES:-1000000}
+RUNS=${RUNS:-3}
+SEED=1
+LOG=$WORK/access.log
+CONF=$WORK/pintail.conf
+
+[ -r "$GEN" ] || die "$GEN: log generator not found (set GEN=/path/to/gen_access_log.py)"
+mkdir -p "$WORK/state" "$WORK/conf.d" || die "cannot create $WORK"
+
+if [ ! -x /usr/bin/time ]; then
+	echo "bench: /usr/bin/time is missing; installing the time package" >&2
+	apt-get install -y time >/dev/null || die "apt-get install time failed (install GNU time)"
+fi
+
+# --- The ceiling ------------------------------------------------------------
+
+# The pkg-config flags are word lists: they are split on purpose.
+# shellcheck disable=SC2046
+${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror $(pkg-config --cflags libpcre2-8) \
+	-o "$WORK/ceiling" "$REPO/bench/ceiling.c" $(pkg-config --libs libpcre2-8) ||
+	die "building bench/ceiling.c failed"
+
+# --- The log ----------------------------------------------------------------
+
+now=$(date +%s)
+params="lines=$LINES seed=$SEED gen=$(sha256sum <"$GEN" | cut -d' ' -f1)"
+reuse=no
+if [ -f "$LOG" ] && [ -f "$LOG.params" ]; then
+	old_params=$(sed -n 1p "$LOG.params")
+	old_start=$(sed -n 2p "$LOG.params")
+	if [ "$old_params" = "$params" ] && [ -n "$old_start" ] &&
+		[ "$old_start" -gt $((now - 6 * 86400)) ]; then
+		reuse=yes
+	fi
+fi
+if [ $reuse = yes ]; then
+	echo "bench: reusing $LOG"
+else
+	start=$((now - 7200))
+	echo "bench: generating $LINES lines into $LOG"
+	rm -f "$LOG.params"
+	python3 "$GEN" -n "$LINES" --seed "$SEED" --start "$start" -o "$LOG.tmp" ||
+		die "log generation failed"
+	mv "$LOG.tmp" "$LOG"
+	printf '%s\n%s\n' "$params" "$start" >"$LOG.params"
+fi
+# Warm the page cache, so that the first timed run reads from memory too.
+cat "$LOG" >/dev/null
+
+# --- The configuration ------------------------------------------------------
+
+(umask 077 && echo "pintail-bench-dummy-token" >"$WORK/shop.token")
+
+cat >"$CONF" <<EOF
+# Written by bench/run.sh: the benchmark's agent configuration.
+[agent]
+state_dir = $WORK/state
+include   = conf.d/*.conf
+parsers   = $REPO/parsers
+bots_file = $REPO/parsers/bots.txt
+EOF
+
+cat >"$WORK/conf.d/shop.conf" <<EOF
+# Written by bench/run.sh: the benchmark's site, a shop with four rules.
+[site]
+url       = https://shop.example.com
+logs      = $LOG
+parser    = nginx_combined
+read_from = beginning
+
+[pinterest]
+ad_account_id     = 549755885175
+access_token_file = $WORK/shop.token
+
+[event checkout]
+type     = checkout
+path     = ^/checkout/thank-you
+value    = query:value
+currency = query:currency
+order_id = query:order
+
+[event add_to_cart]
+type    = add_to_cart
+path    = ^/cart/add\$
+methods = POST
+
+[event search]
+type          = search
+path          = ^/search\$
+search_string = query:q
+
+[event page_visit]
+type    = page_visit
+path    = ^/(products|collections|pages|blog)?(/|\$)
+methods = GET
+EOF
+
+if ! "$PINTAIL" -c "$CONF" check >"$WORK/check.out" 2>&1; then
+	cat "$WORK/check.out" >&2
+	die "pintail check refused $CONF"
+fi
+
+# --- Measuring --------------------------------------------------------------
+
+# measure NAME OUT COMMAND...: runs COMMAND RUNS times under /usr/bin/time -v
+# with its stdout sent to OUT, and writes "wall cpu rss_kb" to $WORK/NAME.result:
+# the best wall time and the least user+system CPU of the runs (seconds), and
+# the largest peak RSS.  Its stderr of the last run is kept in $WORK/NAME.err.
+measure() {
+	m_name=$1
+	m_out=$2
+	shift 2
+	m_i=1
+	: >"$WORK/$m_name.result"
+	while [ "$m_i" -le "$RUNS" ]; do
+		m_t0=$(date +%s%N)
+		if ! /usr/bin/time -v -o "$WORK/$m_name.time" "$@" >"$m_out" 2>"$WORK/$m_name.err"; then
+			tail -n 20 "$WORK/$m_name.err" >&2
+			die "$m_name failed (run $m_i; see $WORK/$m_name.err)"
+		fi
+		m_t1=$(date +%s%N)
+		awk -v t0="$m_t0" -v t1="$m_t1" -v prev="$(cat "$WORK/$m_name.result")" '
+			/User time \(seconds\)/ { cpu += $NF }
+			/System time \(seconds\)/ { cpu += $NF }
+			/Maximum resident set size/ { rss = $NF }
+			END {
+				wall = (t1 - t0) / 1e9
+				if (prev != "") {
+					split(prev, p, " ")
+					if (p[1] < wall) wall = p[1]
+					if (p[2] < cpu) cpu = p[2]
+					if (p[3] > rss) rss = p[3]
+				}
+				printf "%.4f %.2f %d\n", wall, cpu, rss
+			}' "$WORK/$m_name.time" >"$WORK/$m_name.result.new"
+		mv "$WORK/$m_name.result.new" "$WORK/$m_name.result"
+		m_i=$((m_i + 1))
+	done
+}
+
+# row LABEL NAME: one line of the table from $WORK/NAME.result.
+row() {
+	awk -v label="$1" -v lines="$NLINES" '{
+		printf "%-24s %12.0f %10.2f %12.3f %10.1f\n",
+			label, lines / $1, $2, $2 * 1e6 / lines, $3 / 1024
+	}' "$WORK/$2.result"
+}
+
+# rate NAME: lines per second of $WORK/NAME.result.
+rate() {
+	awk -v lines="$NLINES" '{ printf "%.0f", lines / $1 }' "$WORK/$1.result"
+}
+
+header() {
+	printf '%-24s %12s %10s %13s %10s\n' "" "lines/s" "CPU s" "CPU µs/line" "RSS MB"
+}
+
+NLINES=$(wc -l <"$LOG")
+echo "bench: $NLINES lines, $(($(wc -c <"$LOG") / 1048576)) MiB; $RUNS runs each," \
+	"best wall time; CPU = user+system; RSS = peak"
+echo "bench: $(uname -sr), $(nproc) CPUs," \
+	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+
+measure ceiling "$WORK/ceiling.out" "$WORK/ceiling" "$LOG"
+measure parse /dev/null "$PINTAIL" -c "$CONF" parse shop "$LOG"
+
+echo
+echo "== parse: pintail parse against the ceiling =="
+header
+row "ceiling (PCRE2 JIT)" ceiling
+row "pintail parse" parse
+awk -v p="$(rate parse)" -v c="$(rate ceiling)" 'BEGIN {
+	r = 100 * p / c
+	printf "pintail / ceiling: %.1f %% of the ceiling'\''s lines/s (target: at least 40 %%): %s\n",
+		r, (r >= 40 ? "met" : "NOT MET")
+}'
+echo "ceiling said (last run): $(cat "$WORK/ceiling.out")"
+echo "pintail said (stderr of the last run):"
+sed 's/^/  /' "$WORK/parse.err"
+
+# --- More benchmarks --------------------------------------------------------
+#
+# Add further benchmarks below, each as a section of its own: measure() times
+# a command, row() prints its line, rate() gives its lines/s.
+#
+# TODO(run benchmark): the end-to-end `pintail run` benchmark goes here — the
+# agent following $LOG from the beginning and delivering to a local endpoint
+# (api_url = http://127.0.0.1:PORT/v5, allowed for loopback), timed until
+# every event is acknowledged.

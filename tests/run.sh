@@ -1,0 +1,88 @@
+#!/bin/bash
+# Runs the whole suite from the repository's top folder: the lint script,
+# the C unit tests (built with ASan and UBSan), the allocation test and the
+# integration tests.  Ends with "N passed, N failed"; exits non-zero when
+# anything failed.  TESTS=pattern runs only the matching parts.
+set -u
+cd "$(dirname "$0")/.."
+export PINTAIL_TOP="$PWD"
+export PYTHON=/usr/bin/python3
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+pattern=${TESTS:-}
+passed=0
+failed=0
+failures=()
+log_dir=$(mktemp -d /tmp/pintail-tests-XXXXXX)
+
+wanted() { [ -z "$pattern" ] || [[ "$1" == *$pattern* ]]; }
+
+# One runnable piece: NAME, then the command.  Its output goes to a log,
+# shown only when it fails.
+run_one() {
+	local name=$1; shift
+	local log="$log_dir/${name//\//_}.log"
+	local start=$SECONDS
+	if timeout 600 "$@" >"$log" 2>&1; then
+		return 0
+	fi
+	echo "---- $name failed (output follows) ----"
+	tail -n 60 "$log"
+	echo "---- end of $name ----"
+	return 1
+}
+
+# cmocka binaries: count their cases.
+for bin in build/tests/test_*; do
+	[ -x "$bin" ] || continue
+	name=unit/$(basename "$bin")
+	wanted "$name" || continue
+	log="$log_dir/$(basename "$bin").log"
+	timeout 300 "$bin" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed, or a sanitizer stopped it
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		failures+=("$name")
+		echo "---- $name: $f failed ----"
+		grep -E "FAILED|ERROR|ERROR:|runtime error|Sanitizer|expected|fail" "$log" | head -n 40
+	fi
+	echo "$name: $p passed, $f failed"
+done
+
+# Everything else: one result each.
+others=(lint)
+[ -x build/tests/alloc_count ] && others+=(alloc)
+for t in tests/integration/test_*; do
+	[ -f "$t" ] && others+=("$t")
+done
+for t in "${others[@]}"; do
+	wanted "$t" || continue
+	case $t in
+	lint) cmd=(bash tests/lint.sh) ;;
+	alloc) cmd=(build/tests/alloc_count) ;;
+	*.py) cmd=("$PYTHON" "$t") ;;
+	*) cmd=(bash "$t") ;;
+	esac
+	start=$SECONDS
+	if run_one "$t" "${cmd[@]}"; then
+		passed=$((passed + 1))
+		echo "$t: passed ($((SECONDS - start)) s)"
+	else
+		failed=$((failed + 1))
+		failures+=("$t")
+		echo "$t: FAILED ($((SECONDS - start)) s)"
+	fi
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log_dir)"
+[ ${#failures[@]} -eq 0 ] && rm -rf "$log_dir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
