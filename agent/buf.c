@@ -39,6 +39,13 @@ int buf_reserve(struct buf *b, size_t extra)
 
 int buf_add(struct buf *b, const void *data, size_t n)
 {
+	/* The common case, room enough, without a call. */
+	if (b->len + n + 1 <= b->cap && (b->max == 0 || b->len + n <= b->max)) {
+		memcpy(b->p + b->len, data, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
 	if (buf_reserve(b, n) < 0) {
 		return -1;
 	}
@@ -127,19 +134,42 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 int buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
+	if (buf_addc(b, '"') < 0 || buf_add_json_chars(b, s, n) < 0) {
+		return -1;
+	}
+	return buf_addc(b, '"');
+}
+
+/* 1 for the bytes a JSON string takes as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char json_plain[256] = {
+	['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,
+	['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+	['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+	['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
+int buf_add_json_chars(struct buf *b, const char *s, size_t n)
+{
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
 	/* Worst case: every byte becomes a 6-byte escape or a 3-byte U+FFFD. */
-	if (buf_reserve(b, n * 6 + 2) < 0) {
+	if (buf_reserve(b, n * 6) < 0) {
 		return -1;
 	}
-	b->p[b->len++] = '"';
 	while (i < n) {
 		size_t run = i;
 		/* Copy plain ASCII in runs: the common case. */
-		while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\') {
+		while (run < n && json_plain[u[run]]) {
 			run++;
 		}
 		memcpy(b->p + b->len, s + i, run - i);
@@ -170,7 +200,22 @@ int buf_add_json_str(struct buf *b, const char *s, size_t n)
 			}
 		}
 	}
-	b->p[b->len++] = '"';
 	b->p[b->len] = '\0';
 	return 0;
+}
+
+int buf_add_i64(struct buf *b, int64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0) {
+		tmp[sizeof tmp - 1 - n++] = '-';
+	}
+	return buf_add(b, tmp + sizeof tmp - n, n);
 }

@@ -10,6 +10,7 @@
 #define PINTAIL_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *p;    /* the bytes; NUL-terminated after every append */
@@ -31,5 +32,11 @@ void buf_free(struct buf *b);
  * replaced by U+FFFD, so the result is always valid JSON in valid UTF-8.
  */
 int buf_add_json_str(struct buf *b, const char *s, size_t n);
+
+/* Like buf_add_json_str, without the quotes (to build a string in pieces). */
+int buf_add_json_chars(struct buf *b, const char *s, size_t n);
+
+/* Appends V in decimal, without printf. */
+int buf_add_i64(struct buf *b, int64_t v);
 
 #endif

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLICKMEM_KEY_LEN 16
+#define CLICKMEM_KEY_LEN 8
 #define CLICKMEM_EPIK_MAX 255
 
 struct clickmem;
@@ -45,6 +45,9 @@ void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN]);
 
 /* Number of live entries (for status and tests). */
 size_t clickmem_count(const struct clickmem *cm);
+
+/* SipHash-2-4 of DATA under KEY (exported for its test vectors). */
+uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n);
 
 /* For persistence (clickmem_save/load): the salt, and walking entries. */
 const uint8_t *clickmem_salt(const struct clickmem *cm);

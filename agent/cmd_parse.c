@@ -22,8 +22,8 @@ static int print_event(void *ctx, const struct event_out *ev)
 {
 	FILE *out = ctx;
 	if (ev->reject == NULL) {
-		fwrite(ev->json, 1, ev->len, out);
-		fputc('\n', out);
+		fwrite_unlocked(ev->json, 1, ev->len, out);
+		putc_unlocked('\n', out);
 	}
 	return 0;
 }

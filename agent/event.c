@@ -46,20 +46,19 @@ static int param_stripped(const struct site *site, const char *name, size_t n)
 int event_source_url(struct buf *out, const struct site *site, const struct hit *hit)
 {
 	const struct slice *host = &hit->f[FIELD_HOST];
-	struct buf url = {.max = 0};
 	const char *p, *end;
-	int first = 1, result;
+	int first = 1;
 	size_t path_len = hit->query.p ? (size_t)(hit->query.p - 1 - hit->uri.p) : hit->uri.n;
 
-	/* Built in a local buffer, then written as one JSON string. */
+	buf_addc(out, '"');
 	if (host_of_site(site, host)) {
-		buf_adds(&url, site->url_scheme);
-		buf_adds(&url, "://");
-		buf_add(&url, host->p, host->n);
+		buf_add_json_chars(out, site->url_scheme, strlen(site->url_scheme));
+		buf_add(out, "://", 3);
+		buf_add_json_chars(out, host->p, host->n);
 	} else {
-		buf_adds(&url, site->url_base);
+		buf_add_json_chars(out, site->url_base, strlen(site->url_base));
 	}
-	buf_add(&url, hit->uri.p, path_len);
+	buf_add_json_chars(out, hit->uri.p, path_len);
 	p = hit->query.p;
 	end = p ? p + hit->query.n : NULL;
 	while (p != NULL && p < end) {
@@ -71,15 +70,13 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 		size_t nlen = klen < sizeof name ? decode_percent(p, klen, name, 1) : 0;
 
 		if (pend > p && !(nlen > 0 && param_stripped(site, name, nlen))) {
-			buf_addc(&url, first ? '?' : '&');
-			buf_add(&url, p, (size_t)(pend - p));
+			buf_addc(out, first ? '?' : '&');
+			buf_add_json_chars(out, p, (size_t)(pend - p));
 			first = 0;
 		}
 		p = pend + 1;
 	}
-	result = buf_add_json_str(out, url.p ? url.p : "", url.len);
-	buf_free(&url);
-	return result;
+	return buf_addc(out, '"');
 }
 
 static int valid_value(const struct slice *v)
@@ -129,12 +126,16 @@ static int valid_num_items(const struct slice *v, long *n)
 static void key(struct buf *out, const char *object, int *open, const char *name)
 {
 	if (!*open) {
-		buf_addf(out, ",\"%s\":{", object);
+		buf_adds(out, ",\"");
+		buf_adds(out, object);
+		buf_adds(out, "\":{");
 		*open = 1;
 	} else {
 		buf_addc(out, ',');
 	}
-	buf_addf(out, "\"%s\":", name);
+	buf_addc(out, '"');
+	buf_adds(out, name);
+	buf_adds(out, "\":");
 }
 
 static void write_content_ids(struct buf *out, const struct slice *v)
@@ -215,7 +216,7 @@ static void write_custom(struct buf *out, const struct event_in *in, struct scra
 				continue;
 			}
 			key(out, "custom_data", &open, "num_items");
-			buf_addf(out, "%ld", n);
+			buf_add_i64(out, n);
 			break;
 		case RF_CONTENT_IDS:
 			if (!has_content_id(&v)) {
@@ -271,8 +272,9 @@ int event_write(struct buf *out, const struct event_in *in, struct scratch *s, u
 {
 	buf_adds(out, "{\"event_name\":\"");
 	buf_adds(out, event_type_name((enum event_type)in->rule->type));
-	buf_addf(out, "\",\"action_source\":\"web\",\"event_time\":%lld,\"event_id\":",
-		 (long long)in->time);
+	buf_adds(out, "\",\"action_source\":\"web\",\"event_time\":");
+	buf_add_i64(out, in->time);
+	buf_adds(out, ",\"event_id\":");
 	buf_add_json_str(out, in->event_id, strlen(in->event_id));
 	buf_adds(out, ",\"event_source_url\":");
 	event_source_url(out, in->site, in->hit);

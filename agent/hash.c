@@ -152,10 +152,24 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	static const char nul = '\0';
 	char off[24];
 	uint8_t raw[32];
-	int offlen = snprintf(off, sizeof off, "%llu", (unsigned long long)offset);
-	const void *parts[] = {site, &nul, identity, &nul, off, &nul, line, &nul, event_name};
-	size_t lens[] = {strlen(site), 1, strlen(identity), 1, (size_t)offlen, 1, line_len, 1,
-			 strlen(event_name)};
+	size_t offlen = 0;
+	const void *parts[9];
+	size_t lens[9];
+
+	/* The offset in decimal, written backwards without printf. */
+	do {
+		off[sizeof off - 1 - offlen++] = (char)('0' + offset % 10);
+		offset /= 10;
+	} while (offset > 0);
+	parts[0] = site, lens[0] = strlen(site);
+	parts[1] = &nul, lens[1] = 1;
+	parts[2] = identity, lens[2] = strlen(identity);
+	parts[3] = &nul, lens[3] = 1;
+	parts[4] = off + sizeof off - offlen, lens[4] = offlen;
+	parts[5] = &nul, lens[5] = 1;
+	parts[6] = line, lens[6] = line_len;
+	parts[7] = &nul, lens[7] = 1;
+	parts[8] = event_name, lens[8] = strlen(event_name);
 
 	hash_sha256_parts(parts, lens, 9, raw);
 	to_hex(raw, EVENT_ID_LEN / 2, out);

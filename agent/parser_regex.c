@@ -11,6 +11,8 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 				      struct scratch *s, struct hit *hit)
 {
 	int rc = rx_match(def->rx, line, n);
+	/* Most lines hold no backslash at all: then no field needs decoding. */
+	int escapes;
 
 	if (rc == 0) {
 		return PARSE_NOMATCH;
@@ -18,6 +20,7 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 	if (rc < 0) {
 		return PARSE_LIMIT;
 	}
+	escapes = memchr(line, '\\', n) != NULL;
 	for (int f = 0; f < FIELD_COUNT; f++) {
 		size_t start, end;
 		if (def->group[f] < 0 || !rx_group(def->rx, def->group[f], &start, &end)) {
@@ -26,7 +29,7 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 		hit->f[f].p = line + start;
 		hit->f[f].n = end - start;
 		/* Quoted fields may carry "\xHH" (nginx) or "\"" (Apache) escapes. */
-		if (memchr(hit->f[f].p, '\\', hit->f[f].n) != NULL) {
+		if (escapes && memchr(hit->f[f].p, '\\', hit->f[f].n) != NULL) {
 			char *dst = scratch_take(s, hit->f[f].n);
 			if (dst == NULL) {
 				return PARSE_NOMATCH;
