@@ -66,7 +66,7 @@ void clickmem_free(struct clickmem *cm)
  * table holds no IP address or user agent, and no one can aim collisions at
  * it.  OpenSSL offers SipHash only behind EVP_MAC, whose per-call set-up
  * costs several times the hash itself on this per-event path; the function
- * is short and has published test vectors (tests/unit/test_clickmem.c).
+ * is short and has published test vectors (tests/unit/test_siphash.c).
  */
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND                                                                   \
