@@ -3,7 +3,7 @@
 # `make` builds ./pintail.  CFLAGS, CPPFLAGS and LDFLAGS from the environment
 # are honoured (package builds add their hardening flags there).
 
-PKGS      := libpcre2-8 libcjson openssl libcurl
+PKGS      := libpcre2-8 libcjson openssl libcurl zlib
 PKG_CONFIG ?= pkg-config
 VERSION   := 0.1.0
 
@@ -31,6 +31,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 PREFIX    ?= /usr
 DESTDIR   ?=
+
+.SECONDARY: $(ASAN_OBJS) $(LIB_OBJS)
 
 .PHONY: all clean check check-unit check-integration deps demo bench lint install
 
@@ -62,18 +64,18 @@ deps:
 
 check: deps
 	$(MAKE) pintail $(UNIT_BINS) build/tests/alloc_count
-	@sh tests/run.sh
+	@bash tests/run.sh
 
 demo: deps
 	$(MAKE) pintail
-	@sh tests/demo.sh
+	@bash tests/demo.sh
 
 bench: deps
 	$(MAKE) pintail
-	@sh bench/run.sh ./pintail
+	@bash bench/run.sh ./pintail
 
 lint:
-	@sh tests/lint.sh
+	@bash tests/lint.sh
 
 install: pintail
 	install -D -m 0755 pintail $(DESTDIR)$(PREFIX)/bin/pintail

@@ -17,6 +17,7 @@ int buf_reserve(struct buf *b, size_t extra)
 
 	if (extra > max || b->len > max - extra) {
 		errno = E2BIG;
+		b->failed = 1;
 		return -1;
 	}
 	need = b->len + extra + 1;
@@ -30,6 +31,7 @@ int buf_reserve(struct buf *b, size_t extra)
 	p = realloc(b->p, cap);
 	if (p == NULL) {
 		errno = ENOMEM;
+		b->failed = 1;
 		return -1;
 	}
 	b->p = p;
@@ -68,6 +70,7 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || buf_reserve(b, (size_t)n) < 0) {
+		b->failed = 1;
 		return -1;
 	}
 	va_start(ap, fmt);

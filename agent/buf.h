@@ -17,6 +17,7 @@ struct buf {
 	size_t len; /* bytes in use */
 	size_t cap; /* bytes allocated */
 	size_t max; /* the cap on len; 0 means 1 GiB */
+	int failed; /* set by any append that failed; cleared by the caller */
 };
 
 int buf_reserve(struct buf *b, size_t extra);

@@ -149,8 +149,21 @@ static int loopback_url(const char *url)
 	size_t n;
 
 	h = h ? h + 3 : url;
+	{
+		/* Skip userinfo: in "http://localhost@evil/" the host is evil. */
+		size_t auth = strcspn(h, "/?#");
+		const char *at = NULL;
+		for (const char *p = h; p < h + auth; p++) {
+			if (*p == '@') {
+				at = p;
+			}
+		}
+		if (at != NULL) {
+			h = at + 1;
+		}
+	}
 	if (*h == '[') {
-		return strncmp(h, "[::1]", 5) == 0;
+		return strncmp(h, "[::1]", 5) == 0 && strchr(":/?#", h[5]) != NULL;
 	}
 	n = strcspn(h, ":/?#");
 	if (n >= sizeof host) {

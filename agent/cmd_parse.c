@@ -60,7 +60,7 @@ static int parse_fd(struct pipeline *pl, const struct config *cfg, int fd, const
 	struct line_src src = {.identity = identity};
 	int result = 0;
 
-	if (linebuf_init(&lb, cfg->agent.max_line, 0) < 0) {
+	if (linebuf_init(&lb, cfg->agent.max_line, 1 << 20, 0) < 0) {
 		fprintf(stderr, "pintail: %s: out of memory\n", name);
 		return -1;
 	}

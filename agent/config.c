@@ -57,7 +57,10 @@ static int bad_section(struct load_ctx *c, const struct ini_item *it, const char
 {
 	const char *near = value_suggest(it->section, allowed);
 	c->skip = 1;
-	if (near != NULL) {
+	if (it->section_arg != NULL && section_allowed(allowed, it->section)) {
+		diag_error(c->d, it->file, it->line, "[%s] takes no name: write [%s]", it->section,
+			   it->section);
+	} else if (near != NULL) {
 		diag_error(c->d, it->file, it->line, "unknown section [%s]; did you mean [%s]?",
 			   it->section, near);
 	} else {
@@ -142,6 +145,13 @@ static struct parser_def *new_parser(struct load_ctx *c, const struct ini_item *
 	p->line = it->line;
 	conftab_defaults(T_PARSER, p);
 	old = find_parser(cfg, p->name, &at);
+	if (old != NULL && at < c->dir_first_parser) {
+		char *od = dir_of(old->file);
+		if (od != NULL && c->dir != NULL && strcmp(od, c->dir) == 0) {
+			at = c->dir_first_parser; /* defined in this folder already */
+		}
+		free(od);
+	}
 	if (old != NULL && at >= c->dir_first_parser) {
 		diag_error(c->d, it->file, it->line, "parser %s is defined twice (first at %s:%d)",
 			   p->name, old->file, old->line);
@@ -191,9 +201,17 @@ static int parser_item(void *ctx, const struct ini_item *it)
 	return load_key(c, it, "parser", T_PARSER, c->parser, c->parser->line_of);
 }
 
+/* A folder that does not exist matches nothing; other read errors abort. */
+static int glob_errfn(const char *path, int err)
+{
+	(void)path;
+	errno = err;
+	return err != ENOENT && err != ENOTDIR;
+}
+
 static int globsort(const char *pattern, glob_t *g)
 {
-	int rc = glob(pattern, GLOB_ERR, NULL, g);
+	int rc = glob(pattern, 0, glob_errfn, g);
 	if (rc == GLOB_NOMATCH) {
 		g->gl_pathc = 0;
 		return 0;
@@ -341,8 +359,11 @@ static void finish_rules(struct load_ctx *c, struct site *s)
 			diag_error(c->d, s->file, r->line, "[event %s] needs a type (a Pinterest event name)",
 				   r->name);
 		}
-		if (rule_key_line(r, "status") == 0) {
-			r->status = s->status;
+		{
+			static const struct status_set none;
+			if (rule_key_line(r, "status") == 0 || memcmp(&r->status, &none, sizeof none) == 0) {
+				r->status = s->status;
+			}
 		}
 		if (r->methods == NULL) {
 			r->methods = words_split("GET", 0);

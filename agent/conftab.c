@@ -357,7 +357,8 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 
 	free_value(k, p);
 	if (value[0] == '\0') {
-		if (k->required) {
+		if (k->required || k->type == V_EVTYPE ||
+		    (k->def != NULL && (k->type == V_URL || k->type == V_PATH))) {
 			diag_error(d, file, line, "%s needs a value", k->name);
 			return -1;
 		}
@@ -365,7 +366,11 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		if (k->type == V_EVTYPE) {
 			*(int *)p = -1;
 		} else if (k->type == V_STATUS) {
+			/* [filter]: every status; [event]: [filter]'s (finish_rules). */
 			memset(p, 0, sizeof(struct status_set));
+			if (k->target == T_SITE) {
+				value_status_set("100-599", p);
+			}
 		}
 		return 0;
 	}

@@ -58,6 +58,9 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 	} else {
 		buf_add_json_chars(out, site->url_base, strlen(site->url_base));
 	}
+	if (path_len == 0) {
+		buf_addc(out, '/'); /* "http://host?x" */
+	}
 	buf_add_json_chars(out, hit->uri.p, path_len);
 	p = hit->query.p;
 	end = p ? p + hit->query.n : NULL;
@@ -270,6 +273,11 @@ static void write_user(struct buf *out, const struct event_in *in, struct scratc
 
 int event_write(struct buf *out, const struct event_in *in, struct scratch *s, unsigned *dropped)
 {
+	size_t start = out->len;
+
+	/* Appends below are checked once, at the end: any failure leaves
+	 * out->failed set, and then nothing half-written is kept. */
+	out->failed = 0;
 	buf_adds(out, "{\"event_name\":\"");
 	buf_adds(out, event_type_name((enum event_type)in->rule->type));
 	buf_adds(out, "\",\"action_source\":\"web\",\"event_time\":");
@@ -283,5 +291,14 @@ int event_write(struct buf *out, const struct event_in *in, struct scratch *s, u
 	if (in->opt_out) {
 		buf_adds(out, ",\"opt_out\":true");
 	}
-	return buf_addc(out, '}');
+	buf_addc(out, '}');
+	if (out->failed) {
+		out->len = start;
+		if (out->p != NULL) {
+			out->p[start] = '\0';
+		}
+		out->failed = 0;
+		return -1;
+	}
+	return 0;
 }

@@ -44,15 +44,27 @@ static int valid_word(const char *s)
 	return 1;
 }
 
+/* After a bad header, keys up to the next good one are skipped quietly. */
+static void skip_section(struct ini_state *st)
+{
+	free(st->section);
+	st->section = strdup("");
+	free(st->section_arg);
+	st->section_arg = NULL;
+}
+
 /* "[word]" or "[word arg]": sets the current section, reports bad headers. */
 static int ini_section(struct ini_state *st, char *s, int lineno)
 {
 	struct ini_item it = {0};
 	char *close = strchr(s, ']');
-	char *word, *arg;
+	char *word, *arg, *rest;
 
-	if (close == NULL || *trim(close + 1) != '\0') {
+	rest = close ? trim(close + 1) : NULL;
+	/* Only an inline comment (" ;...") may follow the header. */
+	if (close == NULL || (*rest != '\0' && !(*rest == ';' && rest > close + 1))) {
 		diag_error(st->d, st->name, lineno, "a section header must be \"[name]\" on a line of its own");
+		skip_section(st);
 		return 0;
 	}
 	*close = '\0';
@@ -65,10 +77,7 @@ static int ini_section(struct ini_state *st, char *s, int lineno)
 	if (!valid_word(word) || (*arg != '\0' && !valid_word(arg))) {
 		diag_error(st->d, st->name, lineno, "bad section name (letters, digits, '_', '-' and '.' only)");
 		/* Keys up to the next good header would only add noise. */
-		free(st->section);
-		st->section = strdup("");
-		free(st->section_arg);
-		st->section_arg = NULL;
+		skip_section(st);
 		return 0;
 	}
 	free(st->section);

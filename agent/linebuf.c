@@ -5,16 +5,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LB_CHUNK (1024 * 1024)
-
-int linebuf_init(struct linebuf *lb, size_t max_line, uint64_t off)
+int linebuf_init(struct linebuf *lb, size_t max_line, size_t chunk, uint64_t off)
 {
 	memset(lb, 0, sizeof *lb);
-	lb->cap = max_line + 1 + LB_CHUNK;
+	lb->cap = max_line + 1 + chunk;
 	lb->buf = malloc(lb->cap);
 	lb->max_line = max_line;
 	lb->off = off;
 	return lb->buf ? 0 : -1;
+}
+
+void linebuf_reset(struct linebuf *lb, uint64_t off)
+{
+	lb->start = lb->end = 0;
+	lb->off = off;
+	lb->skipping = 0;
 }
 
 void linebuf_free(struct linebuf *lb)

@@ -31,8 +31,14 @@ struct lb_line {
 
 enum lb_result { LB_NEED_MORE, LB_LINE, LB_TOO_LONG };
 
-/* Prepares LB for lines up to MAX_LINE bytes, starting at file offset OFF. */
-int linebuf_init(struct linebuf *lb, size_t max_line, uint64_t off);
+/*
+ * Prepares LB for lines up to MAX_LINE bytes, reading CHUNK bytes at a
+ * time, starting at file offset OFF.
+ */
+int linebuf_init(struct linebuf *lb, size_t max_line, size_t chunk, uint64_t off);
+
+/* Forgets everything buffered and starts again at file offset OFF. */
+void linebuf_reset(struct linebuf *lb, uint64_t off);
 void linebuf_free(struct linebuf *lb);
 
 /* Reads once from FD into the buffer: bytes read, 0 at end of file, -1 on error. */

@@ -252,7 +252,10 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 		hit->query.p = q + 1;
 		hit->query.n = hit->uri.n - hit->path.n - 1;
 	}
-	if (memchr(hit->uri.p, '%', hit->path.n) == NULL) {
+	if (hit->path.n == 0) {
+		hit->path.p = "/"; /* "GET http://host?x" */
+		hit->path.n = 1;
+	} else if (memchr(hit->uri.p, '%', hit->path.n) == NULL) {
 		hit->path.p = hit->uri.p;
 	} else {
 		dst = scratch_take(s, hit->path.n);

@@ -89,6 +89,7 @@ enum parse_result parser_json_fields(const struct parser_def *def, const char *l
 	/* The previous line's tree: its values stay valid until this call. */
 	static cJSON *last;
 	cJSON *root;
+	const char *end = NULL;
 
 	if (arena_init() < 0) {
 		return PARSE_NOMATCH;
@@ -99,11 +100,18 @@ enum parse_result parser_json_fields(const struct parser_def *def, const char *l
 	last = NULL;
 	arena.used = 0;
 	arena.active = 1;
-	root = cJSON_ParseWithLength(line, n);
+	root = cJSON_ParseWithLengthOpts(line, n, &end, 0);
 	arena.active = 0;
 	last = root;
 	if (!cJSON_IsObject(root)) {
 		return PARSE_NOMATCH;
+	}
+	/* One object per line: anything but blanks after it (two objects
+	 * glued by a lost newline) makes the line unparsable. */
+	for (; end != NULL && end < line + n; end++) {
+		if (*end != ' ' && *end != '\t' && *end != '\r') {
+			return PARSE_NOMATCH;
+		}
 	}
 	for (const cJSON *v = root->child; v != NULL; v = v->next) {
 		int f = v->string ? field_lookup(v->string) : -1;

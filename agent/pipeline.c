@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "clickmem.h"
 #include "config.h"
 #include "event.h"
@@ -173,8 +174,15 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 		found = query_param(&hit->query, "epik", 4, &pl->scratch, out) && out->n > 0;
 	}
 	if (!found && hit->f[FIELD_COOKIE_EPIK].p != NULL) {
-		*out = hit->f[FIELD_COOKIE_EPIK];
-		found = 1;
+		/* Cookie values are URL-decoded too (SPEC §4). */
+		const struct slice *c = &hit->f[FIELD_COOKIE_EPIK];
+		char *dst = memchr(c->p, '%', c->n) ? scratch_take(&pl->scratch, c->n) : NULL;
+		*out = *c;
+		if (dst != NULL) {
+			out->p = dst;
+			out->n = decode_percent(c->p, c->n, dst, 0);
+		}
+		found = out->n > 0;
 	}
 	if (!found) {
 		found = referer_epik(pl, &hit->f[FIELD_HTTP_REFERER], out);
@@ -221,11 +229,11 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	in->rule = r;
 	buf_reset(&pl->out);
 	if (event_write(&pl->out, in, &pl->scratch, &dropped) < 0) {
-		pl->st.dropped_fields++;
-		return 0;
-	}
-	pl->st.dropped_fields += dropped;
-	if (in->time < now - pl->site->max_event_age / 1000) {
+		/* Too large to write (a line near max_line feeding many fields):
+		 * refused with its reason, never sent half-written. */
+		ev.reject = "too large to send";
+		pl->st.too_large++;
+	} else if (in->time < now - pl->site->max_event_age / 1000) {
 		ev.reject = "too old";
 		pl->st.too_old++;
 	} else if (in->time > now + FUTURE_SLACK) {
@@ -234,6 +242,7 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	} else {
 		pl->st.events[r->type]++;
 	}
+	pl->st.dropped_fields += dropped;
 	ev.event_id = in->event_id;
 	ev.json = pl->out.p;
 	ev.len = pl->out.len;
@@ -295,9 +304,10 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 	}
 	if (events == 0) {
 		pl->st.no_event++;
-		/* A landing that is no event still teaches the memory its epik. */
-		if (site->click_memory > 0 && hit->query.p != NULL &&
-		    memmem(hit->query.p, hit->query.n, "epik=", 5) != NULL &&
+		/* A hit that is no event still teaches the memory: a landing
+		 * its epik, a Sec-GPC: 1 visitor to forget them. */
+		if (site->click_memory > 0 &&
+		    (in.opt_out || (hit->query.p != NULL && memmem(hit->query.p, hit->query.n, "epik=", 5) != NULL)) &&
 		    parser_time(site->parser, hit, &in.time) == 0) {
 			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
 		}
@@ -335,6 +345,9 @@ void pipeline_stats_print(const struct pipeline_stats *st, FILE *out)
 	if (st->dropped_fields > 0) {
 		fprintf(out, "dropped values:  %llu (did not fit value, currency or num_items)\n",
 			(unsigned long long)st->dropped_fields);
+	}
+	if (st->too_large > 0) {
+		fprintf(out, "too large:       %llu\n", (unsigned long long)st->too_large);
 	}
 	fprintf(out, "events:          %llu", (unsigned long long)events);
 	for (int i = 0; i < EV_COUNT; i++) {

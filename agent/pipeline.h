@@ -33,6 +33,7 @@ struct pipeline_stats {
 	uint64_t future;      /* events more than 5 minutes ahead */
 	uint64_t bad_time;    /* a time that could not be read */
 	uint64_t dropped_fields; /* values that did not fit their field */
+	uint64_t too_large;   /* events too large to write */
 	uint64_t events[EV_COUNT];
 };
 

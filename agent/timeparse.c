@@ -51,7 +51,7 @@ int64_t time_from_civil(int y, int mon, int d, int h, int mi, int sec)
 	return days * 86400 + h * 3600 + mi * 60 + sec;
 }
 
-/* Reads between MIN and MAX digits at *P (leading blanks allowed if BLANK). */
+/* Reads between MIN and MAX digits at *P. */
 static int digits(const char **p, const char *end, int min, int max, int *out)
 {
 	int v = 0, n = 0;
@@ -149,10 +149,17 @@ static int strf_conv(char c, const char **p, const char *end, struct tm_parts *t
 	}
 }
 
+static int days_in_month(int y, int mon)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[mon - 1] + (mon == 2 && leap);
+}
+
 static int valid_parts(const struct tm_parts *t)
 {
-	return t->y >= 1970 && t->mon >= 1 && t->mon <= 12 && t->d >= 1 && t->d <= 31 &&
-	       t->h <= 23 && t->mi <= 59 && t->s <= 60;
+	return t->y >= 1970 && t->mon >= 1 && t->mon <= 12 && t->d >= 1 &&
+	       t->d <= days_in_month(t->y, t->mon) && t->h <= 23 && t->mi <= 59 && t->s <= 60;
 }
 
 static int parse_strf(const char *fmt, const char *s, const char *end, int64_t *epoch)

@@ -1,0 +1,923 @@
+/*
+ * test_event — one event's JSON (event_write, event_source_url): exactly
+ * the shape of SPEC §4, no key outside it, none empty; custom data checked
+ * and typed; user data normalised and hashed; strings valid UTF-8.
+ */
+#include "testutil.h"
+
+#include <ftw.h>
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "buf.h"
+#include "event.h"
+#include "parser.h"
+#include "rules.h"
+
+#define T0 INT64_C(1795860000) /* 28/Nov/2026:10:00:00 +0000 */
+
+/* SHA-256 of the normalised values (sha256sum). */
+#define SHA_EMAIL "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b" /* test@example.com */
+#define SHA_PHONE_US "413ba75461ab5f99d36820e561ea97e2bd80f9cb586f7ecea6cf4c496518950a" /* 14155550123 */
+#define SHA_PHONE_UK "35e206e5dec4c89b9e8b71b8c32724a5bb518483ac5a20c6617d738375b3b823" /* 442079460958 */
+#define SHA_CUST "772b91cabe669ed0525030074170426af10a5688a186c35b19bf5e84305ffdd1" /* Cust-42 */
+
+#define UA_FIREFOX "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+
+/* ---- a configuration in a temporary folder ------------------------------ */
+
+#define SITE_HEAD(parser)                                                                  \
+	"[site]\nurl = https://shop.example.com\nlogs = @DIR@/access.log\nparser = " parser "\n"
+#define PINTEREST "[pinterest]\nad_account_id = 549755885175\naccess_token_file = @DIR@/token\n"
+
+/* The rules most tests use: every custom and user field. */
+#define RULES                                                                                    \
+	"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n"                       \
+	"value = query:total\ncurrency = query:currency\norder_id = query:order\n"               \
+	"content_ids = query:ids\nnum_items = query:n\ncontent_name = query:name\n"              \
+	"search_string = query:q\nem = query:email\nph = query:phone\nexternal_id = query:cid\n" \
+	"[event category]\ntype = view_category\npath = ^/c/(?<cat>[^/]+)$\n"                   \
+	"content_category = group:cat\ncurrency = query:cur | usd\n"                             \
+	"[event visit]\ntype = page_visit\n"
+
+struct fx {
+	char *dir;
+	char *conf;
+	struct tu_loaded l;
+	struct site *site;
+	char *line;
+	struct scratch s;
+	struct hit hit;
+	struct buf out;
+	cJSON *json;
+};
+
+/* Removes DIR and what it holds (as tu_rmtree, without a shell: faster). */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static struct fx F;
+
+static char *subst_dir(const char *text, const char *dir)
+{
+	size_t o = 0, dl = strlen(dir), cap = strlen(text) + 1;
+	char *out;
+	for (const char *p = strstr(text, "@DIR@"); p; p = strstr(p + 5, "@DIR@")) {
+		cap += dl;
+	}
+	out = malloc(cap);
+	assert_non_null(out);
+	for (const char *p = text; *p;) {
+		if (strncmp(p, "@DIR@", 5) == 0) {
+			memcpy(out + o, dir, dl);
+			o += dl;
+			p += 5;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void fx_free(struct fx *f)
+{
+	if (f->dir == NULL) {
+		return;
+	}
+	cJSON_Delete(f->json);
+	buf_free(&f->out);
+	free(f->line);
+	free(f->s.p);
+	tu_loaded_free(&f->l);
+	rm_tree(f->dir);
+	free(f->dir);
+	free(f->conf);
+	memset(f, 0, sizeof *f);
+}
+
+static int fx_teardown(void **state)
+{
+	(void)state;
+	fx_free(&F);
+	return 0;
+}
+
+static void fx_load(const char *site_text)
+{
+	char *text;
+	fx_free(&F);
+	F.dir = tu_tmpdir();
+	text = subst_dir(site_text, F.dir);
+	F.conf = tu_setup(F.dir, NULL, "shop", text);
+	free(text);
+	F.l = tu_load(F.conf);
+	if (F.l.cfg == NULL) {
+		fail_msg("configuration refused:\n%s", F.l.out);
+	}
+	F.site = config_site(F.l.cfg, "shop");
+	assert_non_null(F.site);
+}
+
+static struct rule *rule_named(const char *name)
+{
+	for (size_t i = 0; i < F.site->nrules; i++) {
+		if (strcmp(F.site->rules[i]->name, name) == 0) {
+			return F.site->rules[i];
+		}
+	}
+	fail_msg("no rule %s", name);
+	return NULL;
+}
+
+/* ---- checking the JSON -------------------------------------------------- */
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		size_t len;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + len > n) {
+			return 0;
+		}
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				return 0;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			return 0;
+		}
+		i += len;
+	}
+	return 1;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++) {
+		if (strcmp(s, list[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int is_hex64(const char *s)
+{
+	if (strlen(s) != 64) {
+		return 0;
+	}
+	for (size_t i = 0; i < 64; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* No null, no empty string, no empty object or array, anywhere. */
+static void check_no_empty(const cJSON *v, const char *json)
+{
+	if (cJSON_IsNull(v)) {
+		fail_msg("null value (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	if (cJSON_IsString(v) && (v->valuestring == NULL || v->valuestring[0] == '\0')) {
+		fail_msg("empty string (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child == NULL) {
+		fail_msg("empty object or array (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	for (const cJSON *c = v->child; c; c = c->next) {
+		check_no_empty(c, json);
+	}
+}
+
+static void check_keys(const cJSON *obj, const char *const *allowed, const char *what, const char *json)
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		if (!in_list(c->string, allowed)) {
+			fail_msg("key \"%s\" is not allowed in %s: %s", c->string, what, json);
+		}
+		for (const cJSON *d = c->next; d; d = d->next) {
+			if (strcmp(c->string, d->string) == 0) {
+				fail_msg("key \"%s\" twice in %s: %s", c->string, what, json);
+			}
+		}
+	}
+}
+
+/* Parses JSON (LEN bytes) and checks it has the shape of SPEC §4. */
+static cJSON *check_event(const char *json, size_t len)
+{
+	static const char *const top[] = {"event_name", "action_source", "event_time", "event_id",
+					  "event_source_url", "user_data", "custom_data", "opt_out", NULL};
+	static const char *const user[] = {"client_ip_address", "client_user_agent", "click_id", "em",
+					   "ph", "external_id", NULL};
+	static const char *const custom[] = {"value", "currency", "order_id", "content_ids",
+					     "content_name", "content_category", "num_items",
+					     "search_string", NULL};
+	static const char *const names[] = {"add_payment_info", "add_to_cart", "add_to_wishlist",
+					    "checkout", "custom", "initiate_checkout", "lead",
+					    "page_visit", "search", "signup", "subscribe",
+					    "view_category", "view_content", "watch_video", NULL};
+	cJSON *root, *v, *ud, *cd;
+
+	if (strlen(json) != len) {
+		fail_msg("a NUL byte inside the JSON: %s", json);
+	}
+	if (!utf8_valid((const unsigned char *)json, len)) {
+		fail_msg("invalid UTF-8 in the JSON: %s", json);
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)json[i] < 0x20) {
+			fail_msg("a raw control byte 0x%02x in the JSON: %s", (unsigned char)json[i], json);
+		}
+	}
+	root = cJSON_ParseWithLength(json, len);
+	if (!cJSON_IsObject(root)) {
+		fail_msg("not a JSON object: %s", json);
+	}
+	check_keys(root, top, "the event", json);
+	check_no_empty(root, json);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "event_name");
+	if (!cJSON_IsString(v) || !in_list(v->valuestring, names)) {
+		fail_msg("bad event_name: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "action_source");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "web") != 0) {
+		fail_msg("action_source is not \"web\": %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "event_time");
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble <= 0) {
+		fail_msg("event_time is not an integer: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "event_id");
+	if (!cJSON_IsString(v)) {
+		fail_msg("event_id is not a string: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "event_source_url");
+	if (v != NULL && (!cJSON_IsString(v) || strncmp(v->valuestring, "http", 4) != 0)) {
+		fail_msg("event_source_url is not a URL: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "opt_out");
+	if (v != NULL && !cJSON_IsTrue(v)) {
+		fail_msg("opt_out present but not true: %s", json);
+	}
+
+	ud = cJSON_GetObjectItemCaseSensitive(root, "user_data");
+	if (!cJSON_IsObject(ud)) {
+		fail_msg("no user_data object: %s", json);
+	}
+	check_keys(ud, user, "user_data", json);
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_ip_address")) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_user_agent"))) {
+		fail_msg("user_data lacks client_ip_address or client_user_agent: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(ud, "click_id");
+	if (v != NULL && !cJSON_IsString(v)) {
+		fail_msg("click_id is not a string: %s", json);
+	}
+	for (int k = 3; k < 6; k++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(ud, user[k]), *e;
+		if (a == NULL) {
+			continue;
+		}
+		if (!cJSON_IsArray(a)) {
+			fail_msg("%s is not an array: %s", user[k], json);
+		}
+		cJSON_ArrayForEach(e, a)
+		{
+			if (!cJSON_IsString(e) || !is_hex64(e->valuestring)) {
+				fail_msg("%s holds something other than lower-case SHA-256 hex: %s", user[k], json);
+			}
+		}
+	}
+
+	cd = cJSON_GetObjectItemCaseSensitive(root, "custom_data");
+	if (cd != NULL) {
+		const cJSON *e;
+		if (!cJSON_IsObject(cd)) {
+			fail_msg("custom_data is not an object: %s", json);
+		}
+		check_keys(cd, custom, "custom_data", json);
+		for (const cJSON *c = cd->child; c; c = c->next) {
+			if (strcmp(c->string, "num_items") == 0) {
+				if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0) {
+					fail_msg("num_items is not an integer: %s", json);
+				}
+			} else if (strcmp(c->string, "content_ids") == 0) {
+				if (!cJSON_IsArray(c)) {
+					fail_msg("content_ids is not an array: %s", json);
+				}
+				cJSON_ArrayForEach(e, c)
+				{
+					if (!cJSON_IsString(e)) {
+						fail_msg("content_ids holds a non-string: %s", json);
+					}
+				}
+			} else if (!cJSON_IsString(c)) {
+				fail_msg("custom_data.%s is not a string: %s", c->string, json);
+			}
+		}
+		v = cJSON_GetObjectItemCaseSensitive(cd, "value");
+		if (v != NULL) {
+			const char *p = v->valuestring;
+			size_t d = strspn(p, "0123456789");
+			if (d == 0 || (p[d] != '\0' && !(p[d] == '.' && p[d + 1] != '\0' &&
+							 strspn(p + d + 1, "0123456789") == strlen(p + d + 1)))) {
+				fail_msg("value is not a decimal: %s", json);
+			}
+		}
+		v = cJSON_GetObjectItemCaseSensitive(cd, "currency");
+		if (v != NULL && (strlen(v->valuestring) != 3 ||
+				  strspn(v->valuestring, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)) {
+			fail_msg("currency is not three upper-case letters: %s", json);
+		}
+	}
+	return root;
+}
+
+/* The string at PATH ("user_data.click_id"), or NULL. */
+static const char *jstr(const cJSON *root, const char *path)
+{
+	char buf[128], *save = NULL;
+	const cJSON *v = root;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save)) {
+		v = cJSON_GetObjectItemCaseSensitive(v, k);
+	}
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const cJSON *jget(const cJSON *root, const char *path)
+{
+	char buf[128], *save = NULL;
+	const cJSON *v = root;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save)) {
+		v = cJSON_GetObjectItemCaseSensitive(v, k);
+	}
+	return v;
+}
+
+#define EXPECT_STR(root, path, want)                                                            \
+	do {                                                                                    \
+		const char *got_ = jstr(root, path), *want_ = (want);                           \
+		if (want_ == NULL && got_ != NULL) {                                            \
+			fail_msg("%s: want absent, got \"%s\" in %s", path, got_, F.out.p);     \
+		} else if (want_ != NULL && (got_ == NULL || strcmp(got_, want_) != 0)) {      \
+			fail_msg("%s: want \"%s\", got %s%s%s in %s", path, want_, got_ ? "\"" : "", \
+				 got_ ? got_ : "absent", got_ ? "\"" : "", F.out.p);            \
+		}                                                                               \
+	} while (0)
+
+#define EXPECT_ABSENT(root, path)                                                               \
+	do {                                                                                    \
+		if (jget(root, path) != NULL) {                                                 \
+			fail_msg("%s: want absent in %s", path, F.out.p);                       \
+		}                                                                               \
+	} while (0)
+
+/* ---- writing events ----------------------------------------------------- */
+
+struct opts {
+	const char *click_id;
+	int opt_out;
+	const char *event_id;
+};
+
+/*
+ * Parses LINE with the site's parser, matches RULE and writes the event.
+ * Returns the parsed JSON (owned by F); *DROPPED gets the dropped count.
+ */
+static cJSON *write_event(const char *line, const char *rule, const struct opts *o, unsigned *dropped)
+{
+	size_t n = strlen(line);
+	struct rule *r = rule_named(rule);
+	struct event_in in = {0};
+	unsigned d = 0;
+
+	free(F.line);
+	free(F.s.p);
+	cJSON_Delete(F.json);
+	F.json = NULL;
+	F.line = malloc(n + 1);
+	assert_non_null(F.line);
+	memcpy(F.line, line, n);
+	F.s.cap = 3 * n + 4096;
+	F.s.p = malloc(F.s.cap);
+	assert_non_null(F.s.p);
+	if (parser_parse(F.site->parser, F.line, n, &F.s, &F.hit) != PARSE_OK) {
+		fail_msg("the test line does not parse: %s", line);
+	}
+	if (rule_match(r, &F.hit) != 1) {
+		fail_msg("rule %s does not match: %s", rule, line);
+	}
+	in.site = F.site;
+	in.rule = r;
+	in.hit = &F.hit;
+	in.client = F.hit.f[FIELD_REMOTE_ADDR];
+	if (o && o->click_id) {
+		in.click_id.p = o->click_id;
+		in.click_id.n = strlen(o->click_id);
+	}
+	in.event_id = o && o->event_id ? o->event_id : "0123456789abcdef0123456789abcdef";
+	in.time = T0;
+	in.opt_out = o ? o->opt_out : 0;
+	buf_reset(&F.out);
+	F.out.max = 1 << 20;
+	assert_int_equal(event_write(&F.out, &in, &F.s, &d), 0);
+	if (dropped) {
+		*dropped = d;
+	}
+	F.json = check_event(F.out.p, F.out.len);
+	return F.json;
+}
+
+static char *combined(const char *target, const char *ua)
+{
+	static char line[8192];
+	snprintf(line, sizeof line,
+		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET %s HTTP/1.1\" 200 5123 \"-\" \"%s\"",
+		 target, ua ? ua : UA_FIREFOX);
+	return line;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_exact_minimal(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	write_event("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /products/blue-mug HTTP/1.1\" 200 5123 \"-\" \"Mozilla/5.0\"",
+		    "page_visit", NULL, NULL);
+	assert_string_equal(F.out.p,
+			    "{\"event_name\":\"page_visit\",\"action_source\":\"web\",\"event_time\":1795860000,"
+			    "\"event_id\":\"0123456789abcdef0123456789abcdef\","
+			    "\"event_source_url\":\"https://shop.example.com/products/blue-mug\","
+			    "\"user_data\":{\"client_ip_address\":\"203.0.113.5\",\"client_user_agent\":\"Mozilla/5.0\"}}");
+}
+
+static void test_exact_full(void **state)
+{
+	struct opts o = {.click_id = "dj0yJnU9abc", .opt_out = 1, .event_id = "req-1"};
+	unsigned dropped = 99;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	write_event(combined("/checkout/thank-you?order=1001&total=49.95&currency=eur&ids=sku-1,sku-2&n=2&name=Blue+Mug&q=mug&email=Test%40Example.com&phone=%2B1+415+555+0123&cid=Cust-42&utm_source=pinterest", "Mozilla/5.0"),
+		    "checkout", &o, &dropped);
+	assert_int_equal(dropped, 0);
+	assert_string_equal(F.out.p,
+			    "{\"event_name\":\"checkout\",\"action_source\":\"web\",\"event_time\":1795860000,"
+			    "\"event_id\":\"req-1\","
+			    "\"event_source_url\":\"https://shop.example.com/checkout/thank-you?order=1001&total=49.95&currency=eur&ids=sku-1,sku-2&n=2&name=Blue+Mug&q=mug&utm_source=pinterest\","
+			    "\"user_data\":{\"client_ip_address\":\"203.0.113.5\",\"client_user_agent\":\"Mozilla/5.0\","
+			    "\"click_id\":\"dj0yJnU9abc\","
+			    "\"em\":[\"" SHA_EMAIL "\"],\"ph\":[\"" SHA_PHONE_US "\"],\"external_id\":[\"" SHA_CUST "\"]},"
+			    "\"custom_data\":{\"value\":\"49.95\",\"currency\":\"EUR\",\"order_id\":\"1001\","
+			    "\"content_ids\":[\"sku-1\",\"sku-2\"],\"content_name\":\"Blue Mug\",\"num_items\":2,"
+			    "\"search_string\":\"mug\"},"
+			    "\"opt_out\":true}");
+}
+
+static void test_custom_data_values(void **state)
+{
+	cJSON *j;
+	unsigned dropped;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	j = write_event(combined("/checkout/thank-you?total=1200&currency=usd&n=007&order=A%2F1001", NULL),
+			"checkout", NULL, &dropped);
+	assert_int_equal(dropped, 0);
+	EXPECT_STR(j, "custom_data.value", "1200");
+	EXPECT_STR(j, "custom_data.currency", "USD");
+	EXPECT_STR(j, "custom_data.order_id", "A/1001");
+	assert_true(cJSON_IsNumber(jget(j, "custom_data.num_items")));
+	assert_int_equal(jget(j, "custom_data.num_items")->valueint, 7);
+	assert_contains(F.out.p, "\"num_items\":7");
+	assert_contains(F.out.p, "\"value\":\"1200\"");
+	/* Mixed case, and percent-encoded values. */
+	j = write_event(combined("/checkout/thank-you?total=49%2E95&currency=gBp", NULL), "checkout", NULL,
+			&dropped);
+	assert_int_equal(dropped, 0);
+	EXPECT_STR(j, "custom_data.value", "49.95");
+	EXPECT_STR(j, "custom_data.currency", "GBP");
+	/* The first occurrence of a parameter counts. */
+	j = write_event(combined("/checkout/thank-you?total=10&total=20", NULL), "checkout", NULL, &dropped);
+	EXPECT_STR(j, "custom_data.value", "10");
+}
+
+static void test_invalid_values_dropped(void **state)
+{
+	static const struct {
+		const char *query;
+		unsigned dropped;
+	} cases[] = {
+		{"total=abc", 1},      {"total=49.", 1},      {"total=.5", 1},
+		{"total=-1", 1},       {"total=1e3", 1},      {"total=49,95", 1},
+		{"total=+5", 1},       {"total=4%209", 1},    {"total=1.2.3", 1},
+		{"currency=US", 1},    {"currency=USDX", 1},  {"currency=U%24D", 1},
+		{"currency=12A", 1},   {"currency=%C3%A9ur", 1},
+		{"n=3.0", 1},          {"n=-1", 1},           {"n=three", 1},
+		{"n=1234567890", 1},   {"n=1e2", 1},
+		{"total=x&currency=xx&n=y", 3},
+	};
+	char target[256];
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unsigned dropped = 0;
+		cJSON *j;
+		snprintf(target, sizeof target, "/checkout/thank-you?order=1&%s", cases[i].query);
+		j = write_event(combined(target, NULL), "checkout", NULL, &dropped);
+		if (dropped != cases[i].dropped) {
+			fail_msg("%s: %u dropped, want %u: %s", cases[i].query, dropped, cases[i].dropped, F.out.p);
+		}
+		EXPECT_ABSENT(j, "custom_data.value");
+		EXPECT_ABSENT(j, "custom_data.currency");
+		EXPECT_ABSENT(j, "custom_data.num_items");
+		/* The rest of the event stays. */
+		EXPECT_STR(j, "custom_data.order_id", "1");
+	}
+}
+
+static void test_empty_values_omitted(void **state)
+{
+	cJSON *j;
+	unsigned dropped = 9;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	/* Empty parameters are no values: omitted, not counted. */
+	j = write_event(combined("/checkout/thank-you?total=&currency=&order=&ids=&n=&name=&q=&email=&phone=&cid=", NULL),
+			"checkout", NULL, &dropped);
+	assert_int_equal(dropped, 0);
+	EXPECT_ABSENT(j, "custom_data");
+	EXPECT_ABSENT(j, "user_data.em");
+	EXPECT_ABSENT(j, "user_data.ph");
+	EXPECT_ABSENT(j, "user_data.external_id");
+	assert_not_contains(F.out.p, "\"\"");
+	/* No query at all. */
+	j = write_event(combined("/checkout/thank-you", NULL), "checkout", NULL, &dropped);
+	assert_int_equal(dropped, 0);
+	EXPECT_ABSENT(j, "custom_data");
+	/* A literal alternative fills in. */
+	j = write_event(combined("/c/mugs?cur=", NULL), "category", NULL, &dropped);
+	EXPECT_STR(j, "custom_data.currency", "USD");
+	j = write_event(combined("/c/mugs?cur=eur", NULL), "category", NULL, &dropped);
+	EXPECT_STR(j, "custom_data.currency", "EUR");
+	/* Empty click id and event flags: absent. */
+	{
+		struct opts o = {.click_id = "", .opt_out = 0};
+		j = write_event(combined("/about", NULL), "visit", &o, &dropped);
+		EXPECT_ABSENT(j, "user_data.click_id");
+		EXPECT_ABSENT(j, "opt_out");
+		EXPECT_ABSENT(j, "custom_data");
+	}
+}
+
+static void test_content_ids(void **state)
+{
+	static const struct {
+		const char *ids;
+		const char *want; /* the array, as written */
+	} cases[] = {
+		{"sku-1", "[\"sku-1\"]"},
+		{"sku-1,sku-2,sku-3", "[\"sku-1\",\"sku-2\",\"sku-3\"]"},
+		{"a,,b,", "[\"a\",\"b\"]"},
+		{",a", "[\"a\"]"},
+		{"+a+,+b+", "[\"a\",\"b\"]"},
+		{"a%2Cb", "[\"a\",\"b\"]"},
+		{"caf%C3%A9,%22q%22", "[\"caf\xc3\xa9\",\"\\\"q\\\"\"]"},
+	};
+	char target[256], want[256];
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(target, sizeof target, "/checkout/thank-you?ids=%s", cases[i].ids);
+		write_event(combined(target, NULL), "checkout", NULL, NULL);
+		snprintf(want, sizeof want, "\"content_ids\":%s", cases[i].want);
+		assert_contains(F.out.p, want);
+	}
+	/* Only commas and blanks: no ids, no key. */
+	write_event(combined("/checkout/thank-you?ids=,+,", NULL), "checkout", NULL, NULL);
+	assert_not_contains(F.out.p, "content_ids");
+	assert_not_contains(F.out.p, "custom_data");
+}
+
+static void test_group_source(void **state)
+{
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	/* Groups read the decoded path. */
+	j = write_event(combined("/c/Home%20%26%20Kitchen", NULL), "category", NULL, NULL);
+	EXPECT_STR(j, "custom_data.content_category", "Home & Kitchen");
+	EXPECT_STR(j, "event_name", "view_category");
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/c/Home%20%26%20Kitchen");
+}
+
+static void test_user_data_hashed(void **state)
+{
+	static const struct {
+		const char *query;
+		const char *field;
+		const char *want;
+	} cases[] = {
+		{"email=test%40example.com", "em", SHA_EMAIL},
+		{"email=Test%40Example.COM", "em", SHA_EMAIL},
+		{"email=++TEST%40example.com+", "em", SHA_EMAIL},
+		{"email=%20test@example.com%09", "em", SHA_EMAIL},
+		/* Already a SHA-256: passed through, lower-cased. */
+		{"email=973DFE463EC85785F5F95AF5BA3906EEDB2D931C24E69824A89EA65DBA4E813B", "em", SHA_EMAIL},
+		{"phone=%2B1+(415)+555-0123", "ph", SHA_PHONE_US},
+		{"phone=14155550123", "ph", SHA_PHONE_US},
+		{"phone=1-415-555-0123", "ph", SHA_PHONE_US},
+		{"phone=0044+20+7946+0958", "ph", SHA_PHONE_UK},
+		{"phone=%2B44+20+7946+0958", "ph", SHA_PHONE_UK},
+		{"cid=Cust-42", "external_id", SHA_CUST},
+		{"cid=+Cust-42+", "external_id", SHA_CUST},
+	};
+	char target[256], path[64];
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unsigned dropped = 9;
+		cJSON *j;
+		const cJSON *a;
+		snprintf(target, sizeof target, "/checkout/thank-you?%s", cases[i].query);
+		j = write_event(combined(target, NULL), "checkout", NULL, &dropped);
+		assert_int_equal(dropped, 0);
+		snprintf(path, sizeof path, "user_data.%s", cases[i].field);
+		a = jget(j, path);
+		if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 1 || !cJSON_IsString(a->child) ||
+		    strcmp(a->child->valuestring, cases[i].want) != 0) {
+			fail_msg("%s: want %s [\"%s\"], got %s", cases[i].query, cases[i].field, cases[i].want, F.out.p);
+		}
+		/* The clear value never appears, and the IP and agent are not hashed. */
+		assert_not_contains(F.out.p, "example.com\"");
+		assert_not_contains(F.out.p, "Cust-42");
+		EXPECT_STR(j, "user_data.client_ip_address", "203.0.113.5");
+		EXPECT_STR(j, "user_data.client_user_agent", UA_FIREFOX);
+	}
+	/* Nothing left to hash after normalising: dropped and counted. */
+	{
+		unsigned dropped = 0;
+		cJSON *j = write_event(combined("/checkout/thank-you?email=+++&phone=call-me&cid=%20", NULL),
+				       "checkout", NULL, &dropped);
+		assert_int_equal(dropped, 3);
+		EXPECT_ABSENT(j, "user_data.em");
+		EXPECT_ABSENT(j, "user_data.ph");
+		EXPECT_ABSENT(j, "user_data.external_id");
+	}
+}
+
+static void test_url_strips_params(void **state)
+{
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	/* The default strip_params, and the hashed fields' sources (email, phone, cid). */
+	j = write_event(combined("/checkout/thank-you?utm_source=pinterest&email=a%40b.c&e=x&Token=t&PASSWORD=p&session&sid=1&auth=2&code=3&key=4&secret=5&pwd=6&passwd=7&mail=8&tel=9&phone=10&cid=11&order=1001&epik=dj0y", NULL),
+			"checkout", NULL, NULL);
+	EXPECT_STR(j, "event_source_url",
+		   "https://shop.example.com/checkout/thank-you?utm_source=pinterest&order=1001&epik=dj0y");
+	/* Names are compared decoded; similar names are kept; empty pieces go. */
+	j = write_event(combined("/checkout/thank-you?e%6Dail=a%40b.c&ee=1&emails=2&&x=1&=y&order=2", NULL), "checkout",
+			NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/checkout/thank-you?ee=1&emails=2&x=1&=y&order=2");
+	/* Everything stripped: no '?' left. */
+	j = write_event(combined("/checkout/thank-you?email=a%40b.c&token=t", NULL), "checkout", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/checkout/thank-you");
+	/* The hashed sources are stripped from every event of the site, not only the rule's. */
+	j = write_event(combined("/about?email=a%40b.c&cid=5&page=2", NULL), "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/about?page=2");
+	/* The path is sent as logged (still encoded). */
+	j = write_event(combined("/caf%C3%A9/a+b?q=caf%C3%A9+x", NULL), "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/caf%C3%A9/a+b?q=caf%C3%A9+x");
+}
+
+static void test_url_custom_strip_params(void **state)
+{
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") "strip_params = fbclid gclid\n" PINTEREST "[event visit]\ntype = page_visit\n");
+	j = write_event(combined("/?fbclid=1&email=a%40b.c&GCLID=2&utm_medium=social", NULL), "visit", NULL, NULL);
+	/* Only the configured ones: email is no longer stripped. */
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/?email=a%40b.c&utm_medium=social");
+	fx_load(SITE_HEAD("nginx_combined") "strip_params =\n" PINTEREST "[event visit]\ntype = page_visit\n");
+	j = write_event(combined("/?token=1&x=2", NULL), "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/?token=1&x=2");
+}
+
+static void test_url_host(void **state)
+{
+	static const char fmt[] =
+		"203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /products/blue-mug?x=1 HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\" \"%s\" \"-\" \"-\" \"-\"";
+	char line[512];
+	cJSON *j;
+	(void)state;
+	fx_load("[site]\nurl = https://shop.example.com/\nhosts = shop.example.com www.shop.example.com\n"
+		"logs = @DIR@/access.log\nparser = nginx_pintail\n" PINTEREST "[event visit]\ntype = page_visit\n");
+	snprintf(line, sizeof line, fmt, "www.shop.example.com");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://www.shop.example.com/products/blue-mug?x=1");
+	/* A host that is not the site's: the site's URL. */
+	snprintf(line, sizeof line, fmt, "evil.example.net");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/products/blue-mug?x=1");
+	snprintf(line, sizeof line, fmt, "-");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/products/blue-mug?x=1");
+	/* Absolute-form targets: the path only. */
+	j = write_event("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com/a?b=1 HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\" \"shop.example.com\" \"-\" \"-\" \"-\"",
+			"visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/a?b=1");
+}
+
+static void test_invalid_utf8_replaced(void **state)
+{
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	/* Raw invalid bytes, and nginx's \xHH escapes of them. */
+	j = write_event(combined("/p", "Mozilla/5.0 \xff\xfe caf\xc3\xa9 \xc3\x28 \xed\xa0\x80 \\xC0\\xAF end"), "visit",
+			NULL, NULL);
+	EXPECT_STR(j, "user_data.client_user_agent",
+		   "Mozilla/5.0 \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9 \xef\xbf\xbd( \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd end");
+	/* A sequence cut at the end of the string. */
+	j = write_event(combined("/p", "Mozilla/5.0 \xe2\x9c"), "visit", NULL, NULL);
+	EXPECT_STR(j, "user_data.client_user_agent", "Mozilla/5.0 \xef\xbf\xbd\xef\xbf\xbd");
+	/* Valid multi-byte characters pass untouched. */
+	j = write_event(combined("/p", "Mozilla/5.0 \xe2\x9c\x93 \xf0\x9f\x98\x80"), "visit", NULL, NULL);
+	EXPECT_STR(j, "user_data.client_user_agent", "Mozilla/5.0 \xe2\x9c\x93 \xf0\x9f\x98\x80");
+	/* Invalid bytes in the path of the URL and in decoded values. */
+	j = write_event(combined("/checkout/thank-you\xff?name=%FF%FEmug&q=a%C3", NULL), "checkout", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/checkout/thank-you\xef\xbf\xbd?name=%FF%FEmug&q=a%C3");
+	EXPECT_STR(j, "custom_data.content_name", "\xef\xbf\xbd\xef\xbf\xbdmug");
+	EXPECT_STR(j, "custom_data.search_string", "a\xef\xbf\xbd");
+}
+
+static void test_control_and_quotes_escaped(void **state)
+{
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	j = write_event(combined("/checkout/thank-you?q=%22a%5Cb%22%0A%09%00x", "Mozilla/5.0 \\x22q\\x22 \\x5C \\x01\\x1F\\x7F"),
+			"checkout", NULL, NULL);
+	EXPECT_STR(j, "user_data.client_user_agent", "Mozilla/5.0 \"q\" \\ \x01\x1f\x7f");
+	assert_contains(F.out.p, "\"client_user_agent\":\"Mozilla/5.0 \\\"q\\\" \\\\ \\u0001\\u001f\x7f\"");
+	assert_contains(F.out.p, "\"search_string\":\"\\\"a\\\\b\\\"\\u000a\\u0009\\u0000x\"");
+}
+
+static void test_opt_out_and_click_id(void **state)
+{
+	struct opts o = {.click_id = "dj0yJnU9b2JDcFFHekV4SHJNcmVrbFBkUEdqakh0akdUT1VjVVUmcD0yJm49cnNBQ3F2Q2dOVDBXWWhkWklrUGxBUSZ0PUFBQUFBR1BaY3Bv"};
+	cJSON *j;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	j = write_event(combined("/about", NULL), "visit", &o, NULL);
+	EXPECT_STR(j, "user_data.click_id", o.click_id);
+	EXPECT_ABSENT(j, "opt_out");
+	assert_not_contains(F.out.p, "opt_out");
+	o.opt_out = 1;
+	j = write_event(combined("/about", NULL), "visit", &o, NULL);
+	assert_true(cJSON_IsTrue(jget(j, "opt_out")));
+	assert_contains(F.out.p, "\"opt_out\":true}");
+}
+
+static void test_buffer_cap(void **state)
+{
+	/* An event that does not fit the output's cap fails as a whole. */
+	struct event_in in = {0};
+	struct buf out = {.max = 64};
+	unsigned dropped = 0;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST RULES);
+	write_event(combined("/about", NULL), "visit", NULL, NULL);
+	in.site = F.site;
+	in.rule = rule_named("visit");
+	in.hit = &F.hit;
+	in.client = F.hit.f[FIELD_REMOTE_ADDR];
+	in.event_id = "x";
+	in.time = T0;
+	assert_int_equal(event_write(&out, &in, &F.s, &dropped), -1);
+	buf_free(&out);
+}
+
+/*
+ * A long value used by several fields must give a whole, valid event or
+ * none (-1): never an object with a key whose value failed to fit.  Here a
+ * 60 KB path (under max_line = 64K) of "%01" escapes decodes to 20,000
+ * control bytes, each written as a 6-byte \u0001, in five fields fed by
+ * one group of the rule's path.
+ */
+static void test_long_values_never_half_written(void **state)
+{
+	size_t qlen = 60000, n;
+	char *line, *q;
+	struct event_in in = {0};
+	/* What pipeline_new gives for the default max_line (64K). */
+	struct buf out = {.max = 8 * 65536 + 65536};
+	struct scratch s = {.cap = 3 * 65536 + 4096};
+	unsigned dropped = 0;
+	int rc;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event search]\ntype = search\npath = ^/s/(?<g>.*)$\nsearch_string = group:g\n"
+		"content_name = group:g\ncontent_category = group:g\norder_id = group:g\ncontent_ids = group:g\n");
+	q = malloc(qlen + 1);
+	assert_non_null(q);
+	for (size_t i = 0; i < qlen; i += 3) {
+		memcpy(q + i, "%01", 3);
+	}
+	q[qlen] = '\0';
+	assert_true(asprintf(&line,
+			     "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /s/%s HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"",
+			     q) > 0);
+	free(q);
+	n = strlen(line);
+	assert_true(n < 65536);
+	s.p = malloc(s.cap);
+	assert_non_null(s.p);
+	assert_int_equal(parser_parse(F.site->parser, line, n, &s, &F.hit), PARSE_OK);
+	assert_int_equal(rule_match(rule_named("search"), &F.hit), 1);
+	in.site = F.site;
+	in.rule = rule_named("search");
+	in.hit = &F.hit;
+	in.client = F.hit.f[FIELD_REMOTE_ADDR];
+	in.event_id = "x";
+	in.time = T0;
+	rc = event_write(&out, &in, &s, &dropped);
+	if (rc == 0) {
+		cJSON *j = cJSON_ParseWithLength(out.p, out.len);
+		int ok = cJSON_IsObject(j);
+		cJSON_Delete(j);
+		if (!ok) {
+			char tail[160];
+			const char *k = strstr(out.p, "\"search_string\"");
+			snprintf(tail, sizeof tail, "%s", k ? k : out.p + (out.len > 40 ? out.len - 40 : 0));
+			buf_free(&out);
+			free(s.p);
+			free(line);
+			fail_msg("event_write returned 0 but wrote invalid JSON; it ends: ...%s", tail);
+		}
+	}
+	buf_free(&out);
+	free(s.p);
+	free(line);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_exact_minimal, fx_teardown),
+		cmocka_unit_test_teardown(test_exact_full, fx_teardown),
+		cmocka_unit_test_teardown(test_custom_data_values, fx_teardown),
+		cmocka_unit_test_teardown(test_invalid_values_dropped, fx_teardown),
+		cmocka_unit_test_teardown(test_empty_values_omitted, fx_teardown),
+		cmocka_unit_test_teardown(test_content_ids, fx_teardown),
+		cmocka_unit_test_teardown(test_group_source, fx_teardown),
+		cmocka_unit_test_teardown(test_user_data_hashed, fx_teardown),
+		cmocka_unit_test_teardown(test_url_strips_params, fx_teardown),
+		cmocka_unit_test_teardown(test_url_custom_strip_params, fx_teardown),
+		cmocka_unit_test_teardown(test_url_host, fx_teardown),
+		cmocka_unit_test_teardown(test_invalid_utf8_replaced, fx_teardown),
+		cmocka_unit_test_teardown(test_control_and_quotes_escaped, fx_teardown),
+		cmocka_unit_test_teardown(test_opt_out_and_click_id, fx_teardown),
+		cmocka_unit_test_teardown(test_buffer_cap, fx_teardown),
+		cmocka_unit_test_teardown(test_long_values_never_half_written, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

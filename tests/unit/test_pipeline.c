@@ -1,0 +1,1180 @@
+/*
+ * test_pipeline — from an access-log line to events: event ids (the SPEC
+ * §4 test vector), rules, opt-out, click ids and the click memory, hashed
+ * user data, host routing, max_event_age, and the counts of `parse`.
+ */
+#include "testutil.h"
+
+#include <ftw.h>
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <time.h>
+
+#include "clickmem.h"
+#include "hash.h"
+#include "pipeline.h"
+
+#define T0 INT64_C(1795860000) /* 28/Nov/2026:10:00:00 +0000 */
+#define HOUR INT64_C(3600)
+#define DAY INT64_C(86400)
+
+/* The SPEC §4 test vector. */
+#define SPEC_LINE                                                                                    \
+	"203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /products/blue-mug HTTP/1.1\" 200 5123 \"-\" " \
+	"\"Mozilla/5.0\""
+#define SPEC_IDENTITY "8b050241b791a447aaeb8c6afec011bed6f299c4cf63596437cbd537cb233ca6"
+#define SPEC_EVENT_ID "1b70c215e1cbaff707aa377aa1536e8c"
+
+#define SHA_EMAIL "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b" /* test@example.com */
+#define SHA_PHONE_US "413ba75461ab5f99d36820e561ea97e2bd80f9cb586f7ecea6cf4c496518950a" /* 14155550123 */
+
+#define UA_IPHONE_PIN                                                                               \
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " \
+	"Mobile/15E148 [Pinterest/iOS]"
+#define UA_FIREFOX "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+#define EPIK "dj0yJnU9b2JDcFFHekV4SHJNcmVrbFBkUEdqakh0akdUT1VjVVUmcD0yJm49cnNBQ3F2Q2dOVDBXWWhkWklrUGxBUSZ0PUFBQUFBR1BaY3Bv"
+
+#define SITE_HEAD(parser)                                                                  \
+	"[site]\nurl = https://shop.example.com\nlogs = @DIR@/access.log\nparser = " parser "\n"
+#define PINTEREST "[pinterest]\nad_account_id = 549755885175\naccess_token_file = @DIR@/token\n"
+#define SHOP_HOSTS "hosts = shop.example.com www.shop.example.com\n"
+
+/* ---- fixture ------------------------------------------------------------ */
+
+#define MAXEV 16
+
+struct got {
+	int n;
+	char *json[MAXEV];
+	char *id[MAXEV];
+	const char *reject[MAXEV];
+	int type[MAXEV];
+	int64_t time[MAXEV];
+	int stop_after; /* the emit callback stops after this many; 0: never */
+};
+
+struct fx {
+	char *dir;
+	char *conf;
+	struct tu_loaded l;
+	struct site *site;
+	struct pipeline *pl;
+	struct clickmem *cm;
+	struct got got;
+	cJSON *json[MAXEV];
+};
+
+/* Removes DIR and what it holds (as tu_rmtree, without a shell: faster). */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static struct fx F;
+
+static char *subst_dir(const char *text, const char *dir)
+{
+	size_t o = 0, dl = strlen(dir), cap = strlen(text) + 1;
+	char *out;
+	for (const char *p = strstr(text, "@DIR@"); p; p = strstr(p + 5, "@DIR@")) {
+		cap += dl;
+	}
+	out = malloc(cap);
+	assert_non_null(out);
+	for (const char *p = text; *p;) {
+		if (strncmp(p, "@DIR@", 5) == 0) {
+			memcpy(out + o, dir, dl);
+			o += dl;
+			p += 5;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void got_clear(struct got *g)
+{
+	for (int i = 0; i < g->n; i++) {
+		free(g->json[i]);
+		free(g->id[i]);
+		cJSON_Delete(F.json[i]);
+		F.json[i] = NULL;
+	}
+	g->n = 0;
+}
+
+static void fx_free(void)
+{
+	if (F.dir == NULL) {
+		return;
+	}
+	got_clear(&F.got);
+	pipeline_free(F.pl);
+	clickmem_free(F.cm);
+	tu_loaded_free(&F.l);
+	rm_tree(F.dir);
+	free(F.dir);
+	free(F.conf);
+	memset(&F, 0, sizeof F);
+}
+
+static int fx_teardown(void **state)
+{
+	(void)state;
+	fx_free();
+	return 0;
+}
+
+/*
+ * Loads a configuration with site "shop" (SHOP_TEXT) and optionally a
+ * second site OTHER (OTHER_TEXT); "@DIR@" stands for the temporary folder.
+ * AGENT_EXTRA goes to [agent].  Makes the pipeline of SITE_NAME.
+ */
+static void fx_load_full(const char *agent_extra, const char *shop_text, const char *other,
+			 const char *other_text, const char *site_name)
+{
+	char *text, *sub, *name;
+	fx_free();
+	F.dir = tu_tmpdir();
+	text = subst_dir(shop_text, F.dir);
+	F.conf = tu_setup(F.dir, agent_extra, "shop", text);
+	free(text);
+	if (other != NULL) {
+		assert_true(asprintf(&sub, "%s/conf.d", F.dir) > 0);
+		assert_true(asprintf(&name, "%s.conf", other) > 0);
+		text = subst_dir(other_text, F.dir);
+		free(tu_write(sub, name, text, 0600));
+		free(text);
+		free(name);
+		free(sub);
+	}
+	F.l = tu_load(F.conf);
+	if (F.l.cfg == NULL) {
+		fail_msg("configuration refused:\n%s", F.l.out);
+	}
+	F.site = config_site(F.l.cfg, site_name);
+	assert_non_null(F.site);
+	F.pl = pipeline_new(F.l.cfg, F.site, NULL);
+	assert_non_null(F.pl);
+}
+
+static void fx_load(const char *shop_text) { fx_load_full(NULL, shop_text, NULL, NULL, "shop"); }
+
+static int collect(void *ctx, const struct event_out *ev)
+{
+	struct got *g = ctx;
+	assert_true(g->n < MAXEV);
+	assert_non_null(ev->json);
+	assert_non_null(ev->event_id);
+	g->json[g->n] = strndup(ev->json, ev->len);
+	assert_non_null(g->json[g->n]);
+	/* The object is the whole of ev->json: no NUL inside, no newline. */
+	assert_int_equal(strlen(g->json[g->n]), ev->len);
+	assert_null(memchr(ev->json, '\n', ev->len));
+	g->id[g->n] = strdup(ev->event_id);
+	g->reject[g->n] = ev->reject;
+	g->type[g->n] = (int)ev->type;
+	g->time[g->n] = ev->time;
+	g->n++;
+	return g->stop_after > 0 && g->n >= g->stop_after;
+}
+
+/* ---- checking the JSON -------------------------------------------------- */
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		size_t len;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + len > n) {
+			return 0;
+		}
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				return 0;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			return 0;
+		}
+		i += len;
+	}
+	return 1;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++) {
+		if (strcmp(s, list[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void check_no_empty(const cJSON *v, const char *json)
+{
+	if (cJSON_IsNull(v)) {
+		fail_msg("null value (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	if (cJSON_IsString(v) && (v->valuestring == NULL || v->valuestring[0] == '\0')) {
+		fail_msg("empty string (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child == NULL) {
+		fail_msg("empty object or array (key %s) in %s", v->string ? v->string : "?", json);
+	}
+	for (const cJSON *c = v->child; c; c = c->next) {
+		check_no_empty(c, json);
+	}
+}
+
+static void check_keys(const cJSON *obj, const char *const *allowed, const char *what, const char *json)
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		if (!in_list(c->string, allowed)) {
+			fail_msg("key \"%s\" is not allowed in %s: %s", c->string, what, json);
+		}
+		for (const cJSON *d = c->next; d; d = d->next) {
+			if (strcmp(c->string, d->string) == 0) {
+				fail_msg("key \"%s\" twice in %s: %s", c->string, what, json);
+			}
+		}
+	}
+}
+
+/* Checks JSON has the shape of SPEC §4 (keys, types, nothing empty). */
+static cJSON *check_event(const char *json)
+{
+	static const char *const top[] = {"event_name", "action_source", "event_time", "event_id",
+					  "event_source_url", "user_data", "custom_data", "opt_out", NULL};
+	static const char *const user[] = {"client_ip_address", "client_user_agent", "click_id", "em",
+					   "ph", "external_id", NULL};
+	static const char *const custom[] = {"value", "currency", "order_id", "content_ids",
+					     "content_name", "content_category", "num_items",
+					     "search_string", NULL};
+	static const char *const required[] = {"event_name", "action_source", "event_time", "event_id",
+					       "event_source_url", "user_data", NULL};
+	size_t len = strlen(json);
+	cJSON *root, *ud, *cd, *v;
+
+	if (!utf8_valid((const unsigned char *)json, len)) {
+		fail_msg("invalid UTF-8 in the JSON: %s", json);
+	}
+	root = cJSON_ParseWithLength(json, len);
+	if (!cJSON_IsObject(root)) {
+		fail_msg("not a JSON object: %s", json);
+	}
+	check_keys(root, top, "the event", json);
+	for (size_t i = 0; required[i]; i++) {
+		if (cJSON_GetObjectItemCaseSensitive(root, required[i]) == NULL) {
+			fail_msg("no %s: %s", required[i], json);
+		}
+	}
+	check_no_empty(root, json);
+	v = cJSON_GetObjectItemCaseSensitive(root, "action_source");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "web") != 0) {
+		fail_msg("action_source is not \"web\": %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "event_time");
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
+		fail_msg("event_time is not an integer: %s", json);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "opt_out");
+	if (v != NULL && !cJSON_IsTrue(v)) {
+		fail_msg("opt_out present but not true: %s", json);
+	}
+	ud = cJSON_GetObjectItemCaseSensitive(root, "user_data");
+	if (!cJSON_IsObject(ud)) {
+		fail_msg("user_data is not an object: %s", json);
+	}
+	check_keys(ud, user, "user_data", json);
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_ip_address")) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_user_agent"))) {
+		fail_msg("user_data lacks the client's address or agent: %s", json);
+	}
+	cd = cJSON_GetObjectItemCaseSensitive(root, "custom_data");
+	if (cd != NULL) {
+		check_keys(cd, custom, "custom_data", json);
+		v = cJSON_GetObjectItemCaseSensitive(cd, "value");
+		if (v != NULL && !cJSON_IsString(v)) {
+			fail_msg("value is not a string: %s", json);
+		}
+		v = cJSON_GetObjectItemCaseSensitive(cd, "num_items");
+		if (v != NULL && (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))) {
+			fail_msg("num_items is not an integer: %s", json);
+		}
+		v = cJSON_GetObjectItemCaseSensitive(cd, "content_ids");
+		if (v != NULL && !cJSON_IsArray(v)) {
+			fail_msg("content_ids is not an array: %s", json);
+		}
+	}
+	return root;
+}
+
+static const cJSON *jget(const cJSON *root, const char *path)
+{
+	char buf[128], *save = NULL;
+	const cJSON *v = root;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save)) {
+		v = cJSON_GetObjectItemCaseSensitive(v, k);
+	}
+	return v;
+}
+
+static const char *jstr(const cJSON *root, const char *path)
+{
+	const cJSON *v = jget(root, path);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Asserts event I's string at PATH is WANT (NULL: absent). */
+#define EXPECT_STR(i, path, want)                                                                 \
+	do {                                                                                      \
+		const char *got_ = jstr(F.json[i], path), *want_ = (want);                        \
+		if (want_ == NULL && jget(F.json[i], path) != NULL) {                             \
+			fail_msg("event %d: %s: want absent in %s", i, path, F.got.json[i]);      \
+		} else if (want_ != NULL && (got_ == NULL || strcmp(got_, want_) != 0)) {        \
+			fail_msg("event %d: %s: want \"%s\", got %s%s%s in %s", i, path, want_,   \
+				 got_ ? "\"" : "", got_ ? got_ : "absent", got_ ? "\"" : "",      \
+				 F.got.json[i]);                                                  \
+		}                                                                                 \
+	} while (0)
+
+/* ---- running lines ------------------------------------------------------ */
+
+static struct line_src SRC = {.identity = SPEC_IDENTITY};
+
+/* Runs LINE at OFFSET with clock NOW; checks every event; returns pipeline_line's result. */
+static int run_at(const char *line, uint64_t offset, int64_t now)
+{
+	size_t n = strlen(line);
+	char *copy = malloc(n ? n : 1);
+	int r;
+	assert_non_null(copy);
+	memcpy(copy, line, n); /* exactly N bytes: ASan sees reads past the line */
+	got_clear(&F.got);
+	SRC.offset = offset;
+	r = pipeline_line(F.pl, copy, n, &SRC, now, collect, &F.got);
+	free(copy);
+	for (int i = 0; i < F.got.n; i++) {
+		F.json[i] = check_event(F.got.json[i]);
+	}
+	if (r >= 0 && r != F.got.n) {
+		fail_msg("pipeline_line returned %d, emitted %d", r, F.got.n);
+	}
+	return r;
+}
+
+static int run(const char *line) { return run_at(line, 0, T0); }
+
+/* An nginx "combined" line at time T (UTC) from IP with UA. */
+static const char *combined(const char *ip, int64_t t, const char *method, const char *target, int status,
+			    const char *referer, const char *ua)
+{
+	static char line[4096];
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	snprintf(line, sizeof line,
+		 "%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s %s HTTP/1.1\" %d 512 \"%s\" \"%s\"", ip,
+		 tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, method,
+		 target, status, referer ? referer : "-", ua ? ua : UA_FIREFOX);
+	return line;
+}
+
+/* An nginx_pintail line: combined plus host, request id, _epik cookie, Sec-GPC. */
+static const char *pintail(const char *ip, int64_t t, const char *target, const char *referer,
+			   const char *ua, const char *host, const char *rid, const char *cookie,
+			   const char *gpc)
+{
+	static char line[4096];
+	snprintf(line, sizeof line, "%s \"%s\" \"%s\" \"%s\" \"%s\"",
+		 combined(ip, t, "GET", target, 200, referer, ua), host ? host : "-", rid ? rid : "-",
+		 cookie ? cookie : "-", gpc ? gpc : "-");
+	return line;
+}
+
+static const struct pipeline_stats *stats(void) { return pipeline_stats(F.pl); }
+
+/* ---- event ids ---------------------------------------------------------- */
+
+static void test_spec_vector(void **state)
+{
+	char identity[SHA256_HEX_LEN + 1];
+	(void)state;
+	hash_identity(SPEC_LINE, strlen(SPEC_LINE), identity);
+	assert_string_equal(identity, SPEC_IDENTITY);
+
+	/* No [event] section: the implicit page_visit rule. */
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	assert_int_equal(F.site->nrules, 1);
+	assert_int_equal(run(SPEC_LINE), 1);
+	assert_string_equal(F.got.id[0], SPEC_EVENT_ID);
+	assert_int_equal(F.got.type[0], EV_PAGE_VISIT);
+	assert_null(F.got.reject[0]);
+	assert_int_equal(F.got.time[0], T0);
+	assert_string_equal(F.got.json[0],
+			    "{\"event_name\":\"page_visit\",\"action_source\":\"web\",\"event_time\":1795860000,"
+			    "\"event_id\":\"" SPEC_EVENT_ID "\","
+			    "\"event_source_url\":\"https://shop.example.com/products/blue-mug\","
+			    "\"user_data\":{\"client_ip_address\":\"203.0.113.5\",\"client_user_agent\":\"Mozilla/5.0\"}}");
+	assert_int_equal(stats()->events[EV_PAGE_VISIT], 1);
+
+	/* Deterministic: the same line of the same input, in a fresh pipeline. */
+	pipeline_free(F.pl);
+	F.pl = pipeline_new(F.l.cfg, F.site, NULL);
+	assert_non_null(F.pl);
+	run(SPEC_LINE);
+	assert_string_equal(F.got.id[0], SPEC_EVENT_ID);
+}
+
+static void test_offsets_give_distinct_ids(void **state)
+{
+	char first[64], second[64];
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	run_at(SPEC_LINE, 0, T0);
+	snprintf(first, sizeof first, "%s", F.got.id[0]);
+	run_at(SPEC_LINE, strlen(SPEC_LINE) + 1, T0);
+	snprintf(second, sizeof second, "%s", F.got.id[0]);
+	assert_string_not_equal(first, second);
+	assert_int_equal(strlen(second), 32);
+	assert_int_equal(strspn(second, "0123456789abcdef"), 32);
+	/* Another input (identity), same offset: another id. */
+	SRC.identity = "0000000000000000000000000000000000000000000000000000000000000000";
+	run_at(SPEC_LINE, 0, T0);
+	SRC.identity = SPEC_IDENTITY;
+	assert_string_not_equal(F.got.id[0], first);
+	/* Same place again: the first id. */
+	run_at(SPEC_LINE, 0, T0);
+	assert_string_equal(F.got.id[0], first);
+	/* The id does not depend on the clock. */
+	run_at(SPEC_LINE, 0, T0 + DAY);
+	assert_string_equal(F.got.id[0], first);
+}
+
+static void test_request_id_is_event_id(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST
+		"[event visit]\ntype = page_visit\n"
+		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
+				     "shop.example.com", "9f2c1a7be0d34c55a1e6f0b2c3d4e5f6", NULL, NULL)),
+			 2);
+	/* Every event of the hit carries the request id; they differ by event_name. */
+	assert_string_equal(F.got.id[0], "9f2c1a7be0d34c55a1e6f0b2c3d4e5f6");
+	assert_string_equal(F.got.id[1], "9f2c1a7be0d34c55a1e6f0b2c3d4e5f6");
+	EXPECT_STR(0, "event_id", "9f2c1a7be0d34c55a1e6f0b2c3d4e5f6");
+	EXPECT_STR(0, "event_name", "page_visit");
+	EXPECT_STR(1, "event_name", "checkout");
+	/* No request id ("-"): derived, and different per event name. */
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
+				     "shop.example.com", NULL, NULL, NULL)),
+			 2);
+	assert_int_equal(strlen(F.got.id[0]), 32);
+	assert_int_equal(strlen(F.got.id[1]), 32);
+	assert_string_not_equal(F.got.id[0], F.got.id[1]);
+	assert_string_not_equal(F.got.id[0], "-");
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+static void test_two_rules_two_events(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event visit]\ntype = page_visit\npath = ^/\n"
+		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
+		"currency = query:currency | USD\norder_id = query:order\n");
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout/thank-you?order=1001&total=49.95", 200,
+				      NULL, NULL)),
+			 2);
+	assert_int_equal(F.got.type[0], EV_PAGE_VISIT);
+	assert_int_equal(F.got.type[1], EV_CHECKOUT);
+	EXPECT_STR(0, "custom_data", NULL);
+	EXPECT_STR(1, "custom_data.value", "49.95");
+	EXPECT_STR(1, "custom_data.currency", "USD");
+	EXPECT_STR(1, "custom_data.order_id", "1001");
+	assert_string_not_equal(F.got.id[0], F.got.id[1]);
+	assert_int_equal(stats()->events[EV_PAGE_VISIT], 1);
+	assert_int_equal(stats()->events[EV_CHECKOUT], 1);
+	/* Only the page_visit elsewhere. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/products/blue-mug", 200, NULL, NULL)), 1);
+	assert_int_equal(F.got.type[0], EV_PAGE_VISIT);
+}
+
+static void test_same_type_first_wins(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event thanks]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
+		"[event all_checkout]\ntype = checkout\npath = ^/checkout/\nvalue = 1\n"
+		"[event visit]\ntype = page_visit\n");
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout/thank-you?total=49.95", 200, NULL,
+				      NULL)),
+			 2);
+	assert_int_equal(F.got.type[0], EV_CHECKOUT);
+	EXPECT_STR(0, "custom_data.value", "49.95");
+	assert_int_equal(F.got.type[1], EV_PAGE_VISIT);
+	assert_int_equal(stats()->events[EV_CHECKOUT], 1);
+	/* Where only the second matches, it gives the checkout. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout/step-2", 200, NULL, NULL)), 2);
+	assert_int_equal(F.got.type[0], EV_CHECKOUT);
+	EXPECT_STR(0, "custom_data.value", "1");
+}
+
+static void test_implicit_rule(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	assert_int_equal(F.site->implicit_rule, 1);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/", 200, NULL, NULL)), 1);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 204, NULL, NULL)), 1);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 299, NULL, NULL)), 1);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 304, NULL, NULL)), 1);
+	/* Redirects are not page views; nor are other methods. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 301, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 302, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/a", 200, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "HEAD", "/a", 200, NULL, NULL)), 0);
+	assert_int_equal(stats()->no_event, 4);
+	assert_int_equal(stats()->events[EV_PAGE_VISIT], 4);
+	/* Excluded by [filter]. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 404, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/app.js", 200, NULL, NULL)), 0);
+	assert_int_equal(stats()->filtered[FILTER_STATUS], 1);
+	assert_int_equal(stats()->filtered[FILTER_PATH], 1);
+}
+
+static void test_rule_methods_and_status(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event cart]\ntype = add_to_cart\npath = ^/cart/add$\nmethods = POST\nstatus = 200-302\n");
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/add", 302, NULL, NULL)), 1);
+	EXPECT_STR(0, "event_name", "add_to_cart");
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/cart/add", 200, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/add", 303, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/add/x", 200, NULL, NULL)), 0);
+	/* The path is matched decoded. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/%61dd", 200, NULL, NULL)), 1);
+}
+
+/* ---- opt-out ------------------------------------------------------------ */
+
+static void test_opt_out(void **state)
+{
+	static const struct {
+		const char *gpc;
+		int opt_out;
+	} cases[] = {{"1", 1}, {"0", 0}, {NULL, 0}, {"true", 0}, {"11", 0}, {"", 0}, {" 1", 0}};
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const cJSON *o;
+		assert_int_equal(run(pintail("203.0.113.5", T0, "/", NULL, NULL, "shop.example.com", NULL, NULL,
+					     cases[i].gpc)),
+				 1);
+		o = jget(F.json[0], "opt_out");
+		if (cases[i].opt_out ? !cJSON_IsTrue(o) : o != NULL) {
+			fail_msg("Sec-GPC \"%s\": %s", cases[i].gpc ? cases[i].gpc : "-", F.got.json[0]);
+		}
+	}
+}
+
+/* ---- click ids ---------------------------------------------------------- */
+
+static void test_click_id_from_query(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	/* URL-decoded once, then sent as it is (not lower-cased). */
+	run(combined("203.0.113.5", T0, "GET", "/products/blue-mug?utm_source=pinterest&epik=dj0yJnU9ab%2Bc%3D", 200,
+		     NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9ab+c=");
+	/* The epik stays in event_source_url (it is not a secret). */
+	EXPECT_STR(0, "event_source_url",
+		   "https://shop.example.com/products/blue-mug?utm_source=pinterest&epik=dj0yJnU9ab%2Bc%3D");
+	/* The first epik; "xepik" and "epiks" are other parameters. */
+	run(combined("198.51.100.1", T0, "GET", "/?xepik=no&epiks=no&epik=" EPIK "&epik=second", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", EPIK);
+	/* Empty epik: none. */
+	run(combined("198.51.100.2", T0, "GET", "/?epik=", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+static void test_click_id_from_cookie(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	run(pintail("203.0.113.5", T0, "/products/blue-mug", NULL, NULL, "shop.example.com", NULL, "dj0yJnU9cookie",
+		    NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9cookie");
+	/* A fresher epik in the query wins over the cookie. */
+	run(pintail("203.0.113.6", T0, "/products/blue-mug?epik=dj0yJnU9query", NULL, NULL, "shop.example.com",
+		    NULL, "dj0yJnU9cookie", NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9query");
+	/* "-": no cookie. */
+	run(pintail("203.0.113.7", T0, "/", NULL, NULL, "shop.example.com", NULL, "-", NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* The cookie comes before a referer's epik. */
+	run(pintail("203.0.113.8", T0, "/", "https://shop.example.com/?epik=dj0yJnU9referer", NULL, "shop.example.com",
+		    NULL, "dj0yJnU9cookie", NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9cookie");
+}
+
+/* SPEC §4: click-id values "are URL-decoded and sent as they are" — the cookie's too. */
+static void test_click_id_cookie_url_decoded(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	run(pintail("203.0.113.5", T0, "/", NULL, NULL, "shop.example.com", NULL, "dj0yJnU9abc%3D%3D", NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9abc==");
+}
+
+static void test_click_id_referer_before_memory(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") SHOP_HOSTS PINTEREST);
+	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9first", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9first");
+	/* A later click (the epik in the referer of a page of the site) wins over the memory... */
+	run(combined("203.0.113.5", T0 + 10, "GET", "/p", 200, "https://shop.example.com/landing?epik=dj0yJnU9second",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9second");
+	/* ...and is what the memory keeps. */
+	run(combined("203.0.113.5", T0 + 20, "GET", "/q", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9second");
+}
+
+static void test_click_id_from_referer(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") SHOP_HOSTS PINTEREST "[event checkout]\ntype = checkout\npath = ^/checkout\n");
+	/* A referer on one of the site's hosts. */
+	run(combined("203.0.113.5", T0, "GET", "/checkout", 200,
+		     "https://www.shop.example.com/products/blue-mug?utm_source=pinterest&epik=dj0yJnU9ref%3D#top", NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9ref=");
+	run(combined("203.0.113.6", T0, "GET", "/checkout", 200, "http://SHOP.example.com:8080/?epik=dj0yJnU9port",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9port");
+	/* A foreign referer's epik is not the visitor's click on this site. */
+	run(combined("203.0.113.7", T0, "GET", "/checkout", 200, "https://evil.example.net/?epik=dj0yJnU9evil", NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	run(combined("203.0.113.8", T0, "GET", "/checkout", 200,
+		     "https://shop.example.com.evil.example.net/?epik=dj0yJnU9evil", NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://evil.example.net/shop.example.com?epik=x",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* The request's own epik comes first. */
+	run(combined("203.0.113.10", T0, "GET", "/checkout?epik=dj0yJnU9own", 200,
+		     "https://shop.example.com/?epik=dj0yJnU9ref", NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9own");
+}
+
+static void test_click_memory(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event visit]\ntype = page_visit\n[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
+	/* Landing from a Pinterest ad. */
+	run(combined("203.0.113.5", T0, "GET", "/products/blue-mug?epik=" EPIK, 200, "https://www.pinterest.com/",
+		     UA_IPHONE_PIN));
+	EXPECT_STR(0, "user_data.click_id", EPIK);
+	/* Hours later, the same visitor checks out: the epik is remembered. */
+	assert_int_equal(run_at(combined("203.0.113.5", T0 + 3 * HOUR, "GET", "/checkout/thank-you?order=1", 200, NULL,
+					 UA_IPHONE_PIN),
+				900, T0 + 3 * HOUR),
+			 2);
+	EXPECT_STR(0, "user_data.click_id", EPIK);
+	EXPECT_STR(1, "user_data.click_id", EPIK);
+	/* Not for another agent on the same address, nor another address. */
+	run(combined("203.0.113.5", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_FIREFOX));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	run(combined("203.0.113.6", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* A newer epik replaces it. */
+	run(combined("203.0.113.5", T0 + 4 * HOUR, "GET", "/?epik=dj0yJnU9newer", 200, NULL, UA_IPHONE_PIN));
+	run(combined("203.0.113.5", T0 + 5 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9newer");
+	/* 30 days later (the default click_memory) it is forgotten. */
+	run_at(combined("203.0.113.5", T0 + 4 * HOUR + 31 * DAY, "GET", "/checkout/thank-you", 200, NULL,
+			UA_IPHONE_PIN),
+	       1000, T0 + 4 * HOUR + 31 * DAY);
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+static void test_click_memory_ttl_and_off(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") "click_memory = 1h\n" PINTEREST);
+	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9a", 200, NULL, NULL));
+	run_at(combined("203.0.113.5", T0 + 3000, "GET", "/p", 200, NULL, NULL), 100, T0 + 3000);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9a");
+	run_at(combined("203.0.113.5", T0 + 2 * HOUR, "GET", "/p", 200, NULL, NULL), 200, T0 + 2 * HOUR);
+	EXPECT_STR(0, "user_data.click_id", NULL);
+
+	fx_load(SITE_HEAD("nginx_combined") "click_memory = 0\n" PINTEREST);
+	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9a", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9a");
+	run(combined("203.0.113.5", T0 + 60, "GET", "/p", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+static void test_click_memory_learns_from_non_events(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	/* The landing redirects (302: no page_visit) but teaches the memory its epik. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/go?epik=dj0yJnU9redirected", 302, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.5", T0 + 1, "GET", "/products/blue-mug", 200, NULL, NULL)), 1);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9redirected");
+}
+
+static void test_click_memory_shared(void **state)
+{
+	/* A memory handed in is used (and not freed) by the pipeline. */
+	uint8_t salt[16] = {7};
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	pipeline_free(F.pl);
+	F.cm = clickmem_new(1024, 30 * DAY, salt);
+	assert_non_null(F.cm);
+	F.pl = pipeline_new(F.l.cfg, F.site, F.cm);
+	assert_non_null(F.pl);
+	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9shared", 200, NULL, NULL));
+	assert_int_equal(clickmem_count(F.cm), 1);
+	/* A second pipeline on the same memory knows the visitor. */
+	pipeline_free(F.pl);
+	F.pl = pipeline_new(F.l.cfg, F.site, F.cm);
+	run(combined("203.0.113.5", T0 + 10, "GET", "/p", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9shared");
+}
+
+static void test_gpc_forgets(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	run(pintail("203.0.113.5", T0, "/?epik=dj0yJnU9gpc", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9gpc");
+	run(pintail("203.0.113.5", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9gpc");
+	/* The visitor sends Sec-GPC: 1: opted out, and no epik from the memory. */
+	run(pintail("203.0.113.5", T0 + 20, "/b", NULL, NULL, "shop.example.com", NULL, NULL, "1"));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	assert_true(cJSON_IsTrue(jget(F.json[0], "opt_out")));
+	/* ...and is forgotten: later hits without the header get no epik either. */
+	run(pintail("203.0.113.5", T0 + 30, "/c", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* An opted-out landing does not teach the memory. */
+	run(pintail("203.0.113.9", T0, "/?epik=dj0yJnU9optout", NULL, NULL, "shop.example.com", NULL, NULL, "1"));
+	run(pintail("203.0.113.9", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+/*
+ * Sec-GPC: 1 on a hit that is no event (here: no rule matches it) must
+ * forget the visitor too.
+ */
+static void test_gpc_forgets_on_non_event_hit(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST
+		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
+	/* The landing (no event) teaches the memory. */
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/?epik=dj0yJnU9gpc", NULL, NULL, "shop.example.com", NULL,
+				     NULL, NULL)),
+			 0);
+	/* A page view with Sec-GPC: 1, no event either. */
+	assert_int_equal(run(pintail("203.0.113.5", T0 + 10, "/about", NULL, NULL, "shop.example.com", NULL, NULL,
+				     "1")),
+			 0);
+	/* The checkout, without the header: the visitor was forgotten. */
+	assert_int_equal(run(pintail("203.0.113.5", T0 + 20, "/checkout/thank-you", NULL, NULL, "shop.example.com",
+				     NULL, NULL, NULL)),
+			 1);
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+/* ---- user data and the URL ---------------------------------------------- */
+
+static void test_hashed_user_data(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event lead]\ntype = lead\npath = ^/newsletter/thanks$\nem = query:email\nph = query:phone\n");
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET",
+				      "/newsletter/thanks?utm_source=pin&email=+Test%40Example.COM+&phone=%2B1+(415)+555-0123&token=abc&ref=home",
+				      200, NULL, NULL)),
+			 1);
+	{
+		const cJSON *em = jget(F.json[0], "user_data.em"), *ph = jget(F.json[0], "user_data.ph");
+		assert_true(cJSON_IsArray(em));
+		assert_int_equal(cJSON_GetArraySize(em), 1);
+		assert_string_equal(em->child->valuestring, SHA_EMAIL);
+		assert_true(cJSON_IsArray(ph));
+		assert_string_equal(ph->child->valuestring, SHA_PHONE_US);
+	}
+	/* The clear values are nowhere; their parameters and strip_params are not in the URL. */
+	assert_not_contains(F.got.json[0], "Example.COM");
+	assert_not_contains(F.got.json[0], "415");
+	assert_not_contains(F.got.json[0], "token");
+	EXPECT_STR(0, "event_source_url", "https://shop.example.com/newsletter/thanks?utm_source=pin&ref=home");
+	EXPECT_STR(0, "user_data.client_ip_address", "203.0.113.5");
+	EXPECT_STR(0, "user_data.client_user_agent", UA_FIREFOX);
+}
+
+static void test_dropped_fields_counted(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
+		"currency = query:currency\nnum_items = query:n\ncontent_ids = query:ids\n");
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET",
+				      "/checkout/thank-you?total=49.95&currency=eur&n=3&ids=sku-1,sku-2", 200, NULL, NULL)),
+			 1);
+	EXPECT_STR(0, "custom_data.value", "49.95");
+	EXPECT_STR(0, "custom_data.currency", "EUR");
+	assert_int_equal(jget(F.json[0], "custom_data.num_items")->valueint, 3);
+	assert_int_equal(cJSON_GetArraySize(jget(F.json[0], "custom_data.content_ids")), 2);
+	assert_int_equal(stats()->dropped_fields, 0);
+	/* Three values that do not fit: dropped, counted, the event still sent. */
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout/thank-you?total=49,95&currency=euro&n=two",
+				      200, NULL, NULL)),
+			 1);
+	EXPECT_STR(0, "custom_data", NULL);
+	assert_int_equal(stats()->dropped_fields, 3);
+	assert_int_equal(stats()->events[EV_CHECKOUT], 2);
+}
+
+static void test_invalid_utf8_gives_valid_json(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	/* nginx escapes such bytes as \xHH; the parser decodes them; the JSON replaces them. */
+	assert_int_equal(run("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /caf\\xC3\\xA9\\xFF HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 \\xC3\\x28 \\xFF \\xE2\\x9C\\x93\""),
+			 1);
+	EXPECT_STR(0, "user_data.client_user_agent", "Mozilla/5.0 \xef\xbf\xbd( \xef\xbf\xbd \xe2\x9c\x93");
+	EXPECT_STR(0, "event_source_url", "https://shop.example.com/caf\xc3\xa9\xef\xbf\xbd");
+	/* Raw bytes too. */
+	assert_int_equal(run("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 \xc0\xaf\xed\xa0\x80\""),
+			 1);
+	EXPECT_STR(0, "user_data.client_user_agent",
+		   "Mozilla/5.0 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+static void test_client_ip_forwarded_for(void **state)
+{
+	static const char fmt[] =
+		"{\"time_iso8601\":\"2026-11-28T10:00:00+00:00\",\"remote_addr\":\"10.0.0.2\",\"request\":\"GET /p HTTP/1.1\",\"status\":200,\"http_user_agent\":\"Mozilla/5.0\",\"http_x_forwarded_for\":\"%s\"}";
+	char line[512];
+	(void)state;
+	fx_load(SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n" PINTEREST);
+	snprintf(line, sizeof line, fmt, " 2001:db8::5 , 198.51.100.1, 10.0.0.1");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "2001:db8::5");
+	/* No X-Forwarded-For: the peer's address. */
+	snprintf(line, sizeof line, fmt, "");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "10.0.0.2");
+}
+
+/* ---- host routing ------------------------------------------------------- */
+
+#define BLOG_TEXT                                                                                  \
+	"[site]\nurl = https://blog.example.com\nhosts = blog.example.com\nlogs = @DIR@/access.log\n" \
+	"parser = nginx_pintail\n" PINTEREST
+
+static void test_routing(void **state)
+{
+	const struct pipeline_stats *st;
+	(void)state;
+	fx_load_full(NULL, SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST, "blog", BLOG_TEXT, "shop");
+	assert_int_equal(F.site->routed, 1);
+	assert_int_equal(config_site(F.l.cfg, "blog")->routed, 1);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "shop.example.com", NULL, NULL, NULL)), 1);
+	EXPECT_STR(0, "event_source_url", "https://shop.example.com/p");
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "www.shop.example.com", NULL, NULL, NULL)), 1);
+	EXPECT_STR(0, "event_source_url", "https://www.shop.example.com/p");
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "WWW.Shop.Example.COM", NULL, NULL, NULL)), 1);
+	/* The other site's hits, and hits of no site. */
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/post", NULL, NULL, "blog.example.com", NULL, NULL, NULL)), 0);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/", NULL, NULL, "unknown.example.org", NULL, NULL, NULL)), 0);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/", NULL, NULL, "203.0.113.80", NULL, NULL, NULL)), 0);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/", NULL, NULL, NULL, NULL, NULL, NULL)), 0);
+	st = stats();
+	assert_int_equal(st->other_site, 1);
+	assert_int_equal(st->unrouted, 3);
+	assert_int_equal(st->events[EV_PAGE_VISIT], 3);
+	assert_int_equal(st->parsed, 7);
+
+	/* The blog's pipeline takes the blog's hits. */
+	fx_load_full(NULL, SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST, "blog", BLOG_TEXT, "blog");
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/post", NULL, NULL, "blog.example.com", NULL, NULL, NULL)), 1);
+	EXPECT_STR(0, "event_source_url", "https://blog.example.com/post");
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "www.shop.example.com", NULL, NULL, NULL)), 0);
+	assert_int_equal(stats()->other_site, 1);
+}
+
+static void test_not_routed_takes_every_host(void **state)
+{
+	(void)state;
+	/* A site alone on its file takes every hit, whatever its host. */
+	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	assert_int_equal(F.site->routed, 0);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "other.example.org", NULL, NULL, NULL)), 1);
+	EXPECT_STR(0, "event_source_url", "https://shop.example.com/p");
+	assert_int_equal(stats()->unrouted, 0);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+static void test_max_event_age(void **state)
+{
+	const struct pipeline_stats *st;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST "max_event_age = 1d\n");
+	/* Within the age, and exactly at it. */
+	assert_int_equal(run_at(combined("203.0.113.5", T0 - HOUR, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_null(F.got.reject[0]);
+	assert_int_equal(run_at(combined("203.0.113.5", T0 - DAY, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_null(F.got.reject[0]);
+	/* Too old: emitted with a reason, so that it is logged and counted, not sent. */
+	assert_int_equal(run_at(combined("203.0.113.5", T0 - DAY - 1, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_non_null(F.got.reject[0]);
+	assert_contains(F.got.reject[0], "old");
+	assert_int_equal(F.got.time[0], T0 - DAY - 1);
+	/* Up to 5 minutes ahead is clock skew; more is the future. */
+	assert_int_equal(run_at(combined("203.0.113.5", T0 + 300, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_null(F.got.reject[0]);
+	assert_int_equal(run_at(combined("203.0.113.5", T0 + 301, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_non_null(F.got.reject[0]);
+	assert_contains(F.got.reject[0], "future");
+	st = stats();
+	assert_int_equal(st->too_old, 1);
+	assert_int_equal(st->future, 1);
+	assert_int_equal(st->events[EV_PAGE_VISIT], 3);
+}
+
+static void test_max_event_age_default(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	assert_int_equal(run_at(combined("203.0.113.5", T0 - 7 * DAY, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_null(F.got.reject[0]);
+	assert_int_equal(run_at(combined("203.0.113.5", T0 - 8 * DAY, "GET", "/", 200, NULL, NULL), 0, T0), 1);
+	assert_non_null(F.got.reject[0]);
+	assert_int_equal(stats()->too_old, 1);
+}
+
+static void test_bad_time(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	assert_int_equal(run("203.0.113.5 - - [32/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\""), 0);
+	assert_int_equal(run("203.0.113.5 - - [yesterday] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\""), 0);
+	assert_int_equal(stats()->bad_time, 2);
+	assert_int_equal(stats()->events[EV_PAGE_VISIT], 0);
+}
+
+/* ---- lines that are no events ------------------------------------------- */
+
+static void test_unparsable_lines(void **state)
+{
+	static const char *const lines[] = {
+		"",
+		"203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozil",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"\\x16\\x03\\x01\\x00\\xF1\\x01\\x00\\x00\\xED\\x03\\x03\" 400 157 \"-\" \"-\"",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\"",
+		"2026/11/28 10:00:00 [error] 1234#1234: *1 open() \"/var/www/favicon.ico\" failed",
+		"{\"remote_addr\":\"203.0.113.5\"}",
+	};
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		assert_int_equal(run(lines[i]), 0);
+	}
+	assert_int_equal(stats()->lines, 6);
+	assert_int_equal(stats()->unparsable, 6);
+	assert_int_equal(stats()->parsed, 0);
+	/* A NUL inside a line is just a byte. */
+	{
+		static const char l[] = "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\0x\"";
+		got_clear(&F.got);
+		SRC.offset = 0;
+		assert_int_equal(pipeline_line(F.pl, l, sizeof l - 1, &SRC, T0, collect, &F.got), 1);
+		F.json[0] = check_event(F.got.json[0]);
+		assert_contains(F.got.json[0], "\"client_user_agent\":\"Mozilla/5.0\\u0000x\"");
+	}
+}
+
+static void test_json_parser_pipeline(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_json") SHOP_HOSTS PINTEREST);
+	assert_int_equal(run("{\"time_iso8601\":\"2026-11-28T11:00:00+01:00\",\"remote_addr\":\"203.0.113.5\",\"request\":\"GET /p?epik=dj0yJnU9json HTTP/2.0\",\"status\":200,\"http_referer\":\"\",\"http_user_agent\":\"Mozilla/5.0 \\\"x\\\"\",\"host\":\"www.shop.example.com\",\"request_id\":\"\",\"cookie__epik\":\"\",\"http_sec_gpc\":\"1\",\"http_x_forwarded_for\":\"\"}"),
+			 1);
+	EXPECT_STR(0, "user_data.client_user_agent", "Mozilla/5.0 \"x\"");
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9json");
+	EXPECT_STR(0, "event_source_url", "https://www.shop.example.com/p?epik=dj0yJnU9json");
+	assert_true(cJSON_IsTrue(jget(F.json[0], "opt_out")));
+	assert_int_equal(F.got.time[0], T0);
+	assert_int_equal(strlen(F.got.id[0]), 32);
+	assert_int_equal(run("[1,2,3]"), 0);
+	assert_int_equal(run("not json"), 0);
+	assert_int_equal(stats()->unparsable, 2);
+}
+
+static void test_too_long(void **state)
+{
+	char *line;
+	(void)state;
+	fx_load_full("max_line = 1K\n", SITE_HEAD("nginx_combined") PINTEREST, NULL, NULL, "shop");
+	line = malloc(2048);
+	assert_non_null(line);
+	snprintf(line, 2048, "%s", combined("203.0.113.5", T0, "GET", "/p", 200, NULL, NULL));
+	/* Padded past 1 KiB with a long query. */
+	{
+		char target[1100];
+		memset(target, 'a', sizeof target - 1);
+		memcpy(target, "/p?q=", 5);
+		target[sizeof target - 1] = '\0';
+		snprintf(line, 2048, "%s", combined("203.0.113.5", T0, "GET", target, 200, NULL, NULL));
+	}
+	assert_true(strlen(line) > 1024);
+	assert_int_equal(run(line), 0);
+	pipeline_too_long(F.pl);
+	assert_int_equal(stats()->too_long, 2);
+	assert_int_equal(stats()->lines, 2);
+	assert_int_equal(stats()->parsed, 0);
+	free(line);
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/p", 200, NULL, NULL)), 1);
+}
+
+static void test_emit_stops(void **state)
+{
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+		"[event visit]\ntype = page_visit\n[event checkout]\ntype = checkout\npath = ^/checkout\n");
+	F.got.stop_after = 1;
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout", 200, NULL, NULL)), -1);
+	assert_int_equal(F.got.n, 1);
+	F.got.stop_after = 0;
+	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout", 200, NULL, NULL)), 2);
+}
+
+/* The number after LABEL at the start of a line of OUT must be WANT. */
+static void expect_count(const char *out, const char *label, unsigned long long want)
+{
+	const char *p = out;
+	size_t n = strlen(label);
+	while (p != NULL && *p) {
+		if (strncmp(p, label, n) == 0) {
+			char *end;
+			unsigned long long v = strtoull(p + n, &end, 10);
+			if (end == p + n || v != want) {
+				fail_msg("\"%s\" %llu, want %llu, in:\n%s", label, v, want, out);
+			}
+			return;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	fail_msg("no line \"%s\" in:\n%s", label, out);
+}
+
+static void test_stats_summary(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem;
+	(void)state;
+	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	run(SPEC_LINE);
+	run("garbage");
+	run(combined("66.249.66.1", T0, "GET", "/", 200, NULL, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
+	mem = open_memstream(&out, &len);
+	pipeline_stats_print(stats(), mem);
+	fclose(mem);
+	expect_count(out, "lines read:", 3);
+	expect_count(out, "parsed:", 2);
+	expect_count(out, "unparsable:", 1);
+	assert_contains(out, "bot=1");
+	assert_contains(out, "page_visit=1");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_spec_vector, fx_teardown),
+		cmocka_unit_test_teardown(test_offsets_give_distinct_ids, fx_teardown),
+		cmocka_unit_test_teardown(test_request_id_is_event_id, fx_teardown),
+		cmocka_unit_test_teardown(test_two_rules_two_events, fx_teardown),
+		cmocka_unit_test_teardown(test_same_type_first_wins, fx_teardown),
+		cmocka_unit_test_teardown(test_implicit_rule, fx_teardown),
+		cmocka_unit_test_teardown(test_rule_methods_and_status, fx_teardown),
+		cmocka_unit_test_teardown(test_opt_out, fx_teardown),
+		cmocka_unit_test_teardown(test_click_id_from_query, fx_teardown),
+		cmocka_unit_test_teardown(test_click_id_from_cookie, fx_teardown),
+		cmocka_unit_test_teardown(test_click_id_cookie_url_decoded, fx_teardown),
+		cmocka_unit_test_teardown(test_click_id_referer_before_memory, fx_teardown),
+		cmocka_unit_test_teardown(test_click_id_from_referer, fx_teardown),
+		cmocka_unit_test_teardown(test_click_memory, fx_teardown),
+		cmocka_unit_test_teardown(test_click_memory_ttl_and_off, fx_teardown),
+		cmocka_unit_test_teardown(test_click_memory_learns_from_non_events, fx_teardown),
+		cmocka_unit_test_teardown(test_click_memory_shared, fx_teardown),
+		cmocka_unit_test_teardown(test_gpc_forgets, fx_teardown),
+		cmocka_unit_test_teardown(test_gpc_forgets_on_non_event_hit, fx_teardown),
+		cmocka_unit_test_teardown(test_hashed_user_data, fx_teardown),
+		cmocka_unit_test_teardown(test_dropped_fields_counted, fx_teardown),
+		cmocka_unit_test_teardown(test_invalid_utf8_gives_valid_json, fx_teardown),
+		cmocka_unit_test_teardown(test_client_ip_forwarded_for, fx_teardown),
+		cmocka_unit_test_teardown(test_routing, fx_teardown),
+		cmocka_unit_test_teardown(test_not_routed_takes_every_host, fx_teardown),
+		cmocka_unit_test_teardown(test_max_event_age, fx_teardown),
+		cmocka_unit_test_teardown(test_max_event_age_default, fx_teardown),
+		cmocka_unit_test_teardown(test_bad_time, fx_teardown),
+		cmocka_unit_test_teardown(test_unparsable_lines, fx_teardown),
+		cmocka_unit_test_teardown(test_json_parser_pipeline, fx_teardown),
+		cmocka_unit_test_teardown(test_too_long, fx_teardown),
+		cmocka_unit_test_teardown(test_emit_stops, fx_teardown),
+		cmocka_unit_test_teardown(test_stats_summary, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
