@@ -3,7 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <endian.h>
+#include <errno.h>
+#include <stdio.h>
 #include <sys/random.h>
+
+#include "buf.h"
+#include "log.h"
+#include "statedir.h"
 
 
 #define WAYS 4
@@ -20,6 +26,7 @@ struct clickmem {
 	size_t sets;   /* a power of two */
 	int64_t ttl;
 	uint8_t salt[16];
+	int dirty;
 };
 
 struct clickmem *clickmem_new(size_t capacity, int64_t ttl_s, const uint8_t *salt)
@@ -222,6 +229,7 @@ void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int6
 	e->t = t;
 	e->len = (uint8_t)n;
 	memcpy(e->epik, epik, n);
+	cm->dirty = 1;
 }
 
 void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
@@ -229,6 +237,7 @@ void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
 	struct entry *e = find(cm, key);
 	if (e != NULL) {
 		explicit_bzero(e, sizeof *e);
+		cm->dirty = 1;
 	}
 }
 
@@ -241,4 +250,76 @@ size_t clickmem_count(const struct clickmem *cm)
 	return n;
 }
 
+int clickmem_dirty(const struct clickmem *cm) { return cm->dirty; }
+
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }
+
+#define CM_MAGIC "PTCLICK1"
+#define CM_FILE "clickmem"
+
+int clickmem_save(struct clickmem *cm, const char *dir)
+{
+	struct buf b = {0};
+	const char *step = NULL;
+	int result;
+
+	buf_add(&b, CM_MAGIC, 8);
+	buf_add(&b, cm->salt, 16);
+	for (size_t i = 0; i < cm->sets * WAYS; i++) {
+		const struct entry *e = &cm->e[i];
+		uint64_t t = htole64((uint64_t)e->t);
+		if (e->t == 0) {
+			continue;
+		}
+		buf_add(&b, e->key, CLICKMEM_KEY_LEN);
+		buf_add(&b, &t, 8);
+		buf_add(&b, &e->len, 1);
+		buf_add(&b, e->epik, e->len);
+	}
+	result = statedir_replace(dir, CM_FILE, b.p, b.len, &step);
+	if (result < 0) {
+		log_warn("save %s/%s (%s): %s", dir, CM_FILE, step, strerror(errno));
+	} else {
+		cm->dirty = 0;
+	}
+	if (b.p != NULL) {
+		explicit_bzero(b.p, b.len);
+	}
+	buf_free(&b);
+	return result;
+}
+
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s)
+{
+	char path[4096];
+	struct clickmem *cm = NULL;
+	uint8_t head[24];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, CM_FILE);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		return clickmem_new(capacity, ttl_s, NULL);
+	}
+	if (fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, CM_MAGIC, 8) != 0) {
+		log_warn("%s: not a click memory of version 1; starting with an empty one", path);
+		fclose(f);
+		return clickmem_new(capacity, ttl_s, NULL);
+	}
+	cm = clickmem_new(capacity, ttl_s, head + 8);
+	while (cm != NULL) {
+		uint8_t key[CLICKMEM_KEY_LEN], len;
+		uint64_t t;
+		char epik[CLICKMEM_EPIK_MAX];
+		if (fread(key, 1, sizeof key, f) != sizeof key || fread(&t, 1, 8, f) != 8 ||
+		    fread(&len, 1, 1, f) != 1 || fread(epik, 1, len, f) != len) {
+			break;
+		}
+		clickmem_put(cm, key, (int64_t)le64toh(t), epik, len);
+	}
+	fclose(f);
+	if (cm != NULL) {
+		cm->dirty = 0;
+	}
+	return cm;
+}

@@ -49,7 +49,20 @@ size_t clickmem_count(const struct clickmem *cm);
 /* SipHash-2-4 of DATA under KEY (exported for its test vectors). */
 uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n);
 
-/* For persistence (clickmem_save/load): the salt, and walking entries. */
+/*
+ * Persistence in the site's state folder: DIR/clickmem, mode 0600, with a
+ * format version, the salt and the live entries (keys are salted hashes:
+ * no IP address or user agent is stored).  clickmem_load() returns a table
+ * of CAPACITY entries living TTL_S seconds: the saved one, or a fresh one
+ * with a new salt when there is none (or it is unreadable: logged).
+ */
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s);
+int clickmem_save(struct clickmem *cm, const char *dir);
+
+/* The salt of the keys (16 bytes). */
 const uint8_t *clickmem_salt(const struct clickmem *cm);
+
+/* 1 when entries changed since the last save. */
+int clickmem_dirty(const struct clickmem *cm);
 
 #endif

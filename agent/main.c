@@ -6,16 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "commands.h"
 #include "config.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pintail [-c FILE] check\n"
+		"usage: pintail [-c FILE] [run]\n"
+		"       pintail [-c FILE] check\n"
 		"       pintail [-c FILE] parse [--now EPOCH] SITE [LOGFILE...]\n"
 		"       pintail --version | --help\n"
 		"\n"
+		"  run     follow the logs and deliver events (the default; what systemd starts)\n"
 		"  check   validate all configuration and print every problem\n"
 		"  parse   offline: the events those lines give, as JSON lines on stdout,\n"
 		"          and a summary on stderr (standard input when no LOGFILE)\n"
@@ -52,8 +55,15 @@ int main(int argc, char **argv)
 		i += 2;
 	}
 	if (i >= argc) {
-		usage(stderr);
-		return EXIT_CONFIG;
+		/* No command: run, as systemd starts it. */
+		return agent_run(config_path);
+	}
+	if (strcmp(argv[i], "run") == 0) {
+		if (argc - i - 1 > 0) {
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+		return agent_run(config_path);
 	}
 	if (strcmp(argv[i], "check") == 0) {
 		return cmd_check(config_path, argc - i - 1, argv + i + 1);

@@ -1,0 +1,756 @@
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "clickmem.h"
+#include "commands.h"
+#include "config.h"
+#include "diag.h"
+#include "jlog.h"
+#include "log.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "shipper.h"
+#include "spool.h"
+#include "statedir.h"
+#include "tailer.h"
+
+#define COMMIT_DELAY_MS 200       /* appended events are made durable this soon */
+#define DISK_RETRY_MS 5000        /* a failing state disk is tried again this often */
+#define CLICKMEM_CAPACITY 16384
+#define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
+#define STATUS_EVERY_MS 5000
+
+struct agent;
+
+/* One site at work. */
+struct asite {
+	struct agent *a;
+	struct site *site;           /* in a->cfg */
+	char *dir;                   /* STATE/SITE */
+	struct pipeline *pl;
+	struct clickmem *cm;
+	struct spool *spool;
+	struct tsite *ts;
+	struct shipper *sh;
+	struct jlog *delivery;
+	struct jlog *rejected;
+	struct loop_timer *commit_timer;
+	struct loop_timer *disk_timer;
+	int disk_failed;             /* the state disk refused a write */
+	int emit_failed;             /* set by emit() during one line */
+	int backpressured;
+	int64_t clickmem_saved_at;
+	struct buf line;             /* for delivery/rejected log lines */
+	struct {
+		uint64_t spooled;    /* events put in the spool */
+		uint64_t rejected;   /* events written to rejected.log */
+	} counters;
+};
+
+struct agent {
+	const char *config_path;
+	struct config *cfg;
+	struct loop *loop;
+	struct tailer *tailer;
+	struct ship *ship;
+	struct asite **sites;
+	size_t nsites;
+	int sigfd;
+	int lockfd;
+	int stopping;
+	int64_t started;
+	struct loop_timer *status_timer;
+};
+
+static void site_commit(struct asite *as);
+static void agent_reload(struct agent *a);
+static void status_news(struct agent *a);
+
+/* ---- the state disk ---- */
+
+static void disk_failed(struct asite *as, const char *what, const char *path)
+{
+	if (!as->disk_failed) {
+		log_err("site %s: the state disk failed (%s %s: %s): reading paused, nothing is lost; "
+			"retrying every %ds", as->site->name, what, path, strerror(errno), DISK_RETRY_MS / 1000);
+	}
+	as->disk_failed = 1;
+	/* Back to what is durable: the spool to its last commit, the files to
+	 * the last saved checkpoint.  Lines since are read again later. */
+	spool_rollback(as->spool);
+	tsite_rewind(as->ts);
+	tsite_pause(as->ts, 1);
+	loop_timer_disarm(as->commit_timer);
+	loop_timer_arm(as->disk_timer, DISK_RETRY_MS);
+}
+
+static void disk_retry(void *ctx)
+{
+	struct asite *as = ctx;
+	if (as->a->stopping) {
+		return;
+	}
+	tsite_pause(as->ts, as->backpressured);
+	as->emit_failed = 0;
+	tsite_read(as->ts);
+	site_commit(as);
+	if (!loop_timer_armed(as->disk_timer) && as->disk_failed) {
+		log_info("site %s: the state disk takes writes again; reading resumed", as->site->name);
+		as->disk_failed = 0;
+	}
+}
+
+/* ---- lines and events ---- */
+
+static void write_rejected(struct asite *as, const char *event_id, const char *name, const char *json,
+			   size_t len, const char *message)
+{
+	struct buf *b = &as->line;
+
+	buf_reset(b);
+	buf_adds(b, "{\"time\":");
+	buf_add_i64(b, (int64_t)time(NULL));
+	buf_adds(b, ",\"site\":");
+	buf_add_json_str(b, as->site->name, strlen(as->site->name));
+	buf_adds(b, ",\"event_id\":");
+	buf_add_json_str(b, event_id, strlen(event_id));
+	buf_adds(b, ",\"event_name\":");
+	buf_add_json_str(b, name, strlen(name));
+	buf_adds(b, ",\"message\":");
+	buf_add_json_str(b, message, strlen(message));
+	if (len > 0) {
+		buf_adds(b, ",\"event\":");
+		buf_add(b, json, len);
+	}
+	buf_addc(b, '}');
+	jlog_write(as->rejected, b->p, b->len);
+	as->counters.rejected++;
+}
+
+static int emit(void *ctx, const struct event_out *ev)
+{
+	struct asite *as = ctx;
+	struct spool_rec r = {.identity = ev->src->identity, .offset = ev->src->offset, .time = ev->time,
+			      .type = ev->type, .event_id = ev->event_id, .json = ev->json, .len = ev->len};
+
+	if (ev->reject != NULL) {
+		write_rejected(as, ev->event_id, event_type_name(ev->type), ev->json, ev->len, ev->reject);
+		return 0;
+	}
+	if (spool_append(as->spool, &r) < 0) {
+		as->emit_failed = 1;
+		return -1;
+	}
+	as->counters.spooled++;
+	return 0;
+}
+
+static int on_line(void *ctx, const char *line, size_t n, const struct line_src *src)
+{
+	struct asite *as = ctx;
+	uint64_t spooled;
+
+	if (line == NULL) {
+		pipeline_too_long(as->pl);
+		return 0;
+	}
+	/* After a crash between the spool's fsync and the checkpoint's, lines
+	 * already in the spool are read again: they are not spooled twice. */
+	if (spool_source_max(as->spool, src->identity, &spooled) && src->offset <= spooled) {
+		return 0;
+	}
+	as->emit_failed = 0;
+	pipeline_line(as->pl, line, n, src, (int64_t)time(NULL), emit, as);
+	if (as->emit_failed) {
+		disk_failed(as, "write", "the spool");
+		return -1;
+	}
+	if (!loop_timer_armed(as->commit_timer)) {
+		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
+	}
+	if (spool_bytes(as->spool) >= as->a->cfg->agent.spool_max && !as->backpressured) {
+		log_warn("site %s: the spool is full (spool_max %" PRIu64 " bytes): reading paused until "
+			 "Pinterest takes events again; the logs are the buffer meanwhile",
+			 as->site->name, as->a->cfg->agent.spool_max);
+		as->backpressured = 1;
+		tsite_pause(as->ts, 1);
+	}
+	return 0;
+}
+
+/* Makes appended events durable, then saves where each file is read up to. */
+static void site_commit(struct asite *as)
+{
+	struct buf text = {0};
+	const char *step = NULL;
+
+	if (as->disk_failed && loop_timer_armed(as->disk_timer)) {
+		return;
+	}
+	if (spool_commit(as->spool) < 0) {
+		disk_failed(as, "fsync", "the spool");
+		return;
+	}
+	tsite_checkpoint(as->ts, &text);
+	if (checkpoint_save(as->dir, &text, &step) < 0) {
+		char what[64];
+		snprintf(what, sizeof what, "%s of", step ? step : "write");
+		buf_free(&text);
+		disk_failed(as, what, "the checkpoint");
+		return;
+	}
+	buf_free(&text);
+	tsite_saved(as->ts);
+	status_news(as->a);
+	if (clickmem_dirty(as->cm) && loop_now_ms() - as->clickmem_saved_at >= CLICKMEM_SAVE_MS) {
+		clickmem_save(as->cm, as->dir);
+		as->clickmem_saved_at = loop_now_ms();
+	}
+	shipper_kick(as->sh);
+}
+
+static void on_commit_timer(void *ctx) { site_commit(ctx); }
+
+/* ---- what the shipper says ---- */
+
+static void hook_request(void *ctx, int status, size_t events, size_t processed, size_t failed,
+			 int64_t latency_ms, const char *error)
+{
+	struct asite *as = ctx;
+	struct buf *b = &as->line;
+
+	buf_reset(b);
+	buf_adds(b, "{\"time\":");
+	buf_add_i64(b, (int64_t)time(NULL));
+	buf_adds(b, ",\"site\":");
+	buf_add_json_str(b, as->site->name, strlen(as->site->name));
+	buf_adds(b, ",\"events\":");
+	buf_add_i64(b, (int64_t)events);
+	buf_adds(b, ",\"status\":");
+	buf_add_i64(b, status);
+	buf_adds(b, ",\"processed\":");
+	buf_add_i64(b, (int64_t)processed);
+	buf_adds(b, ",\"failed\":");
+	buf_add_i64(b, (int64_t)failed);
+	buf_adds(b, ",\"latency_ms\":");
+	buf_add_i64(b, latency_ms);
+	if (error != NULL) {
+		buf_adds(b, ",\"error\":");
+		buf_add_json_str(b, error, strlen(error));
+	}
+	buf_addc(b, '}');
+	jlog_write(as->delivery, b->p, b->len);
+	status_news(as->a);
+}
+
+static void hook_rejected(void *ctx, const char *event_id, int type, const char *json, size_t len,
+			  const char *message)
+{
+	struct asite *as = ctx;
+	write_rejected(as, event_id, type >= 0 && type < EV_COUNT ? event_type_name((enum event_type)type) : "?",
+		       json, len, message);
+}
+
+static void hook_acked(void *ctx)
+{
+	struct asite *as = ctx;
+	/* Backpressure ends below 90% of spool_max, so it does not flap. */
+	if (as->backpressured && spool_bytes(as->spool) < as->a->cfg->agent.spool_max / 10 * 9) {
+		log_info("site %s: the spool has room again; reading resumed", as->site->name);
+		as->backpressured = 0;
+		if (!as->disk_failed) {
+			tsite_pause(as->ts, 0);
+			tsite_read(as->ts);
+		}
+	}
+}
+
+static int hook_reload_token(void *ctx)
+{
+	struct asite *as = ctx;
+	struct diag d = {0};
+	return site_read_token(as->site, &d);
+}
+
+static void shipper_conf_of(const struct agent *a, const struct site *s, struct shipper_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->site = s->name;
+	c->api_url = s->api_url;
+	c->ad_account_id = s->ad_account_id;
+	c->tag_id = s->tag_id;
+	c->token = (const char *const *)&s->token;
+	c->ca_file = s->ca_file;
+	c->test_mode = s->test_mode;
+	c->batch_max = (size_t)s->batch_max;
+	c->flush_interval_ms = s->flush_interval;
+	c->timeout_ms = s->timeout;
+	c->retry_min_ms = a->cfg->agent.retry_min;
+	c->retry_max_ms = a->cfg->agent.retry_max;
+	c->pause_retry_ms = a->cfg->agent.pause_retry;
+	c->outage_warn_ms = a->cfg->agent.outage_warn;
+}
+
+/* ---- sites ---- */
+
+static void site_stop(struct asite *as)
+{
+	if (as == NULL) {
+		return;
+	}
+	if (as->ts != NULL) {
+		tsite_pause(as->ts, 1);
+		if (!as->disk_failed) {
+			site_commit(as);
+		}
+		tailer_remove_site(as->a->tailer, as->ts);
+	}
+	shipper_free(as->sh);
+	if (as->cm != NULL) {
+		if (clickmem_dirty(as->cm)) {
+			clickmem_save(as->cm, as->dir);
+		}
+		clickmem_free(as->cm);
+	}
+	pipeline_free(as->pl);
+	spool_close(as->spool);
+	jlog_close(as->delivery);
+	jlog_close(as->rejected);
+	loop_timer_free(as->commit_timer);
+	loop_timer_free(as->disk_timer);
+	buf_free(&as->line);
+	free(as->dir);
+	free(as);
+}
+
+static struct asite *site_start(struct agent *a, struct site *s)
+{
+	struct asite *as = calloc(1, sizeof *as);
+	struct ckpt_list ck = {0};
+	struct shipper_conf sc;
+	struct shipper_hooks hooks = {.request = hook_request, .rejected = hook_rejected,
+				      .acked = hook_acked, .reload_token = hook_reload_token};
+	struct tsite_conf tc = {0};
+	char path[4096];
+	int loaded;
+
+	if (as == NULL) {
+		return NULL;
+	}
+	as->a = a;
+	as->site = s;
+	hooks.ctx = as;
+	snprintf(path, sizeof path, "%s/%s", a->cfg->agent.state_dir, s->name);
+	as->dir = strdup(path);
+	if (as->dir == NULL || statedir_mkdir(as->dir, 0700) < 0) {
+		goto fail;
+	}
+	as->spool = spool_open(as->dir);
+	as->cm = clickmem_load(as->dir, CLICKMEM_CAPACITY, s->click_memory / 1000);
+	as->pl = as->cm ? pipeline_new(a->cfg, s, as->cm) : NULL;
+	snprintf(path, sizeof path, "%s/delivery.log", as->dir);
+	as->delivery = jlog_open(path, JLOG_MAX);
+	snprintf(path, sizeof path, "%s/rejected.log", as->dir);
+	as->rejected = jlog_open(path, JLOG_MAX);
+	as->commit_timer = loop_timer_new(a->loop, on_commit_timer, as);
+	as->disk_timer = loop_timer_new(a->loop, disk_retry, as);
+	if (as->spool == NULL || as->pl == NULL || as->commit_timer == NULL || as->disk_timer == NULL) {
+		goto fail;
+	}
+	as->clickmem_saved_at = loop_now_ms();
+	shipper_conf_of(a, s, &sc);
+	as->sh = shipper_new(a->ship, &sc, as->spool, &hooks);
+	if (as->sh == NULL) {
+		goto fail;
+	}
+	loaded = checkpoint_load(as->dir, &ck);
+	tc.name = s->name;
+	tc.patterns = s->logs;
+	tc.max_line = (size_t)a->cfg->agent.max_line;
+	tc.rotate_wait_ms = a->cfg->agent.rotate_wait;
+	/* An unreadable checkpoint reads files from their beginning: events
+	 * already sent keep their ids, and Pinterest counts them once. */
+	tc.read_from_end = loaded == 0 && s->read_from == READ_FROM_END;
+	tc.fn = on_line;
+	tc.ctx = as;
+	as->ts = tailer_add_site(a->tailer, &tc, loaded == 1 ? &ck : NULL);
+	ckpt_list_free(&ck);
+	if (as->ts == NULL) {
+		goto fail;
+	}
+	if (loaded != 1) {
+		/* Saves the first start's offsets at once: read_from = end holds
+		 * only for the very first start. */
+		site_commit(as);
+	}
+	return as;
+fail:
+	log_err("site %s: cannot start", s->name);
+	site_stop(as);
+	return NULL;
+}
+
+/* ---- signals and the loop ---- */
+
+static void on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct agent *a = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			a->stopping = 1;
+		} else if (si.ssi_signo == SIGHUP) {
+			agent_reload(a);
+		}
+	}
+}
+
+static int setup_signals(struct agent *a)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		return -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	return loop_watch(a->loop, a->sigfd, EPOLLIN, on_signal, a);
+}
+
+/* ---- status.json ---- */
+
+struct file_ctx {
+	struct buf *b;
+	int first;
+};
+
+static void status_file(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size)
+{
+	struct file_ctx *fc = ctx;
+	struct buf *b = fc->b;
+	buf_adds(b, fc->first ? "{\"path\":" : ",{\"path\":");
+	buf_add_json_str(b, path, strlen(path));
+	buf_addf(b, ",\"inode\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
+		    ",\"lag\":%" PRIu64 "}",
+		 ino, offset, size, size > offset ? size - offset : 0);
+	fc->first = 0;
+}
+
+static void status_site(struct buf *b, struct asite *as)
+{
+	const struct shipper_stats *st = shipper_stats(as->sh);
+	const struct pipeline_stats *ps = pipeline_stats(as->pl);
+	struct file_ctx fc = {.b = b, .first = 1};
+	uint64_t filtered = 0;
+
+	for (int i = 1; i < FILTER_REASONS; i++) {
+		filtered += ps->filtered[i];
+	}
+	buf_adds(b, "{\"name\":");
+	buf_add_json_str(b, as->site->name, strlen(as->site->name));
+	buf_addf(b, ",\"ad_account_id\":\"%s\",\"test_mode\":%s", as->site->ad_account_id,
+		 as->site->test_mode ? "true" : "false");
+	buf_addf(b, ",\"spooled\":%" PRIu64 ",\"spool_events\":%" PRIu64 ",\"spool_bytes\":%" PRIu64
+		    ",\"delivered\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"lost\":%" PRIu64
+		    ",\"corrupt\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"requests\":%" PRIu64
+		    ",\"warnings\":%" PRIu64,
+		 as->counters.spooled, spool_events(as->spool), spool_bytes(as->spool), st->delivered,
+		 as->counters.rejected, tsite_lost(as->ts), spool_corrupt(as->spool), st->retries,
+		 st->requests, st->warnings);
+	buf_addf(b, ",\"lines\":%" PRIu64 ",\"unparsable\":%" PRIu64 ",\"too_long\":%" PRIu64
+		    ",\"filtered\":%" PRIu64 ",\"unrouted\":%" PRIu64,
+		 ps->lines, ps->unparsable, ps->too_long, filtered, ps->unrouted);
+	buf_addf(b, ",\"last_success\":%lld", (long long)st->last_success);
+	buf_adds(b, ",\"last_error\":");
+	buf_add_json_str(b, st->last_error, strlen(st->last_error));
+	buf_addf(b, ",\"paused\":%s,\"pause_reason\":", st->paused ? "true" : "false");
+	buf_add_json_str(b, st->pause_reason, strlen(st->pause_reason));
+	buf_addf(b, ",\"backpressured\":%s,\"disk_failed\":%s,\"in_flight\":%s,\"files\":[",
+		 as->backpressured ? "true" : "false", as->disk_failed ? "true" : "false",
+		 st->in_flight ? "true" : "false");
+	tsite_each_file(as->ts, status_file, &fc);
+	buf_adds(b, "]}");
+}
+
+static void write_status(struct agent *a)
+{
+	struct buf b = {0};
+	const char *step = NULL;
+
+	buf_addf(&b, "{\"version\":1,\"pid\":%ld,\"written\":%lld,\"started\":%lld,\"sites\":[",
+		 (long)getpid(), (long long)time(NULL), (long long)a->started);
+	for (size_t i = 0; i < a->nsites; i++) {
+		if (i > 0) {
+			buf_addc(&b, ',');
+		}
+		status_site(&b, a->sites[i]);
+	}
+	buf_adds(&b, "]}\n");
+	if (statedir_replace(a->cfg->agent.state_dir, "status.json", b.p, b.len, &step) < 0) {
+		log_debug("write status.json (%s): %s", step, strerror(errno));
+	}
+	buf_free(&b);
+}
+
+static void on_status_timer(void *ctx) { write_status(ctx); }
+
+/* Something changed: status.json is written within a few seconds.  An
+ * idle agent writes nothing and arms no timer. */
+static void status_news(struct agent *a)
+{
+	if (!loop_timer_armed(a->status_timer)) {
+		loop_timer_arm(a->status_timer, STATUS_EVERY_MS);
+	}
+}
+
+/* ---- reload ---- */
+
+static struct asite *find_asite(struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->nsites; i++) {
+		if (a->sites[i] != NULL && strcmp(a->sites[i]->site->name, name) == 0) {
+			return a->sites[i];
+		}
+	}
+	return NULL;
+}
+
+/* 1 when the site's files are followed the same way in both configurations. */
+static int same_files(const struct site *x, const struct site *y)
+{
+	size_t n = words_count(x->logs);
+	if (n != words_count(y->logs) || strcmp(x->parser_name, y->parser_name) != 0 ||
+	    x->read_from != y->read_from) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(x->logs[i], y->logs[i]) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static struct asite *find_in(struct asite **list, size_t n, const struct site *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] != NULL && list[i]->site == s) {
+			return list[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * SIGHUP: the configuration and token files are read again.  A
+ * configuration with errors is refused and the running one kept.  Sites
+ * whose files are followed the same way keep their tailer, spool and
+ * connection, with the new settings; others are restarted from their
+ * checkpoint; removed sites stop (their state is kept).
+ */
+static void agent_reload(struct agent *a)
+{
+	struct diag d = {0};
+	struct config *cfg;
+	struct asite **next;
+	size_t n = 0;
+
+	log_info("SIGHUP: reading the configuration again");
+	cfg = config_load(a->config_path, &d);
+	if (cfg == NULL) {
+		log_err("reload refused: %s has %d error(s) (above); the running configuration is kept",
+			a->config_path, d.errors);
+		return;
+	}
+	if (strcmp(cfg->agent.state_dir, a->cfg->agent.state_dir) != 0) {
+		log_warn("reload: state_dir changes only at a restart; keeping %s", a->cfg->agent.state_dir);
+		free(cfg->agent.state_dir);
+		cfg->agent.state_dir = strdup(a->cfg->agent.state_dir);
+	}
+	log_set_level((enum log_level)cfg->agent.log_level);
+	next = calloc(cfg->nsites + 1, sizeof *next);
+	if (next == NULL) {
+		config_free(cfg);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		struct site *s = cfg->sites[i];
+		struct asite *old = find_asite(a, s->name);
+		if (old != NULL && same_files(old->site, s)) {
+			struct shipper_conf sc;
+			/* Same files: new settings, same tailer, spool and connection. */
+			site_commit(old);
+			pipeline_free(old->pl);
+			old->site = s;
+			old->pl = pipeline_new(cfg, s, old->cm);
+			shipper_conf_of(a, s, &sc);
+			sc.site = s->name;
+			shipper_reconfigure(old->sh, &sc);
+			shipper_unpause(old->sh);
+			next[n++] = old;
+		} else {
+			if (old != NULL) {
+				log_info("site %s: its files changed; restarting it from its checkpoint", s->name);
+				site_stop(old);
+			} else {
+				log_info("site %s: added", s->name);
+			}
+			for (size_t j = 0; j < a->nsites; j++) {
+				if (a->sites[j] == old) {
+					a->sites[j] = NULL;
+				}
+			}
+			next[n] = NULL;
+		}
+	}
+	/* Removed sites stop; their state stays for when they come back. */
+	for (size_t j = 0; j < a->nsites; j++) {
+		struct asite *as = a->sites[j];
+		int kept = 0;
+		for (size_t k = 0; k < n && as != NULL; k++) {
+			kept |= next[k] == as;
+		}
+		if (as != NULL && !kept) {
+			log_info("site %s: removed from the configuration; stopped (its state is kept)",
+				 as->site->name);
+			site_stop(as);
+		}
+	}
+	free(a->sites);
+	config_free(a->cfg);
+	a->cfg = cfg;
+	a->sites = next;
+	a->nsites = 0;
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		struct asite *as = find_in(next, n, cfg->sites[i]);
+		if (as == NULL) {
+			as = site_start(a, cfg->sites[i]);
+		}
+		if (as != NULL) {
+			a->sites[a->nsites++] = as;
+		}
+	}
+	for (size_t i = 0; i < a->nsites; i++) {
+		tsite_read(a->sites[i]->ts);
+		site_commit(a->sites[i]);
+	}
+	log_info("configuration reloaded (%zu site%s)", a->nsites, a->nsites == 1 ? "" : "s");
+	write_status(a);
+}
+
+/* ---- running ---- */
+
+static void agent_stop_all(struct agent *a)
+{
+	for (size_t i = 0; i < a->nsites; i++) {
+		site_stop(a->sites[i]);
+	}
+	free(a->sites);
+	a->sites = NULL;
+	a->nsites = 0;
+}
+
+int agent_run(const char *config_path)
+{
+	struct agent a = {.config_path = config_path, .sigfd = -1, .lockfd = -1};
+	int status = EXIT_OK;
+
+	a.cfg = cmd_load_config(config_path);
+	if (a.cfg == NULL) {
+		fprintf(stderr, "%s: configuration refused\n", config_path);
+		return EXIT_CONFIG;
+	}
+	/* The process holds access tokens: no core dumps of its memory. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (geteuid() == 0) {
+		log_warn("running as root is not needed: pintail only needs to read the logs "
+			 "(the service runs as user pintail, in group adm)");
+	}
+	if (statedir_prepare(a.cfg->agent.state_dir) < 0 ||
+	    (a.lockfd = statedir_lock(a.cfg->agent.state_dir)) < 0) {
+		config_free(a.cfg);
+		return EXIT_CONFIG;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	a.started = (int64_t)time(NULL);
+	a.loop = loop_new();
+	a.tailer = a.loop ? tailer_new(a.loop) : NULL;
+	a.ship = a.loop ? ship_new(a.loop) : NULL;
+	a.status_timer = a.loop ? loop_timer_new(a.loop, on_status_timer, &a) : NULL;
+	a.sites = calloc(a.cfg->nsites + 1, sizeof *a.sites);
+	if (a.tailer == NULL || a.ship == NULL || a.status_timer == NULL || a.sites == NULL ||
+	    setup_signals(&a) < 0) {
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	for (size_t i = 0; i < a.cfg->nsites; i++) {
+		struct asite *as = site_start(&a, a.cfg->sites[i]);
+		if (as != NULL) {
+			a.sites[a.nsites++] = as;
+		}
+	}
+	if (a.cfg->nsites == 0) {
+		log_warn("no site is configured: idle until a reload (SIGHUP) brings one");
+	}
+	log_info("running (%zu site%s)", a.nsites, a.nsites == 1 ? "" : "s");
+	for (size_t i = 0; i < a.nsites; i++) {
+		tsite_read(a.sites[i]->ts);
+		site_commit(a.sites[i]);
+	}
+	write_status(&a);
+	while (!a.stopping) {
+		if (loop_run_once(a.loop) < 0) {
+			status = EXIT_RUNTIME;
+			break;
+		}
+	}
+out:
+	/* Stop reading, make what is in hand durable, abandon a request in
+	 * flight (its events stay spooled), save checkpoints. */
+	agent_stop_all(&a);
+	if (a.loop != NULL && a.cfg != NULL) {
+		write_status(&a);
+	}
+	ship_free(a.ship);
+	tailer_free(a.tailer);
+	loop_timer_free(a.status_timer);
+	if (a.sigfd >= 0) {
+		loop_unwatch(a.loop, a.sigfd);
+		close(a.sigfd);
+	}
+	loop_free(a.loop);
+	curl_global_cleanup();
+	config_free(a.cfg);
+	if (a.lockfd >= 0) {
+		close(a.lockfd);
+	}
+	log_info("stopped");
+	return status;
+}

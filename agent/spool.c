@@ -1,0 +1,719 @@
+#include "spool.h"
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "hash.h"
+#include "log.h"
+#include "statedir.h"
+
+#define SEG_MAGIC "PTSPOOL\0"
+#define SEG_VERSION 1
+#define SEG_HEADER 16
+#define SEG_MAX (8u << 20)     /* a new segment past this size */
+#define REC_MAGIC 0x31525450u  /* "PTR1" */
+#define REC_HEADER 16
+#define REC_FIXED 50           /* offset 8, identity 32, time 8, type 1, id length 1 */
+#define REC_MAX (16u << 20)    /* no record is larger: a bigger length is corrupt */
+#define WBUF_FLUSH (256u << 10) /* appends are written in pieces of about this size */
+
+struct seg {
+	uint64_t id;
+	uint64_t size;
+};
+
+/* The highest line offset spooled from one input (appended; committed). */
+struct src {
+	uint8_t identity[32];
+	uint64_t max_off;
+	uint64_t committed;
+};
+
+struct spool {
+	char *dir;                /* .../SITE/spool */
+	struct seg *segs;         /* ascending; the last one takes appends */
+	size_t nsegs;
+	int wfd;                  /* the last segment, for appending */
+	struct spool_pos ack;     /* first unacknowledged byte */
+	struct spool_pos commit;  /* end of what is durable */
+	struct spool_pos read;    /* where the next batch starts */
+	uint64_t events;          /* unacknowledged events */
+	uint64_t uncommitted;     /* events appended since the last commit */
+	uint64_t corrupt;
+	int new_segment;          /* a segment was made since the last commit */
+	struct src *srcs;
+	size_t nsrcs;
+	int rfd;                  /* cached reader fd */
+	uint64_t rseg;
+	struct buf wbuf;          /* records appended, not yet written */
+};
+
+static void seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%016" PRIx64 ".seg", sp->dir, id);
+}
+
+static int hex_to_raw(const char *hex, uint8_t raw[32])
+{
+	for (int i = 0; i < 32; i++) {
+		int hi = hex[2 * i], lo = hex[2 * i + 1];
+		hi = hi >= 'a' ? hi - 'a' + 10 : hi - '0';
+		lo = lo >= 'a' ? lo - 'a' + 10 : lo - '0';
+		if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
+			return -1;
+		}
+		raw[i] = (uint8_t)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+/* ---- opening: segments, the ack position, a scan of what is pending ---- */
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int list_segments(struct spool *sp)
+{
+	DIR *d = opendir(sp->dir);
+	struct dirent *de;
+
+	if (d == NULL) {
+		log_err("open %s: %s", sp->dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		uint64_t id = strtoull(de->d_name, &end, 16);
+		struct seg *ns;
+		if (strlen(de->d_name) != 20 || strcmp(end, ".seg") != 0) {
+			continue;
+		}
+		ns = realloc(sp->segs, (sp->nsegs + 1) * sizeof *ns);
+		if (ns == NULL) {
+			closedir(d);
+			return -1;
+		}
+		sp->segs = ns;
+		sp->segs[sp->nsegs].id = id;
+		sp->segs[sp->nsegs].size = 0;
+		sp->nsegs++;
+	}
+	closedir(d);
+	qsort(sp->segs, sp->nsegs, sizeof *sp->segs, cmp_seg);
+	return 0;
+}
+
+static void load_ack(struct spool *sp)
+{
+	char path[4096];
+	unsigned long long seg, off;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/ack", sp->dir);
+	f = fopen(path, "re");
+	sp->ack.seg = sp->nsegs ? sp->segs[0].id : 1;
+	sp->ack.off = SEG_HEADER;
+	if (f == NULL) {
+		return;
+	}
+	if (fscanf(f, "pintail-spool-ack 1 %llu %llu", &seg, &off) == 2) {
+		sp->ack.seg = seg;
+		sp->ack.off = off;
+	} else {
+		log_err("%s: unreadable; sending every pending event again", path);
+	}
+	fclose(f);
+}
+
+static void note_source(struct spool *sp, const uint8_t *payload)
+{
+	uint64_t off;
+	memcpy(&off, payload, 8);
+	off = le64toh(off);
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		if (memcmp(sp->srcs[i].identity, payload + 8, 32) == 0) {
+			if (off > sp->srcs[i].max_off) {
+				sp->srcs[i].max_off = off;
+			}
+			return;
+		}
+	}
+	struct src *ns = realloc(sp->srcs, (sp->nsrcs + 1) * sizeof *ns);
+	if (ns == NULL) {
+		return;
+	}
+	sp->srcs = ns;
+	memcpy(ns[sp->nsrcs].identity, payload + 8, 32);
+	ns[sp->nsrcs].max_off = off;
+	ns[sp->nsrcs].committed = 0;
+	sp->nsrcs++;
+}
+
+/*
+ * Reads the record at OFF of FD (file size SIZE).  Returns its total length
+ * and sets *PAYLOAD (malloc'd, caller frees) when it is sound; 0 when the
+ * bytes at OFF are not a sound record.
+ */
+static uint64_t read_record(int fd, uint64_t off, uint64_t size, uint8_t **payload)
+{
+	uint32_t h[4];
+	uint8_t *p;
+	uint32_t len;
+
+	*payload = NULL;
+	if (size - off < REC_HEADER || pread(fd, h, REC_HEADER, (off_t)off) != REC_HEADER) {
+		return 0;
+	}
+	len = le32toh(h[1]);
+	if (le32toh(h[0]) != REC_MAGIC || len < REC_FIXED || len > REC_MAX ||
+	    size - off - REC_HEADER < len) {
+		return 0;
+	}
+	p = malloc(len);
+	if (p == NULL || pread(fd, p, len, (off_t)(off + REC_HEADER)) != (ssize_t)len ||
+	    crc32(0, p, len) != le32toh(h[2])) {
+		free(p);
+		return 0;
+	}
+	*payload = p;
+	return REC_HEADER + len;
+}
+
+/* The next offset after OFF where a sound record starts, or SIZE. */
+static uint64_t resync(int fd, uint64_t off, uint64_t size)
+{
+	uint8_t buf[65536];
+	const uint32_t magic = htole32(REC_MAGIC);
+
+	for (uint64_t pos = off + 1; pos < size;) {
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
+		if (n <= 0) {
+			break;
+		}
+		for (ssize_t i = 0; i + 4 <= n; i++) {
+			uint8_t *payload;
+			if (memcmp(buf + i, &magic, 4) != 0) {
+				continue;
+			}
+			if (read_record(fd, pos + (uint64_t)i, size, &payload) > 0) {
+				free(payload);
+				return pos + (uint64_t)i;
+			}
+		}
+		pos += (uint64_t)(n > 3 ? n - 3 : n);
+	}
+	return size;
+}
+
+/* Checks one segment from START: counts records and corrupt stretches. */
+static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int last)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+	uint64_t off = start;
+	char head[SEG_HEADER];
+
+	seg_path(sp, s->id, path, sizeof path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_err("open %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	s->size = (uint64_t)st.st_size;
+	if (pread(fd, head, SEG_HEADER, 0) != SEG_HEADER || memcmp(head, SEG_MAGIC, 8) != 0) {
+		log_err("%s: not a pintail spool segment of version %d; its events are counted as corrupt",
+			path, SEG_VERSION);
+		sp->corrupt++;
+		s->size = SEG_HEADER;
+		close(fd);
+		return 0;
+	}
+	while (off < s->size) {
+		uint8_t *payload;
+		uint64_t len = read_record(fd, off, s->size, &payload);
+		if (len > 0) {
+			note_source(sp, payload);
+			free(payload);
+			sp->events++;
+			off += len;
+			continue;
+		}
+		uint64_t next = resync(fd, off, s->size);
+		sp->corrupt++;
+		if (next >= s->size && last) {
+			/* A torn tail (a crash mid-write): cut it off, so that
+			 * appends continue on a sound end. */
+			log_warn("%s: torn record at offset %" PRIu64 " (%" PRIu64
+				 " bytes) after a crash: counted as corrupt and cut off",
+				 path, off, s->size - off);
+			if (ftruncate(fd, (off_t)off) == 0) {
+				s->size = off;
+			}
+			break;
+		}
+		log_warn("%s: corrupt record at offset %" PRIu64 ": %" PRIu64
+			 " bytes skipped, counted as corrupt",
+			 path, off, next - off);
+		off = next;
+	}
+	close(fd);
+	return 0;
+}
+
+static int new_segment(struct spool *sp)
+{
+	char path[4096], head[SEG_HEADER] = SEG_MAGIC;
+	uint64_t id = sp->nsegs ? sp->segs[sp->nsegs - 1].id + 1 : 1;
+	uint32_t v = htole32(SEG_VERSION);
+	struct seg *ns = realloc(sp->segs, (sp->nsegs + 1) * sizeof *ns);
+	int fd;
+
+	if (ns == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	sp->segs = ns;
+	memcpy(head + 8, &v, 4);
+	seg_path(sp, id, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return -1;
+	}
+	if (write(fd, head, SEG_HEADER) != SEG_HEADER) {
+		int saved = errno ? errno : EIO;
+		close(fd);
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+	if (sp->wfd >= 0) {
+		close(sp->wfd);
+	}
+	sp->wfd = fd;
+	sp->segs[sp->nsegs].id = id;
+	sp->segs[sp->nsegs].size = SEG_HEADER;
+	sp->nsegs++;
+	sp->new_segment = 1;
+	return 0;
+}
+
+static void drop_segment(struct spool *sp, size_t i)
+{
+	char path[4096];
+	seg_path(sp, sp->segs[i].id, path, sizeof path);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_warn("unlink %s: %s", path, strerror(errno));
+	}
+	memmove(&sp->segs[i], &sp->segs[i + 1], (sp->nsegs - i - 1) * sizeof *sp->segs);
+	sp->nsegs--;
+}
+
+struct spool *spool_open(const char *dir)
+{
+	struct spool *sp = calloc(1, sizeof *sp);
+	char path[4096];
+
+	if (sp == NULL) {
+		return NULL;
+	}
+	sp->wfd = sp->rfd = -1;
+	snprintf(path, sizeof path, "%s/spool", dir);
+	sp->dir = strdup(path);
+	if (sp->dir == NULL || statedir_mkdir(sp->dir, 0700) < 0 || list_segments(sp) < 0) {
+		spool_close(sp);
+		return NULL;
+	}
+	load_ack(sp);
+	/* Segments wholly acknowledged (a crash before their deletion). */
+	while (sp->nsegs > 0 && sp->segs[0].id < sp->ack.seg) {
+		drop_segment(sp, 0);
+	}
+	for (size_t i = 0; i < sp->nsegs; i++) {
+		uint64_t start = sp->segs[i].id == sp->ack.seg ? sp->ack.off : SEG_HEADER;
+		scan_segment(sp, &sp->segs[i], start, i + 1 == sp->nsegs);
+	}
+	if (sp->nsegs == 0) {
+		if (new_segment(sp) < 0) {
+			log_err("create a spool segment in %s: %s", sp->dir, strerror(errno));
+			spool_close(sp);
+			return NULL;
+		}
+		sp->ack.seg = sp->segs[0].id;
+		sp->ack.off = SEG_HEADER;
+	} else {
+		seg_path(sp, sp->segs[sp->nsegs - 1].id, path, sizeof path);
+		sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (sp->wfd < 0) {
+			log_err("open %s: %s", path, strerror(errno));
+			spool_close(sp);
+			return NULL;
+		}
+	}
+	if (sp->ack.seg < sp->segs[0].id) {
+		sp->ack.seg = sp->segs[0].id;
+		sp->ack.off = SEG_HEADER;
+	}
+	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
+	sp->commit.off = sp->segs[sp->nsegs - 1].size;
+	sp->read = sp->ack;
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		sp->srcs[i].committed = sp->srcs[i].max_off;
+	}
+	if (sp->corrupt > 0) {
+		log_warn("spool %s: %" PRIu64 " corrupt record(s) skipped; %" PRIu64 " events pending",
+			 sp->dir, sp->corrupt, sp->events);
+	}
+	return sp;
+}
+
+void spool_close(struct spool *sp)
+{
+	if (sp == NULL) {
+		return;
+	}
+	if (sp->wfd >= 0) {
+		close(sp->wfd);
+	}
+	if (sp->rfd >= 0) {
+		close(sp->rfd);
+	}
+	free(sp->segs);
+	free(sp->srcs);
+	free(sp->dir);
+	buf_free(&sp->wbuf);
+	free(sp);
+}
+
+/* ---- writing ---- */
+
+/* Writes the buffered records to the last segment. 0, or -1 with errno. */
+static int flush_buffer(struct spool *sp)
+{
+	size_t done = 0;
+	struct seg *last = &sp->segs[sp->nsegs - 1];
+
+	while (done < sp->wbuf.len) {
+		ssize_t n = write(sp->wfd, sp->wbuf.p + done, sp->wbuf.len - done);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		done += (size_t)n;
+		last->size += (uint64_t)n;
+	}
+	buf_reset(&sp->wbuf);
+	return 0;
+}
+
+int spool_append(struct spool *sp, const struct spool_rec *r)
+{
+	size_t idlen = strlen(r->event_id);
+	size_t plen = REC_FIXED + idlen + r->len;
+	uint8_t rec[REC_HEADER + REC_FIXED];
+	uint32_t h[4];
+	uint64_t off = htole64(r->offset), t = htole64((uint64_t)r->time);
+	uLong crc;
+
+	if (idlen > 255 || plen > REC_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	/* A full segment: write out what is buffered for it, start the next. */
+	if (sp->segs[sp->nsegs - 1].size + sp->wbuf.len >= SEG_MAX &&
+	    (flush_buffer(sp) < 0 || new_segment(sp) < 0)) {
+		return -1;
+	}
+	memcpy(rec + REC_HEADER, &off, 8);
+	if (hex_to_raw(r->identity, rec + REC_HEADER + 8) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(rec + REC_HEADER + 40, &t, 8);
+	rec[REC_HEADER + 48] = (uint8_t)r->type;
+	rec[REC_HEADER + 49] = (uint8_t)idlen;
+	crc = crc32(0, rec + REC_HEADER, REC_FIXED);
+	crc = crc32(crc, (const Bytef *)r->event_id, (uInt)idlen);
+	crc = crc32(crc, (const Bytef *)r->json, (uInt)r->len);
+	h[0] = htole32(REC_MAGIC);
+	h[1] = htole32((uint32_t)plen);
+	h[2] = htole32((uint32_t)crc);
+	h[3] = 0;
+	memcpy(rec, h, REC_HEADER);
+	if (buf_add(&sp->wbuf, rec, sizeof rec) < 0 || buf_add(&sp->wbuf, r->event_id, idlen) < 0 ||
+	    buf_add(&sp->wbuf, r->json, r->len) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	note_source(sp, rec + REC_HEADER);
+	sp->events++;
+	sp->uncommitted++;
+	if (sp->wbuf.len >= WBUF_FLUSH && flush_buffer(sp) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+int spool_dirty(const struct spool *sp) { return sp->uncommitted > 0 || sp->new_segment || sp->wbuf.len > 0; }
+
+int spool_commit(struct spool *sp)
+{
+	if (!spool_dirty(sp)) {
+		return 0;
+	}
+	if (flush_buffer(sp) < 0 || fdatasync(sp->wfd) < 0) {
+		return -1;
+	}
+	if (sp->new_segment && statedir_sync_dir(sp->dir) < 0) {
+		return -1;
+	}
+	sp->new_segment = 0;
+	sp->uncommitted = 0;
+	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
+	sp->commit.off = sp->segs[sp->nsegs - 1].size;
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		sp->srcs[i].committed = sp->srcs[i].max_off;
+	}
+	return 0;
+}
+
+void spool_rollback(struct spool *sp)
+{
+	char path[4096];
+
+	buf_reset(&sp->wbuf);
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		sp->srcs[i].max_off = sp->srcs[i].committed;
+	}
+	/* Segments made since the commit go; the committed one is cut back. */
+	while (sp->nsegs > 1 && sp->segs[sp->nsegs - 1].id > sp->commit.seg) {
+		close(sp->wfd);
+		sp->wfd = -1;
+		drop_segment(sp, sp->nsegs - 1);
+	}
+	seg_path(sp, sp->segs[sp->nsegs - 1].id, path, sizeof path);
+	if (sp->wfd < 0) {
+		sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
+	if (sp->wfd >= 0 && ftruncate(sp->wfd, (off_t)sp->commit.off) == 0) {
+		sp->segs[sp->nsegs - 1].size = sp->commit.off;
+	} else {
+		log_warn("cut back %s: %s", path, strerror(errno));
+	}
+	sp->events -= sp->uncommitted;
+	sp->uncommitted = 0;
+	sp->new_segment = 0;
+}
+
+int spool_source_max(const struct spool *sp, const char *identity, uint64_t *off)
+{
+	uint8_t raw[32];
+	if (sp->nsrcs == 0 || hex_to_raw(identity, raw) < 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		if (memcmp(sp->srcs[i].identity, raw, 32) == 0) {
+			*off = sp->srcs[i].max_off;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- reading and acknowledging ---- */
+
+static int pos_before(struct spool_pos a, struct spool_pos b)
+{
+	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
+}
+
+int spool_readable(const struct spool *sp) { return pos_before(sp->read, sp->commit); }
+
+static int reader_fd(struct spool *sp, uint64_t seg)
+{
+	char path[4096];
+	if (sp->rfd >= 0 && sp->rseg == seg) {
+		return sp->rfd;
+	}
+	if (sp->rfd >= 0) {
+		close(sp->rfd);
+	}
+	seg_path(sp, seg, path, sizeof path);
+	sp->rfd = open(path, O_RDONLY | O_CLOEXEC);
+	sp->rseg = seg;
+	if (sp->rfd < 0) {
+		log_err("open %s: %s", path, strerror(errno));
+	}
+	return sp->rfd;
+}
+
+static const struct seg *find_seg(const struct spool *sp, uint64_t id)
+{
+	for (size_t i = 0; i < sp->nsegs; i++) {
+		if (sp->segs[i].id == id) {
+			return &sp->segs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Moves P to the start of the next segment when it is at its segment's end. */
+static void next_segment(const struct spool *sp, struct spool_pos *p)
+{
+	const struct seg *s = find_seg(sp, p->seg);
+	if (s != NULL && p->off >= s->size && s != &sp->segs[sp->nsegs - 1]) {
+		p->seg = (s + 1)->id;
+		p->off = SEG_HEADER;
+	}
+}
+
+static int batch_add(struct spool_batch *b, const uint8_t *payload, size_t len)
+{
+	struct spool_item *it;
+	int64_t t;
+	size_t idlen = payload[49];
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct spool_item *ni = realloc(b->items, cap * sizeof *ni);
+		if (ni == NULL) {
+			return -1;
+		}
+		b->items = ni;
+		b->cap = cap;
+	}
+	if (REC_FIXED + idlen > len || idlen >= sizeof it->event_id) {
+		return 0; /* sound CRC but impossible layout: skip */
+	}
+	it = &b->items[b->n];
+	memcpy(&t, payload + 40, 8);
+	it->time = (int64_t)le64toh((uint64_t)t);
+	it->type = payload[48];
+	memcpy(it->event_id, payload + REC_FIXED, idlen);
+	it->event_id[idlen] = '\0';
+	it->json_off = b->raw.len;
+	it->json_len = len - REC_FIXED - idlen;
+	if (buf_add(&b->raw, payload + REC_FIXED + idlen, it->json_len) < 0) {
+		return -1;
+	}
+	b->n++;
+	return 0;
+}
+
+int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spool_batch *b)
+{
+	b->n = 0;
+	buf_reset(&b->raw);
+	next_segment(sp, &sp->read);
+	b->start = sp->read;
+	while (b->n < max && b->raw.len < max_bytes && pos_before(sp->read, sp->commit)) {
+		const struct seg *s = find_seg(sp, sp->read.seg);
+		uint64_t size = s->id == sp->commit.seg ? sp->commit.off : s->size;
+		int fd = reader_fd(sp, s->id);
+		uint8_t *payload;
+		uint64_t len;
+
+		if (fd < 0) {
+			return -1;
+		}
+		if (sp->read.off >= size) {
+			next_segment(sp, &sp->read);
+			if (sp->read.off >= size && sp->read.seg == s->id) {
+				break;
+			}
+			continue;
+		}
+		len = read_record(fd, sp->read.off, size, &payload);
+		if (len == 0) {
+			/* Counted at open; skipped here without a word. */
+			sp->read.off = resync(fd, sp->read.off, size);
+			continue;
+		}
+		if (batch_add(b, payload, len - REC_HEADER) < 0) {
+			free(payload);
+			return -1;
+		}
+		free(payload);
+		sp->read.off += len;
+	}
+	b->end = sp->read;
+	return (int)b->n;
+}
+
+void spool_batch_body(const struct spool_batch *b, size_t from, size_t to, struct buf *body)
+{
+	buf_reset(body);
+	buf_adds(body, "{\"data\":[");
+	for (size_t i = from; i < to; i++) {
+		if (i > from) {
+			buf_addc(body, ',');
+		}
+		buf_add(body, b->raw.p + b->items[i].json_off, b->items[i].json_len);
+	}
+	buf_adds(body, "]}");
+}
+
+void spool_batch_free(struct spool_batch *b)
+{
+	free(b->items);
+	buf_free(&b->raw);
+	memset(b, 0, sizeof *b);
+}
+
+int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
+{
+	char text[96];
+	int n;
+	const char *step = NULL;
+
+	next_segment(sp, &end);
+	n = snprintf(text, sizeof text, "pintail-spool-ack 1 %" PRIu64 " %" PRIu64 "\n", end.seg, end.off);
+	sp->ack = end;
+	sp->events = sp->events > events ? sp->events - events : 0;
+	if (pos_before(sp->read, end)) {
+		sp->read = end;
+	}
+	if (statedir_replace(sp->dir, "ack", text, (size_t)n, &step) < 0) {
+		log_warn("save %s/ack (%s): %s", sp->dir, step, strerror(errno));
+		return -1;
+	}
+	while (sp->nsegs > 1 && sp->segs[0].id < sp->ack.seg) {
+		if (sp->rfd >= 0 && sp->rseg == sp->segs[0].id) {
+			close(sp->rfd);
+			sp->rfd = -1;
+		}
+		drop_segment(sp, 0);
+	}
+	return 0;
+}
+
+uint64_t spool_bytes(const struct spool *sp)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < sp->nsegs; i++) {
+		total += sp->segs[i].size;
+	}
+	total += sp->wbuf.len;
+	return total > sp->ack.off ? total - sp->ack.off : 0;
+}
+
+uint64_t spool_events(const struct spool *sp) { return sp->events; }
+
+uint64_t spool_corrupt(const struct spool *sp) { return sp->corrupt; }

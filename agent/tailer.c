@@ -1,0 +1,853 @@
+#include "tailer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "linebuf.h"
+#include "log.h"
+#include "loop.h"
+
+#define READ_CHUNK (64 * 1024)
+#define DIR_EVENTS (IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | \
+		    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+enum tf_state {
+	TF_ACTIVE,  /* at its path */
+	TF_ROTATED, /* renamed or deleted: followed until idle for rotate_wait */
+};
+
+struct tfile {
+	struct tsite *ts;
+	struct tfile *next;
+	char *path;            /* where it was found */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	char identity[65];     /* "" until its first line is complete */
+	struct linebuf lb;
+	uint64_t saved;        /* offset in the last saved checkpoint */
+	enum tf_state state;
+	int64_t idle_since;    /* ROTATED: when it last grew or was rotated */
+	int done;              /* ROTATED and read to the end: close at the next save */
+	int seen;              /* marks during a reconcile */
+};
+
+struct tsite {
+	struct tailer *t;
+	struct tsite *next;
+	struct tsite_conf conf;
+	char *name;
+	char **patterns;
+	struct tfile *files;
+	struct loop_timer *rotate_timer;
+	int paused;
+	int failed;            /* the callback failed: stop until rewound */
+	uint64_t lost;
+};
+
+struct watch {
+	int wd;
+	char *dir;
+};
+
+struct tailer {
+	struct loop *loop;
+	int ifd;
+	struct watch *watches;
+	size_t nwatches;
+	struct tsite *sites;
+};
+
+/* ---- identity ---- */
+
+/*
+ * The identity of the file FD: the hash of its first line, cut to 1,024
+ * bytes.  Returns 1 with OUT set, or 0 while the first line is incomplete.
+ */
+static int file_identity(int fd, char out[65])
+{
+	char buf[1024];
+	ssize_t n = pread(fd, buf, sizeof buf, 0);
+	const char *nl;
+
+	if (n <= 0) {
+		return 0;
+	}
+	nl = memchr(buf, '\n', (size_t)n);
+	if (nl == NULL && (size_t)n < sizeof buf) {
+		return 0;
+	}
+	hash_identity(buf, nl ? (size_t)(nl - buf) : (size_t)n, out);
+	return 1;
+}
+
+/* ---- watches ---- */
+
+static void watch_dir(struct tailer *t, const char *dir)
+{
+	struct watch *nw;
+	int wd;
+
+	for (size_t i = 0; i < t->nwatches; i++) {
+		if (strcmp(t->watches[i].dir, dir) == 0) {
+			return;
+		}
+	}
+	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
+	if (wd < 0) {
+		log_warn("watch %s: %s (its logs are read when other changes are seen)", dir, strerror(errno));
+		return;
+	}
+	nw = realloc(t->watches, (t->nwatches + 1) * sizeof *nw);
+	if (nw == NULL) {
+		return;
+	}
+	t->watches = nw;
+	nw[t->nwatches].wd = wd;
+	nw[t->nwatches].dir = strdup(dir);
+	t->nwatches++;
+}
+
+static char *dirname_of(const char *path)
+{
+	char *c = strdup(path), *d;
+	if (c == NULL) {
+		return NULL;
+	}
+	d = strdup(dirname(c));
+	free(c);
+	return d;
+}
+
+/* Watches the folders of the patterns, and of the targets of symlinks. */
+static void watch_site(struct tsite *ts)
+{
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		char *d = dirname_of(ts->patterns[i]);
+		if (d != NULL) {
+			watch_dir(ts->t, d);
+			free(d);
+		}
+	}
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		char real[PATH_MAX];
+		if (tf->path != NULL && realpath(tf->path, real) != NULL && strcmp(real, tf->path) != 0) {
+			char *d = dirname_of(real);
+			if (d != NULL) {
+				watch_dir(ts->t, d);
+				free(d);
+			}
+		}
+	}
+}
+
+/* ---- files ---- */
+
+static struct tfile *tfile_open(struct tsite *ts, const char *path, int fd, const struct stat *st,
+				uint64_t offset)
+{
+	struct tfile *tf = calloc(1, sizeof *tf);
+
+	if (tf == NULL || linebuf_init(&tf->lb, ts->conf.max_line, READ_CHUNK, offset) < 0) {
+		free(tf);
+		close(fd);
+		return NULL;
+	}
+	tf->ts = ts;
+	tf->path = strdup(path);
+	tf->fd = fd;
+	tf->dev = st->st_dev;
+	tf->ino = st->st_ino;
+	tf->saved = offset;
+	file_identity(fd, tf->identity);
+	if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+		log_warn("seek %s: %s", path, strerror(errno));
+	}
+	tf->next = ts->files;
+	ts->files = tf;
+	return tf;
+}
+
+static void tfile_free(struct tfile *tf)
+{
+	linebuf_free(&tf->lb);
+	if (tf->fd >= 0) {
+		close(tf->fd);
+	}
+	free(tf->path);
+	free(tf);
+}
+
+static void tfile_remove(struct tsite *ts, struct tfile *tf)
+{
+	for (struct tfile **p = &ts->files; *p != NULL; p = &(*p)->next) {
+		if (*p == tf) {
+			*p = tf->next;
+			break;
+		}
+	}
+	tfile_free(tf);
+}
+
+/* Hands LINE to the site.  0, or -1 when the site must stop reading. */
+static int deliver(struct tsite *ts, const char *identity, const struct lb_line *line, int too_long)
+{
+	struct line_src src = {.identity = identity, .offset = line->off};
+
+	if (ts->conf.fn(ts->conf.ctx, too_long ? NULL : line->p, too_long ? 0 : line->n, &src) < 0) {
+		ts->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hands out the complete lines buffered in LB. 0, or -1 when stopped. */
+static int drain_lines(struct tsite *ts, struct linebuf *lb, const char *identity)
+{
+	struct lb_line line;
+	enum lb_result r;
+
+	while (!ts->paused && !ts->failed && (r = linebuf_next(lb, &line)) != LB_NEED_MORE) {
+		if (deliver(ts, identity, &line, r == LB_TOO_LONG) < 0) {
+			return -1;
+		}
+	}
+	return ts->paused || ts->failed ? -1 : 0;
+}
+
+/*
+ * After copytruncate: the lines written between our last read and the
+ * truncation are in the copy, a sibling whose first line is the old
+ * identity.  Reads them from there.
+ */
+static void read_from_copy(struct tsite *ts, struct tfile *tf, uint64_t from)
+{
+	char *dir = dirname_of(tf->path);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	int found = 0;
+
+	while (d != NULL && !found && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX], ident[65];
+		struct stat st;
+		struct linebuf lb;
+		struct lb_line line;
+		int fd;
+
+		if (de->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) {
+			continue;
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			continue;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino == tf->ino ||
+		    (uint64_t)st.st_size <= from || !file_identity(fd, ident) ||
+		    strcmp(ident, tf->identity) != 0 || linebuf_init(&lb, ts->conf.max_line, READ_CHUNK, from) < 0) {
+			close(fd);
+			continue;
+		}
+		found = 1;
+		log_info("%s: truncated in place (copytruncate); reading its last lines from the copy %s",
+			 tf->path, path);
+		lseek(fd, (off_t)from, SEEK_SET);
+		while (linebuf_read(&lb, fd) > 0) {
+			if (drain_lines(ts, &lb, tf->identity) < 0) {
+				break;
+			}
+		}
+		if (!ts->failed && linebuf_rest(&lb, &line)) {
+			deliver(ts, tf->identity, &line, 0);
+		}
+		linebuf_free(&lb);
+		close(fd);
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	if (!found && tf->identity[0]) {
+		log_warn("%s: truncated in place, and no copy of it was found beside it: lines written "
+			 "between the last read and the truncation are lost", tf->path);
+	}
+	free(dir);
+}
+
+/* The file shrank below what was read: copytruncate.  Starts it again at 0. */
+static void tfile_truncated(struct tsite *ts, struct tfile *tf)
+{
+	uint64_t from = linebuf_offset(&tf->lb);
+
+	if (tf->identity[0]) {
+		read_from_copy(ts, tf, from);
+	}
+	if (ts->failed) {
+		return;
+	}
+	lseek(tf->fd, 0, SEEK_SET);
+	linebuf_reset(&tf->lb, 0);
+	tf->identity[0] = '\0';
+	tf->saved = 0;
+}
+
+static void tfile_read(struct tsite *ts, struct tfile *tf)
+{
+	struct stat st;
+	ssize_t n;
+	int grew = 0;
+
+	if (tf->done || ts->paused || ts->failed) {
+		return;
+	}
+	for (;;) {
+		if (!tf->identity[0] && !file_identity(tf->fd, tf->identity)) {
+			return; /* no complete first line yet */
+		}
+		if (drain_lines(ts, &tf->lb, tf->identity) < 0) {
+			return;
+		}
+		n = linebuf_read(&tf->lb, tf->fd);
+		if (n < 0) {
+			log_err("read %s: %s", tf->path, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			break;
+		}
+		grew = 1;
+	}
+	if (grew) {
+		tf->idle_since = loop_now_ms();
+	}
+	/* At the end: a file shorter than what was read was truncated. */
+	if (fstat(tf->fd, &st) == 0 && (uint64_t)st.st_size < tf->lb.off + tf->lb.end) {
+		tfile_truncated(ts, tf);
+		tfile_read(ts, tf);
+	}
+}
+
+/* The file left its path: follow it until idle for rotate_wait. */
+static void tfile_rotated(struct tsite *ts, struct tfile *tf)
+{
+	if (tf->state == TF_ROTATED) {
+		return;
+	}
+	tf->state = TF_ROTATED;
+	tf->idle_since = loop_now_ms();
+	log_debug("%s (inode %llu) was rotated away; following it until idle for %llds", tf->path,
+		  (unsigned long long)tf->ino, (long long)(ts->conf.rotate_wait_ms / 1000));
+	loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
+}
+
+/* Rotated files idle long enough are read to the end, their last line taken. */
+static void rotate_tick(void *ctx)
+{
+	struct tsite *ts = ctx;
+	int64_t now = loop_now_ms();
+
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		struct lb_line line;
+		if (tf->state != TF_ROTATED || tf->done) {
+			continue;
+		}
+		tfile_read(ts, tf);
+		if (ts->paused || ts->failed) {
+			/* Not now: try again later. */
+			loop_timer_arm(ts->rotate_timer, 1000);
+			continue;
+		}
+		if (now - tf->idle_since < ts->conf.rotate_wait_ms) {
+			loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
+			continue;
+		}
+		/* Rotated away for good: an unterminated last line is a line. */
+		if (tf->identity[0] && linebuf_rest(&tf->lb, &line) && deliver(ts, tf->identity, &line, 0) < 0) {
+			continue;
+		}
+		tf->done = 1;
+		log_debug("%s (inode %llu): finished", tf->path, (unsigned long long)tf->ino);
+	}
+}
+
+static struct tfile *find_by_inode(struct tsite *ts, dev_t dev, ino_t ino)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (tf->dev == dev && tf->ino == ino && !tf->done) {
+			return tf;
+		}
+	}
+	return NULL;
+}
+
+static struct tfile *find_active(struct tsite *ts, const char *path)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (tf->state == TF_ACTIVE && strcmp(tf->path, path) == 0) {
+			return tf;
+		}
+	}
+	return NULL;
+}
+
+/* Opens PATH at OFFSET (or its end when AT_END) as a new file of the site. */
+static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offset, int at_end)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != ENOENT) {
+			log_err("open %s: %s", path, strerror(errno));
+		}
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	if (at_end) {
+		offset = (uint64_t)st.st_size;
+	}
+	return tfile_open(ts, path, fd, &st, offset);
+}
+
+/*
+ * Brings the site's files in line with what is on disk: new files of the
+ * patterns are opened from their beginning, a path that holds another file
+ * now means rotation, a file that shrank was truncated.
+ */
+static void reconcile(struct tsite *ts)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		tf->seen = 0;
+	}
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		glob_t g;
+		if (glob(ts->patterns[i], 0, NULL, &g) != 0) {
+			continue;
+		}
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			const char *path = g.gl_pathv[j];
+			struct tfile *tf = find_active(ts, path), *same;
+			struct stat st;
+			if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+				continue;
+			}
+			if (tf != NULL && tf->dev == st.st_dev && tf->ino == st.st_ino) {
+				tf->seen = 1;
+				if ((uint64_t)st.st_size < tf->lb.off + tf->lb.end) {
+					tfile_truncated(ts, tf);
+				}
+				continue;
+			}
+			if (tf != NULL) {
+				tfile_rotated(ts, tf); /* its path holds a successor now */
+			}
+			same = find_by_inode(ts, st.st_dev, st.st_ino);
+			if (same != NULL) {
+				/* Renamed to another path of the patterns. */
+				free(same->path);
+				same->path = strdup(path);
+				same->state = TF_ACTIVE;
+				same->seen = 1;
+				continue;
+			}
+			tf = open_path(ts, path, 0, 0);
+			if (tf != NULL) {
+				tf->seen = 1;
+				log_info("site %s: following %s (new file, from its beginning)", ts->conf.name, path);
+			}
+		}
+		globfree(&g);
+	}
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (tf->state == TF_ACTIVE && !tf->seen) {
+			tfile_rotated(ts, tf);
+		}
+	}
+	watch_site(ts);
+}
+
+/* ---- starting a site ---- */
+
+/*
+ * Looks in the folder of PATH for a regular file whose identity is
+ * IDENTITY (the inode DEV/INO first): the file a checkpoint entry names,
+ * wherever rotation moved it while the agent was stopped.
+ */
+static int find_by_identity(const char *path, dev_t dev, ino_t ino, const char *identity,
+			    char *found, size_t len)
+{
+	char *dir = dirname_of(path);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	int result = 0;
+
+	for (int pass = 0; pass < 2 && d != NULL && !result; pass++) {
+		rewinddir(d);
+		while (!result && (de = readdir(d)) != NULL) {
+			char p[PATH_MAX], ident[65];
+			struct stat st;
+			int fd;
+			if (de->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= (int)sizeof p ||
+			    stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				continue;
+			}
+			/* First pass: the same inode; second: any file. */
+			if (pass == 0 && !(st.st_dev == dev && st.st_ino == ino)) {
+				continue;
+			}
+			fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0) {
+				continue;
+			}
+			if (file_identity(fd, ident) && strcmp(ident, identity) == 0) {
+				snprintf(found, len, "%s", p);
+				result = 1;
+			}
+			close(fd);
+		}
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	free(dir);
+	return result;
+}
+
+/* 1 when PATH matches one of the site's patterns. */
+static int matches_pattern(const struct tsite *ts, const char *path)
+{
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		if (fnmatch(ts->patterns[i], path, FNM_PATHNAME) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Resumes one checkpointed file, wherever it is now. */
+static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
+{
+	char found[PATH_MAX];
+	struct tfile *tf;
+	struct stat st;
+
+	if (!e->identity[0]) {
+		return; /* it had no complete line: it is read from 0 as a new file */
+	}
+	if (!find_by_identity(e->path, e->dev, e->ino, e->identity, found, sizeof found)) {
+		log_warn("site %s: %s (read up to offset %llu) is gone and no file beside it has its "
+			 "first line: what was written to it after the agent stopped is lost",
+			 ts->conf.name, e->path, (unsigned long long)e->offset);
+		ts->lost++;
+		return;
+	}
+	tf = open_path(ts, found, e->offset, 0);
+	if (tf == NULL) {
+		return;
+	}
+	if (fstat(tf->fd, &st) == 0 && (uint64_t)st.st_size < e->offset) {
+		/* Truncated while the agent was stopped (copytruncate). */
+		memcpy(tf->identity, e->identity, sizeof tf->identity);
+		tfile_truncated(ts, tf);
+	}
+	if (strcmp(found, e->path) != 0 || !matches_pattern(ts, found)) {
+		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
+			 ts->conf.name, e->path, found);
+		free(tf->path);
+		tf->path = strdup(found);
+		tfile_rotated(ts, tf);
+	}
+}
+
+struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
+			      const struct ckpt_list *ck)
+{
+	struct tsite *ts = calloc(1, sizeof *ts);
+	size_t n = 0;
+
+	if (ts == NULL) {
+		return NULL;
+	}
+	ts->t = t;
+	ts->conf = *conf;
+	while (conf->patterns[n] != NULL) {
+		n++;
+	}
+	ts->patterns = calloc(n + 1, sizeof *ts->patterns);
+	ts->rotate_timer = loop_timer_new(t->loop, rotate_tick, ts);
+	if (ts->patterns == NULL || ts->rotate_timer == NULL) {
+		free(ts->patterns);
+		loop_timer_free(ts->rotate_timer);
+		free(ts);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ts->patterns[i] = strdup(conf->patterns[i]);
+	}
+	ts->conf.patterns = ts->patterns;
+	/* The configuration may be replaced by a reload: keep our own name. */
+	ts->conf.name = ts->name = strdup(conf->name);
+	if (ck != NULL) {
+		for (size_t i = 0; i < ck->n; i++) {
+			resume_entry(ts, &ck->e[i]);
+		}
+	}
+	/* Files of the patterns not resumed above. */
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		glob_t g;
+		if (glob(ts->patterns[i], 0, NULL, &g) != 0) {
+			continue;
+		}
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			struct stat st;
+			if (stat(g.gl_pathv[j], &st) < 0 || !S_ISREG(st.st_mode) ||
+			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL) {
+				continue;
+			}
+			/* read_from concerns only the files of the very first start. */
+			open_path(ts, g.gl_pathv[j], 0, ck == NULL && conf->read_from_end);
+		}
+		globfree(&g);
+	}
+	watch_site(ts);
+	ts->next = t->sites;
+	t->sites = ts;
+	return ts;
+}
+
+void tailer_remove_site(struct tailer *t, struct tsite *ts)
+{
+	for (struct tsite **p = &t->sites; *p != NULL; p = &(*p)->next) {
+		if (*p == ts) {
+			*p = ts->next;
+			break;
+		}
+	}
+	while (ts->files != NULL) {
+		tfile_remove(ts, ts->files);
+	}
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		free(ts->patterns[i]);
+	}
+	free(ts->patterns);
+	free(ts->name);
+	loop_timer_free(ts->rotate_timer);
+	free(ts);
+}
+
+/* ---- reading, pausing, checkpoints ---- */
+
+void tsite_read(struct tsite *ts)
+{
+	for (struct tfile *tf = ts->files; tf != NULL && !ts->paused && !ts->failed; tf = tf->next) {
+		tfile_read(ts, tf);
+	}
+}
+
+void tsite_pause(struct tsite *ts, int paused) { ts->paused = paused; }
+
+int tsite_paused(const struct tsite *ts) { return ts->paused; }
+
+void tsite_checkpoint(struct tsite *ts, struct buf *text)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		struct ckpt_entry e = {.dev = tf->dev, .ino = tf->ino, .path = tf->path};
+		if (tf->done) {
+			continue;
+		}
+		e.offset = linebuf_offset(&tf->lb);
+		memcpy(e.identity, tf->identity, sizeof e.identity);
+		checkpoint_format(text, &e);
+	}
+}
+
+void tsite_saved(struct tsite *ts)
+{
+	struct tfile *tf = ts->files, *next;
+	for (; tf != NULL; tf = next) {
+		next = tf->next;
+		tf->saved = linebuf_offset(&tf->lb);
+		if (tf->done) {
+			tfile_remove(ts, tf);
+		}
+	}
+}
+
+void tsite_rewind(struct tsite *ts)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (lseek(tf->fd, (off_t)tf->saved, SEEK_SET) < 0) {
+			log_warn("seek %s: %s", tf->path, strerror(errno));
+		}
+		linebuf_reset(&tf->lb, tf->saved);
+		tf->done = 0;
+	}
+	ts->failed = 0;
+}
+
+uint64_t tsite_lost(const struct tsite *ts) { return ts->lost; }
+
+void tsite_each_file(struct tsite *ts,
+		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size),
+		     void *ctx)
+{
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		struct stat st;
+		uint64_t size = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size);
+	}
+}
+
+/* ---- inotify ---- */
+
+static const char *watch_dir_of(const struct tailer *t, int wd)
+{
+	for (size_t i = 0; i < t->nwatches; i++) {
+		if (t->watches[i].wd == wd) {
+			return t->watches[i].dir;
+		}
+	}
+	return NULL;
+}
+
+/* 1 when DIR is the folder of one of the site's patterns. */
+static int site_in_dir(const struct tsite *ts, const char *dir)
+{
+	size_t dl = strlen(dir);
+	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
+		if (strncmp(ts->patterns[i], dir, dl) == 0 && ts->patterns[i][dl] == '/' &&
+		    strchr(ts->patterns[i] + dl + 1, '/') == NULL) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the site's files called NAME (by path, or by a symlink's target). 1 if any. */
+static int read_named(struct tsite *ts, const char *name)
+{
+	int found = 0;
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		char real[PATH_MAX];
+		const char *base = strrchr(tf->path, '/'), *rbase;
+		int match = base != NULL && strcmp(base + 1, name) == 0;
+		if (!match && realpath(tf->path, real) != NULL && (rbase = strrchr(real, '/')) != NULL) {
+			match = strcmp(rbase + 1, name) == 0;
+		}
+		if (match) {
+			tfile_read(ts, tf);
+			found = 1;
+		}
+	}
+	return found;
+}
+
+static void on_event(struct tailer *t, const struct inotify_event *ev)
+{
+	const char *dir = watch_dir_of(t, ev->wd);
+	char path[PATH_MAX];
+
+	if (dir != NULL && ev->len > 0) {
+		snprintf(path, sizeof path, "%s/%s", dir, ev->name);
+	}
+	for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
+		if (ev->mask & IN_Q_OVERFLOW) {
+			reconcile(ts);
+			tsite_read(ts);
+			continue;
+		}
+		if (dir == NULL) {
+			continue;
+		}
+		if ((ev->mask & IN_MODIFY) && ev->len > 0) {
+			/* The common case: a followed file grew.  Another file of
+			 * the folder (error.log beside access.log) is ignored,
+			 * unless it matches a pattern: a file not followed yet. */
+			if (read_named(ts, ev->name) || !site_in_dir(ts, dir) || !matches_pattern(ts, path)) {
+				continue;
+			}
+		}
+		reconcile(ts);
+		tsite_read(ts);
+	}
+}
+
+static void on_inotify(void *ctx, int fd, uint32_t events)
+{
+	struct tailer *t = ctx;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)events;
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				log_err("read inotify: %s", strerror(errno));
+			}
+			return;
+		}
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_warn("inotify queue overflow: checking every file again");
+			}
+			on_event(t, ev);
+			p += sizeof *ev + ev->len;
+		}
+	}
+}
+
+struct tailer *tailer_new(struct loop *loop)
+{
+	struct tailer *t = calloc(1, sizeof *t);
+
+	if (t == NULL) {
+		return NULL;
+	}
+	t->loop = loop;
+	t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (t->ifd < 0) {
+		log_err("inotify_init1: %s", strerror(errno));
+		free(t);
+		return NULL;
+	}
+	if (loop_watch(loop, t->ifd, EPOLLIN, on_inotify, t) < 0) {
+		close(t->ifd);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tailer_free(struct tailer *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	while (t->sites != NULL) {
+		tailer_remove_site(t, t->sites);
+	}
+	for (size_t i = 0; i < t->nwatches; i++) {
+		free(t->watches[i].dir);
+	}
+	free(t->watches);
+	loop_unwatch(t->loop, t->ifd);
+	close(t->ifd);
+	free(t);
+}

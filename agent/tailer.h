@@ -1,0 +1,81 @@
+/*
+ * tailer — following a site's log files with inotify, through appends,
+ * rotation (rename-and-create, copytruncate, deletion), globs that gain
+ * files, symlinks, and stops of the agent.
+ *
+ * One struct tailer owns the inotify descriptor and the watches on the logs'
+ * folders; each site has a struct tsite with its files.  Lines go to the
+ * site's callback together with their source (the file's identity and the
+ * line's offset).  A file's identity is the SHA-256 of its first line, so a
+ * file is recognised after a rename, and a reused inode is not mistaken
+ * for the old file.
+ */
+#ifndef PINTAIL_TAILER_H
+#define PINTAIL_TAILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "pipeline.h"
+
+struct loop;
+struct tailer;
+struct tsite;
+
+/*
+ * Called for each complete line (LINE == NULL: a line longer than max_line
+ * was skipped).  Returns 0, or -1 when the line could not be handled (the
+ * state disk failed): reading stops, and the agent rewinds the site.
+ */
+typedef int (*tailer_line_fn)(void *ctx, const char *line, size_t n, const struct line_src *src);
+
+struct tsite_conf {
+	const char *name;      /* the site, for log lines */
+	char *const *patterns; /* paths or globs */
+	size_t max_line;
+	int64_t rotate_wait_ms;
+	int read_from_end;     /* for files found at the site's first start */
+	tailer_line_fn fn;
+	void *ctx;
+};
+
+struct tailer *tailer_new(struct loop *loop);
+void tailer_free(struct tailer *t);
+
+/*
+ * Starts following a site: opens its files where the checkpoint CK says
+ * (or, at the first start, CK == NULL, at read_from), finds files rotated
+ * while the agent was stopped by their identity, and watches the folders.
+ * Nothing is read yet: call tsite_read().  NULL when out of memory.
+ */
+struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
+			      const struct ckpt_list *ck);
+void tailer_remove_site(struct tailer *t, struct tsite *ts);
+
+/* Reads every file of the site as far as it goes (unless paused). */
+void tsite_read(struct tsite *ts);
+
+/* Pauses (1) or resumes (0) reading: backpressure or a failing disk. */
+void tsite_pause(struct tsite *ts, int paused);
+int tsite_paused(const struct tsite *ts);
+
+/* Appends the site's checkpoint entries (resumable offsets) to TEXT. */
+void tsite_checkpoint(struct tsite *ts, struct buf *text);
+
+/* The checkpoint was saved: offsets up to here are durable; finished rotated files close. */
+void tsite_saved(struct tsite *ts);
+
+/* Goes back to the offsets of the last saved checkpoint (after a disk error). */
+void tsite_rewind(struct tsite *ts);
+
+/* Bytes lost: files that vanished before they could be read. */
+uint64_t tsite_lost(const struct tsite *ts);
+
+/* For status: calls FN for each file with its path, inode, offset and size. */
+void tsite_each_file(struct tsite *ts,
+		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size),
+		     void *ctx);
+
+#endif
