@@ -504,8 +504,8 @@ static void write_status(struct agent *a)
 	struct buf b = {0};
 	const char *step = NULL;
 
-	buf_addf(&b, "{\"version\":1,\"pid\":%ld,\"written\":%lld,\"started\":%lld,\"sites\":[",
-		 (long)getpid(), (long long)time(NULL), (long long)a->started);
+	buf_addf(&b, "{\"version\":1,\"pid\":%ld,\"written\":%lld,\"started\":%lld,\"stopped\":%s,\"sites\":[",
+		 (long)getpid(), (long long)time(NULL), (long long)a->started, a->stopping ? "true" : "false");
 	for (size_t i = 0; i < a->nsites; i++) {
 		if (i > 0) {
 			buf_addc(&b, ',');

@@ -10,6 +10,8 @@ enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 
 int cmd_check(const char *config_path, int argc, char **argv);
 int cmd_parse(const char *config_path, int argc, char **argv);
+int cmd_status(const char *config_path, int argc, char **argv);
+int cmd_send_test(const char *config_path, int argc, char **argv);
 
 /* Loads and checks the configuration, printing problems; NULL on errors. */
 struct config *cmd_load_config(const char *config_path);

@@ -16,12 +16,16 @@ static void usage(FILE *out)
 		"usage: pintail [-c FILE] [run]\n"
 		"       pintail [-c FILE] check\n"
 		"       pintail [-c FILE] parse [--now EPOCH] SITE [LOGFILE...]\n"
+		"       pintail [-c FILE] send-test SITE\n"
+		"       pintail [-c FILE] status [SITE] [--json]\n"
 		"       pintail --version | --help\n"
 		"\n"
 		"  run     follow the logs and deliver events (the default; what systemd starts)\n"
 		"  check   validate all configuration and print every problem\n"
 		"  parse   offline: the events those lines give, as JSON lines on stdout,\n"
 		"          and a summary on stderr (standard input when no LOGFILE)\n"
+		"  send-test  send one page_visit in test mode to verify the credentials\n"
+		"  status  what the agent is doing: files, offsets, backlog, deliveries\n"
 		"\n"
 		"  -c FILE the main configuration (default: $PINTAIL_CONFIG, else %s)\n"
 		"\n"
@@ -67,6 +71,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "check") == 0) {
 		return cmd_check(config_path, argc - i - 1, argv + i + 1);
+	}
+	if (strcmp(argv[i], "status") == 0) {
+		return cmd_status(config_path, argc - i - 1, argv + i + 1);
+	}
+	if (strcmp(argv[i], "send-test") == 0) {
+		return cmd_send_test(config_path, argc - i - 1, argv + i + 1);
 	}
 	if (strcmp(argv[i], "parse") == 0) {
 		return cmd_parse(config_path, argc - i - 1, argv + i + 1);
