@@ -12,8 +12,11 @@ CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wpointer-arith -Wcast-qual
 DEFS      := -D_GNU_SOURCE -DPINTAIL_VERSION='"$(VERSION)"'
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libsystemd is optional: with it, `run` tells systemd when it is ready
+# (Type=notify); without it, the notifications are left out.
+SYSTEMD   := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo libsystemd)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(SYSTEMD)) $(if $(SYSTEMD),-DHAVE_SYSTEMD)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) $(SYSTEMD))
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 

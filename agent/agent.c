@@ -15,6 +15,12 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#else
+/* Without libsystemd there is no one to tell. */
+#define sd_notify(unset, state) ((void)(unset), (void)(state), 0)
+#endif
 
 #include "buf.h"
 #include "checkpoint.h"
@@ -583,10 +589,12 @@ static void agent_reload(struct agent *a)
 	size_t n = 0;
 
 	log_info("SIGHUP: reading the configuration again");
+	sd_notify(0, "RELOADING=1");
 	cfg = config_load(a->config_path, &d);
 	if (cfg == NULL) {
 		log_err("reload refused: %s has %d error(s) (above); the running configuration is kept",
 			a->config_path, d.errors);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	if (strcmp(cfg->agent.state_dir, a->cfg->agent.state_dir) != 0) {
@@ -663,6 +671,7 @@ static void agent_reload(struct agent *a)
 	}
 	log_info("configuration reloaded (%zu site%s)", a->nsites, a->nsites == 1 ? "" : "s");
 	write_status(a);
+	sd_notify(0, "READY=1");
 }
 
 /* ---- running ---- */
@@ -725,6 +734,7 @@ int agent_run(const char *config_path)
 		site_commit(a.sites[i]);
 	}
 	write_status(&a);
+	sd_notify(0, "READY=1");
 	while (!a.stopping) {
 		if (loop_run_once(a.loop) < 0) {
 			status = EXIT_RUNTIME;
@@ -734,6 +744,7 @@ int agent_run(const char *config_path)
 out:
 	/* Stop reading, make what is in hand durable, abandon a request in
 	 * flight (its events stay spooled), save checkpoints. */
+	sd_notify(0, "STOPPING=1");
 	agent_stop_all(&a);
 	if (a.loop != NULL && a.cfg != NULL) {
 		write_status(&a);
