@@ -19,7 +19,7 @@
 #include <systemd/sd-daemon.h>
 #else
 /* Without libsystemd there is no one to tell. */
-#define sd_notify(unset, state) ((void)(unset), (void)(state), 0)
+#define sd_notify(unset, state) ((void)(unset), (void)(state))
 #endif
 
 #include "buf.h"
