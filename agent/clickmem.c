@@ -14,15 +14,23 @@
 
 #define WAYS 4
 
+/*
+ * A set's four keys and times fill one 64-byte cache line, so a lookup
+ * costs one memory access; the epiks themselves live apart.
+ */
 struct entry {
 	uint8_t key[CLICKMEM_KEY_LEN];
 	int64_t t;    /* when the epik was seen; 0: empty */
+};
+
+struct epik {
 	uint8_t len;
-	char epik[CLICKMEM_EPIK_MAX];
+	char text[CLICKMEM_EPIK_MAX];
 };
 
 struct clickmem {
 	struct entry *e;
+	struct epik *epiks; /* parallel to e */
 	size_t sets;   /* a power of two */
 	int64_t ttl;
 	uint8_t salt[16];
@@ -41,11 +49,15 @@ struct clickmem *clickmem_new(size_t capacity, int64_t ttl_s, const uint8_t *sal
 		sets *= 2;
 	}
 	/* calloc'd pages stay untouched, and so cost no memory, until used. */
-	cm->e = calloc(sets * WAYS, sizeof *cm->e);
-	if (cm->e == NULL) {
+	cm->e = aligned_alloc(64, sets * WAYS * sizeof *cm->e);
+	cm->epiks = calloc(sets * WAYS, sizeof *cm->epiks);
+	if (cm->e == NULL || cm->epiks == NULL) {
+		free(cm->e);
+		free(cm->epiks);
 		free(cm);
 		return NULL;
 	}
+	memset(cm->e, 0, sets * WAYS * sizeof *cm->e);
 	cm->sets = sets;
 	cm->ttl = ttl_s;
 	if (salt != NULL) {
@@ -62,8 +74,10 @@ void clickmem_free(struct clickmem *cm)
 	if (cm == NULL) {
 		return;
 	}
-	explicit_bzero(cm->e, cm->sets * WAYS * sizeof *cm->e);
+	/* Not wiped: that would touch (and so allocate) every untouched page
+	 * of the table; its keys are salted hashes anyway. */
 	free(cm->e);
+	free(cm->epiks);
 	free(cm);
 }
 
@@ -201,8 +215,8 @@ int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN],
 	if (e == NULL || cm->ttl <= 0 || now - e->t > cm->ttl || e->t - now > cm->ttl) {
 		return 0;
 	}
-	*out = e->epik;
-	*outlen = e->len;
+	*out = cm->epiks[e - cm->e].text;
+	*outlen = cm->epiks[e - cm->e].len;
 	return 1;
 }
 
@@ -227,8 +241,8 @@ void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int6
 		return; /* an older line read later does not replace a newer epik */
 	}
 	e->t = t;
-	e->len = (uint8_t)n;
-	memcpy(e->epik, epik, n);
+	cm->epiks[e - cm->e].len = (uint8_t)n;
+	memcpy(cm->epiks[e - cm->e].text, epik, n);
 	cm->dirty = 1;
 }
 
@@ -236,7 +250,8 @@ void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
 {
 	struct entry *e = find(cm, key);
 	if (e != NULL) {
-		explicit_bzero(e, sizeof *e);
+		explicit_bzero(&cm->epiks[e - cm->e], sizeof *cm->epiks);
+		memset(e, 0, sizeof *e);
 		cm->dirty = 1;
 	}
 }
@@ -267,14 +282,15 @@ int clickmem_save(struct clickmem *cm, const char *dir)
 	buf_add(&b, cm->salt, 16);
 	for (size_t i = 0; i < cm->sets * WAYS; i++) {
 		const struct entry *e = &cm->e[i];
+		const struct epik *p = &cm->epiks[i];
 		uint64_t t = htole64((uint64_t)e->t);
 		if (e->t == 0) {
 			continue;
 		}
 		buf_add(&b, e->key, CLICKMEM_KEY_LEN);
 		buf_add(&b, &t, 8);
-		buf_add(&b, &e->len, 1);
-		buf_add(&b, e->epik, e->len);
+		buf_add(&b, &p->len, 1);
+		buf_add(&b, p->text, p->len);
 	}
 	result = statedir_replace(dir, CM_FILE, b.p, b.len, &step);
 	if (result < 0) {

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define CLICKMEM_KEY_LEN 8
-#define CLICKMEM_EPIK_MAX 255
+#define CLICKMEM_EPIK_MAX 191
 
 struct clickmem;
 

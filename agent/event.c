@@ -24,7 +24,9 @@ static int host_of_site(const struct site *site, const struct slice *host)
 static int param_stripped(const struct site *site, const char *name, size_t n)
 {
 	for (size_t i = 0; site->strip_params && site->strip_params[i]; i++) {
-		if (strlen(site->strip_params[i]) == n && strncasecmp(site->strip_params[i], name, n) == 0) {
+		const char *w = site->strip_params[i];
+		/* Cheap first: the first letter, then the rest and the length. */
+		if ((w[0] | 0x20) == (name[0] | 0x20) && strncasecmp(w, name, n) == 0 && w[n] == '\0') {
 			return 1;
 		}
 	}

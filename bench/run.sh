@@ -235,12 +235,9 @@ echo "ceiling said (last run): $(cat "$WORK/ceiling.out")"
 echo "pintail said (stderr of the last run):"
 sed 's/^/  /' "$WORK/parse.err"
 
-# --- More benchmarks --------------------------------------------------------
-#
-# Add further benchmarks below, each as a section of its own: measure() times
-# a command, row() prints its line, rate() gives its lines/s.
-#
-# TODO(run benchmark): the end-to-end `pintail run` benchmark goes here — the
-# agent following $LOG from the beginning and delivering to a local endpoint
-# (api_url = http://127.0.0.1:PORT/v5, allowed for loopback), timed until
-# every event is acknowledged.
+# --- End to end: `pintail run` into a local sink, and idle -------------------
+
+EVENTS=$(sed -n 's/^events: *\([0-9]*\).*/\1/p' "$WORK/parse.err")
+PARSE_CPU=$(awk '{ print $2 }' "$WORK/parse.result")
+/usr/bin/python3 "$REPO/bench/e2e.py" "$PINTAIL" "$WORK" "$LOG" "$EVENTS" "$PARSE_CPU" "$REPO"
+
