@@ -745,10 +745,17 @@ out:
 	/* Stop reading, make what is in hand durable, abandon a request in
 	 * flight (its events stay spooled), save checkpoints. */
 	sd_notify(0, "STOPPING=1");
-	agent_stop_all(&a);
-	if (a.loop != NULL && a.cfg != NULL) {
-		write_status(&a);
+	for (size_t i = 0; i < a.nsites; i++) {
+		tsite_pause(a.sites[i]->ts, 1);
+		if (!a.sites[i]->disk_failed) {
+			site_commit(a.sites[i]);
+		}
 	}
+	if (a.nsites > 0) {
+		a.stopping = 1;
+		write_status(&a); /* the last known state, marked stopped */
+	}
+	agent_stop_all(&a);
 	ship_free(a.ship);
 	tailer_free(a.tailer);
 	loop_timer_free(a.status_timer);
