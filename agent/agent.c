@@ -125,16 +125,22 @@ static void disk_retry(void *ctx)
 
 /* ---- lines and events ---- */
 
-static void write_rejected(struct asite *as, const char *event_id, const char *name, const char *json,
-			   size_t len, const char *message)
+/* Starts a line of delivery.log or rejected.log: {"time":...,"site":... */
+static struct buf *log_line_start(struct asite *as)
 {
 	struct buf *b = &as->line;
-
 	buf_reset(b);
 	buf_adds(b, "{\"time\":");
 	buf_add_i64(b, (int64_t)time(NULL));
 	buf_adds(b, ",\"site\":");
 	buf_add_json_str(b, as->site->name, strlen(as->site->name));
+	return b;
+}
+
+static void write_rejected(struct asite *as, const char *event_id, const char *name, const char *json,
+			   size_t len, const char *message)
+{
+	struct buf *b = log_line_start(as);
 	buf_adds(b, ",\"event_id\":");
 	buf_add_json_str(b, event_id, strlen(event_id));
 	buf_adds(b, ",\"event_name\":");
@@ -240,13 +246,7 @@ static void hook_request(void *ctx, int status, size_t events, size_t processed,
 			 int64_t latency_ms, const char *error)
 {
 	struct asite *as = ctx;
-	struct buf *b = &as->line;
-
-	buf_reset(b);
-	buf_adds(b, "{\"time\":");
-	buf_add_i64(b, (int64_t)time(NULL));
-	buf_adds(b, ",\"site\":");
-	buf_add_json_str(b, as->site->name, strlen(as->site->name));
+	struct buf *b = log_line_start(as);
 	buf_adds(b, ",\"events\":");
 	buf_add_i64(b, (int64_t)events);
 	buf_adds(b, ",\"status\":");

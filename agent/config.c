@@ -619,18 +619,3 @@ void config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg);
 }
-
-void config_describe(FILE *out)
-{
-	const char *section = "";
-	for (size_t i = 0; i < conf_nkeys; i++) {
-		const struct key_def *k = &conf_keys[i];
-		if (strcmp(section, k->section) != 0) {
-			section = k->section;
-			fprintf(out, "[%s%s]\n", section,
-				strcmp(section, "event") == 0 ? " NAME" : strcmp(section, "parser") == 0 ? " NAME" : "");
-		}
-		fprintf(out, "  %-18s %-22s %s%s\n", k->name, k->def ? k->def : (k->required ? "(required)" : "(unset)"),
-			k->help, "");
-	}
-}

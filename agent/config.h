@@ -123,9 +123,6 @@ int site_key_line(const struct site *s, const char *section, const char *key);
  */
 int site_read_token(struct site *s, struct diag *d);
 
-/* Writes one line per key of the table (for the man page and --help). */
-void config_describe(FILE *out);
-
 /* Cross-checks of a loaded configuration (check.c): ids, tokens, files. */
 void config_validate(struct config *cfg, struct diag *d);
 
