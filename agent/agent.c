@@ -38,6 +38,7 @@
 #include "tailer.h"
 
 #define COMMIT_DELAY_MS 200       /* appended events are made durable this soon */
+#define COMMIT_BYTES (128u << 10) /* ... or as soon as this much is appended */
 #define DISK_RETRY_MS 5000        /* a failing state disk is tried again this often */
 #define CLICKMEM_CAPACITY 16384
 #define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
@@ -194,7 +195,14 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 		disk_failed(as, "write", "the spool");
 		return -1;
 	}
-	if (!loop_timer_armed(as->commit_timer)) {
+	/* A long backlog is committed in pieces: what is durable can be
+	 * shipped (and a full state disk loses only the last piece). */
+	if (spool_uncommitted_bytes(as->spool) >= COMMIT_BYTES) {
+		site_commit(as);
+		if (as->disk_failed && loop_timer_armed(as->disk_timer)) {
+			return -1;
+		}
+	} else if (!loop_timer_armed(as->commit_timer)) {
 		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
 	}
 	if (spool_bytes(as->spool) >= as->a->cfg->agent.spool_max && !as->backpressured) {

@@ -25,10 +25,12 @@
 #define REC_FIXED 50           /* offset 8, identity 32, time 8, type 1, id length 1 */
 #define REC_MAX (16u << 20)    /* no record is larger: a bigger length is corrupt */
 #define WBUF_FLUSH (256u << 10) /* appends are written in pieces of about this size */
+#define RETIRE_MIN (64u << 10)  /* a drained segment this big is emptied in place */
 
 struct seg {
 	uint64_t id;
 	uint64_t size;
+	uint32_t gen;  /* bumped each time the segment is emptied in place */
 };
 
 /* The highest line offset spooled from one input (appended; committed). */
@@ -44,10 +46,12 @@ struct spool {
 	size_t nsegs;
 	int wfd;                  /* the last segment, for appending */
 	struct spool_pos ack;     /* first unacknowledged byte */
+	uint32_t ack_gen;         /* the generation of ack.seg the ack was made in */
 	struct spool_pos commit;  /* end of what is durable */
 	struct spool_pos read;    /* where the next batch starts */
 	uint64_t events;          /* unacknowledged events */
 	uint64_t uncommitted;     /* events appended since the last commit */
+	uint64_t uncommitted_bytes;
 	uint64_t corrupt;
 	int new_segment;          /* a segment was made since the last commit */
 	struct src *srcs;
@@ -128,9 +132,11 @@ static void load_ack(struct spool *sp)
 	if (f == NULL) {
 		return;
 	}
-	if (fscanf(f, "pintail-spool-ack 1 %llu %llu", &seg, &off) == 2) {
+	unsigned gen = 0;
+	if (fscanf(f, "pintail-spool-ack 1 %llu %llu %u", &seg, &off, &gen) >= 2) {
 		sp->ack.seg = seg;
 		sp->ack.off = off;
+		sp->ack_gen = gen;
 	} else {
 		log_err("%s: unreadable; sending every pending event again", path);
 	}
@@ -217,6 +223,24 @@ static uint64_t resync(int fd, uint64_t off, uint64_t size)
 	return size;
 }
 
+/* Reads the generation of segment S from its header. */
+static void seg_gen(const struct spool *sp, struct seg *s)
+{
+	char path[4096], head[SEG_HEADER];
+	int fd;
+	uint32_t g;
+
+	seg_path(sp, s->id, path, sizeof path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pread(fd, head, SEG_HEADER, 0) == SEG_HEADER) {
+		memcpy(&g, head + 12, 4);
+		s->gen = le32toh(g);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
 /* Checks one segment from START: counts records and corrupt stretches. */
 static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int last)
 {
@@ -236,7 +260,12 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int las
 		return -1;
 	}
 	s->size = (uint64_t)st.st_size;
-	if (pread(fd, head, SEG_HEADER, 0) != SEG_HEADER || memcmp(head, SEG_MAGIC, 8) != 0) {
+	if (pread(fd, head, SEG_HEADER, 0) == SEG_HEADER) {
+		uint32_t g;
+		memcpy(&g, head + 12, 4);
+		s->gen = le32toh(g);
+	}
+	if (s->size < SEG_HEADER || memcmp(head, SEG_MAGIC, 8) != 0) {
 		log_err("%s: not a pintail spool segment of version %d; its events are counted as corrupt",
 			path, SEG_VERSION);
 		sp->corrupt++;
@@ -308,6 +337,7 @@ static int new_segment(struct spool *sp)
 	sp->wfd = fd;
 	sp->segs[sp->nsegs].id = id;
 	sp->segs[sp->nsegs].size = SEG_HEADER;
+	sp->segs[sp->nsegs].gen = 0;
 	sp->nsegs++;
 	sp->new_segment = 1;
 	return 0;
@@ -345,8 +375,19 @@ struct spool *spool_open(const char *dir)
 		drop_segment(sp, 0);
 	}
 	for (size_t i = 0; i < sp->nsegs; i++) {
-		uint64_t start = sp->segs[i].id == sp->ack.seg ? sp->ack.off : SEG_HEADER;
-		scan_segment(sp, &sp->segs[i], start, i + 1 == sp->nsegs);
+		struct seg *sg = &sp->segs[i];
+		uint64_t start = SEG_HEADER;
+		if (sg->id == sp->ack.seg) {
+			/* The ack counts only for the generation it was made in: a
+			 * segment emptied in place since starts over from its top. */
+			seg_gen(sp, sg);
+			start = sg->gen == sp->ack_gen ? sp->ack.off : SEG_HEADER;
+			sp->ack.off = start;
+		}
+		scan_segment(sp, sg, start, i + 1 == sp->nsegs);
+		if (sg->id == sp->ack.seg && sp->ack.off > sg->size) {
+			sp->ack.off = sg->size;
+		}
 	}
 	if (sp->nsegs == 0) {
 		if (new_segment(sp) < 0) {
@@ -465,6 +506,7 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	note_source(sp, rec + REC_HEADER);
 	sp->events++;
 	sp->uncommitted++;
+	sp->uncommitted_bytes += sizeof rec + idlen + r->len;
 	if (sp->wbuf.len >= WBUF_FLUSH && flush_buffer(sp) < 0) {
 		return -1;
 	}
@@ -486,6 +528,7 @@ int spool_commit(struct spool *sp)
 	}
 	sp->new_segment = 0;
 	sp->uncommitted = 0;
+	sp->uncommitted_bytes = 0;
 	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
 	sp->commit.off = sp->segs[sp->nsegs - 1].size;
 	for (size_t i = 0; i < sp->nsrcs; i++) {
@@ -519,6 +562,7 @@ void spool_rollback(struct spool *sp)
 	}
 	sp->events -= sp->uncommitted;
 	sp->uncommitted = 0;
+	sp->uncommitted_bytes = 0;
 	sp->new_segment = 0;
 }
 
@@ -677,6 +721,42 @@ void spool_batch_free(struct spool_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+/*
+ * Everything in the one segment left is acknowledged: empty it in place,
+ * so that a spool that has drained frees its disk (and a full disk gets
+ * space back) without needing room for a new file.  The segment's
+ * generation is bumped first, durably: an ack of the old generation then
+ * counts for nothing, so a crash at any step can only resend events,
+ * never skip new ones.
+ */
+static void retire(struct spool *sp)
+{
+	struct seg *s = &sp->segs[sp->nsegs - 1];
+	char path[4096];
+	uint32_t g = htole32(s->gen + 1);
+	int fd;
+
+	if (sp->nsegs != 1 || s->size < RETIRE_MIN || sp->wbuf.len > 0 || sp->uncommitted > 0 ||
+	    sp->ack.seg != s->id || sp->ack.off != s->size || sp->commit.off != s->size) {
+		return;
+	}
+	seg_path(sp, s->id, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, &g, 4, 12) != 4 || fdatasync(fd) < 0 ||
+	    ftruncate(fd, SEG_HEADER) < 0 || fdatasync(fd) < 0) {
+		log_warn("empty %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return;
+	}
+	close(fd);
+	s->gen++;
+	s->size = SEG_HEADER;
+	sp->ack.off = sp->commit.off = sp->read.off = SEG_HEADER;
+	sp->ack_gen = s->gen;
+}
+
 int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 {
 	char text[96];
@@ -684,7 +764,12 @@ int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 	const char *step = NULL;
 
 	next_segment(sp, &end);
-	n = snprintf(text, sizeof text, "pintail-spool-ack 1 %" PRIu64 " %" PRIu64 "\n", end.seg, end.off);
+	{
+		const struct seg *s = find_seg(sp, end.seg);
+		sp->ack_gen = s ? s->gen : 0;
+	}
+	n = snprintf(text, sizeof text, "pintail-spool-ack 1 %" PRIu64 " %" PRIu64 " %u\n", end.seg,
+		     end.off, (unsigned)sp->ack_gen);
 	sp->ack = end;
 	sp->events = sp->events > events ? sp->events - events : 0;
 	if (pos_before(sp->read, end)) {
@@ -692,6 +777,9 @@ int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 	}
 	if (statedir_replace(sp->dir, "ack", text, (size_t)n, &step) < 0) {
 		log_warn("save %s/ack (%s): %s", sp->dir, step, strerror(errno));
+		/* A full disk: emptying the segment is what gives room back, and
+		 * needs none; the stale ack then counts for nothing. */
+		retire(sp);
 		return -1;
 	}
 	while (sp->nsegs > 1 && sp->segs[0].id < sp->ack.seg) {
@@ -701,6 +789,7 @@ int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 		}
 		drop_segment(sp, 0);
 	}
+	retire(sp);
 	return 0;
 }
 
@@ -715,5 +804,7 @@ uint64_t spool_bytes(const struct spool *sp)
 }
 
 uint64_t spool_events(const struct spool *sp) { return sp->events; }
+
+uint64_t spool_uncommitted_bytes(const struct spool *sp) { return sp->uncommitted_bytes; }
 
 uint64_t spool_corrupt(const struct spool *sp) { return sp->corrupt; }

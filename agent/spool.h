@@ -73,6 +73,9 @@ int spool_commit(struct spool *sp);
 /* Drops what was appended since the last commit (after a write error). */
 void spool_rollback(struct spool *sp);
 
+/* Bytes appended since the last commit. */
+uint64_t spool_uncommitted_bytes(const struct spool *sp);
+
 /* 1 when records were appended since the last commit. */
 int spool_dirty(const struct spool *sp);
 

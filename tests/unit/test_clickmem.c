@@ -46,6 +46,46 @@ static const char *get(const struct clickmem *cm, const char *ip, const char *ua
 	return out;
 }
 
+/*
+ * A step of a scenario on one memory, the agent being UA: PUT remembers
+ * EPIK for IP at T; GET asserts IP's epik at T is EPIK ("" for none);
+ * COUNT asserts the memory holds N visitors.
+ */
+struct step {
+	enum { STEP_PUT, STEP_GET, STEP_COUNT } op;
+	const char *ip;
+	int64_t t;
+	const char *epik;
+	size_t n;
+};
+
+#define PUT(ip, t, epik) {STEP_PUT, ip, t, epik, 0}
+#define GET(ip, t, epik) {STEP_GET, ip, t, epik, 0}
+#define COUNT(n) {STEP_COUNT, NULL, 0, NULL, n}
+
+static void play(struct clickmem *cm, const struct step *steps, size_t nsteps)
+{
+	for (size_t i = 0; i < nsteps; i++) {
+		const struct step *s = &steps[i];
+		if (s->op == STEP_PUT) {
+			put(cm, s->ip, UA, s->t, s->epik);
+		} else if (s->op == STEP_GET) {
+			const char *got = get(cm, s->ip, UA, s->t);
+			if (strcmp(got, s->epik) != 0) {
+				fail_msg("step %zu: %s at T0%+lld: \"%s\", want \"%s\"", i, s->ip,
+					 (long long)(s->t - T0), got, s->epik);
+			}
+		} else if (clickmem_count(cm) != s->n) {
+			fail_msg("step %zu: %zu visitors, want %zu", i, clickmem_count(cm), s->n);
+		}
+	}
+}
+
+/* PLAY(cm, PUT(...), GET(...), COUNT(...), ...): the steps, in order, on CM. */
+#define PLAY(cm, ...)                                                                             \
+	play(cm, (const struct step[]){__VA_ARGS__},                                              \
+	     sizeof((const struct step[]){__VA_ARGS__}) / sizeof(struct step))
+
 static void test_keys(void **state)
 {
 	struct clickmem *a = clickmem_new(64, DAY, SALT), *b = clickmem_new(64, DAY, SALT);
@@ -108,22 +148,22 @@ static void test_ttl(void **state)
 {
 	struct clickmem *cm = clickmem_new(64, 30 * DAY, SALT);
 	(void)state;
-	put(cm, "198.51.100.7", UA, T0, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 30 * DAY), EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 30 * DAY + 1), "");
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 365 * DAY), "");
-	/* A line read a little out of order (earlier than the landing) still sees it. */
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 - 60), EPIK_A);
+	PLAY(cm, PUT("198.51.100.7", T0, EPIK_A),
+	     GET("198.51.100.7", T0 + 30 * DAY, EPIK_A),
+	     GET("198.51.100.7", T0 + 30 * DAY + 1, ""),
+	     GET("198.51.100.7", T0 + 365 * DAY, ""),
+	     /* A line read a little out of order (earlier than the landing) still sees it. */
+	     GET("198.51.100.7", T0 - 60, EPIK_A));
 	clickmem_free(cm);
 
 	/* A short TTL. */
 	cm = clickmem_new(64, 10, SALT);
-	put(cm, "198.51.100.7", UA, T0, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 10), EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 11), "");
-	/* Refreshing with a later sighting restarts the clock. */
-	put(cm, "198.51.100.7", UA, T0 + 11, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 20), EPIK_A);
+	PLAY(cm, PUT("198.51.100.7", T0, EPIK_A),
+	     GET("198.51.100.7", T0 + 10, EPIK_A),
+	     GET("198.51.100.7", T0 + 11, ""),
+	     /* Refreshing with a later sighting restarts the clock. */
+	     PUT("198.51.100.7", T0 + 11, EPIK_A),
+	     GET("198.51.100.7", T0 + 20, EPIK_A));
 	clickmem_free(cm);
 }
 
@@ -133,9 +173,7 @@ static void test_off(void **state)
 	struct clickmem *cm = clickmem_new(64, 0, SALT);
 	(void)state;
 	assert_non_null(cm);
-	put(cm, "198.51.100.7", UA, T0, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0), "");
-	assert_int_equal(clickmem_count(cm), 0);
+	PLAY(cm, PUT("198.51.100.7", T0, EPIK_A), GET("198.51.100.7", T0, ""), COUNT(0));
 	clickmem_free(cm);
 }
 
@@ -200,13 +238,13 @@ static void test_newer_replaces_older(void **state)
 {
 	struct clickmem *cm = clickmem_new(64, 30 * DAY, SALT);
 	(void)state;
-	put(cm, "198.51.100.7", UA, T0, EPIK_A);
-	put(cm, "198.51.100.7", UA, T0 + 3600, EPIK_B);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 3600), EPIK_B);
-	assert_int_equal(clickmem_count(cm), 1);
-	/* The same time: the later put wins. */
-	put(cm, "198.51.100.7", UA, T0 + 3600, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 3600), EPIK_A);
+	PLAY(cm, PUT("198.51.100.7", T0, EPIK_A),
+	     PUT("198.51.100.7", T0 + 3600, EPIK_B),
+	     GET("198.51.100.7", T0 + 3600, EPIK_B),
+	     COUNT(1),
+	     /* The same time: the later put wins. */
+	     PUT("198.51.100.7", T0 + 3600, EPIK_A),
+	     GET("198.51.100.7", T0 + 3600, EPIK_A));
 	clickmem_free(cm);
 }
 
@@ -215,12 +253,12 @@ static void test_older_does_not_replace(void **state)
 	struct clickmem *cm = clickmem_new(64, 30 * DAY, SALT);
 	(void)state;
 	/* An older line read later (a rotated file caught up) keeps the newer epik. */
-	put(cm, "198.51.100.7", UA, T0 + 3600, EPIK_B);
-	put(cm, "198.51.100.7", UA, T0, EPIK_A);
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 3600), EPIK_B);
-	/* And its age stays that of the newer sighting. */
-	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 3600 + 30 * DAY), EPIK_B);
-	assert_int_equal(clickmem_count(cm), 1);
+	PLAY(cm, PUT("198.51.100.7", T0 + 3600, EPIK_B),
+	     PUT("198.51.100.7", T0, EPIK_A),
+	     GET("198.51.100.7", T0 + 3600, EPIK_B),
+	     /* And its age stays that of the newer sighting. */
+	     GET("198.51.100.7", T0 + 3600 + 30 * DAY, EPIK_B),
+	     COUNT(1));
 	clickmem_free(cm);
 }
 
@@ -277,23 +315,23 @@ static void test_evicts_oldest(void **state)
 	/* Capacity 4: one set of four ways, so the fifth visitor evicts the oldest. */
 	struct clickmem *cm = clickmem_new(4, 30 * DAY, SALT);
 	(void)state;
-	put(cm, "192.0.2.2", UA, T0 + 2, "two");
-	put(cm, "192.0.2.1", UA, T0 + 1, "one");
-	put(cm, "192.0.2.3", UA, T0 + 3, "three");
-	put(cm, "192.0.2.4", UA, T0 + 4, "four");
-	assert_int_equal(clickmem_count(cm), 4);
-	put(cm, "192.0.2.5", UA, T0 + 5, "five");
-	assert_int_equal(clickmem_count(cm), 4);
-	assert_string_equal(get(cm, "192.0.2.1", UA, T0 + 5), "");
-	assert_string_equal(get(cm, "192.0.2.2", UA, T0 + 5), "two");
-	assert_string_equal(get(cm, "192.0.2.3", UA, T0 + 5), "three");
-	assert_string_equal(get(cm, "192.0.2.4", UA, T0 + 5), "four");
-	assert_string_equal(get(cm, "192.0.2.5", UA, T0 + 5), "five");
-	/* Updating a known visitor evicts nobody. */
-	put(cm, "192.0.2.2", UA, T0 + 6, "two again");
-	assert_int_equal(clickmem_count(cm), 4);
-	assert_string_equal(get(cm, "192.0.2.2", UA, T0 + 6), "two again");
-	assert_string_equal(get(cm, "192.0.2.3", UA, T0 + 6), "three");
+	PLAY(cm, PUT("192.0.2.2", T0 + 2, "two"),
+	     PUT("192.0.2.1", T0 + 1, "one"),
+	     PUT("192.0.2.3", T0 + 3, "three"),
+	     PUT("192.0.2.4", T0 + 4, "four"),
+	     COUNT(4),
+	     PUT("192.0.2.5", T0 + 5, "five"),
+	     COUNT(4),
+	     GET("192.0.2.1", T0 + 5, ""),
+	     GET("192.0.2.2", T0 + 5, "two"),
+	     GET("192.0.2.3", T0 + 5, "three"),
+	     GET("192.0.2.4", T0 + 5, "four"),
+	     GET("192.0.2.5", T0 + 5, "five"),
+	     /* Updating a known visitor evicts nobody. */
+	     PUT("192.0.2.2", T0 + 6, "two again"),
+	     COUNT(4),
+	     GET("192.0.2.2", T0 + 6, "two again"),
+	     GET("192.0.2.3", T0 + 6, "three"));
 	clickmem_free(cm);
 }
 

@@ -12,7 +12,6 @@
 #include "testutil.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 
 #include "commands.h"
@@ -56,20 +55,6 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* tu_rmtree without a shell: this file makes some hundred folders. */
-static void rm_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 static void fx_clear(struct fx *f)
 {
 	tu_loaded_free(&f->r);
@@ -79,7 +64,7 @@ static void fx_clear(struct fx *f)
 		f->kept[i] = NULL;
 	}
 	if (f->dir != NULL) {
-		rm_tree(f->dir);
+		tu_rmtree(f->dir);
 	}
 	free(f->dir);
 	free(f->conf);
@@ -96,36 +81,11 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-/* S with every FROM replaced by TO (caller frees). */
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-	size_t fl = strlen(from), tl = strlen(to), n = 0;
-	char *out, *o;
-
-	for (const char *p = strstr(s, from); p != NULL; p = strstr(p + fl, from)) {
-		n++;
-	}
-	out = malloc(strlen(s) + n * tl + 1);
-	assert_non_null(out);
-	o = out;
-	while (*s) {
-		if (strncmp(s, from, fl) == 0) {
-			memcpy(o, to, tl);
-			o += tl;
-			s += fl;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* TMPL with @D@ and @TOP@ filled in (caller frees). */
 static char *fill(const struct fx *f, const char *tmpl)
 {
-	char *a = replace_all(tmpl, "@D@", f->dir);
-	char *b = replace_all(a, "@TOP@", f->top);
+	char *a = tu_replace_all(tmpl, "@D@", f->dir);
+	char *b = tu_replace_all(a, "@TOP@", f->top);
 	free(a);
 	return b;
 }
@@ -169,7 +129,7 @@ static void fx_new(struct fx *f, const char *agent_extra, const char *site_tmpl)
 			char *from, *to;
 			assert_true(asprintf(&from, "%s/parsers/bots.txt", f->top) > 0);
 			assert_true(asprintf(&to, "%s/bots.txt", f->dir) > 0);
-			conf = replace_all(old, from, to);
+			conf = tu_replace_all(old, from, to);
 			free(from);
 			free(to);
 		}
@@ -263,6 +223,15 @@ static struct tu_loaded *expect_refused(struct fx *f, const char *file, int line
 	return r;
 }
 
+/* expect_refused, the refusal being the one error. */
+static struct tu_loaded *expect_refused_once(struct fx *f, const char *file, int line,
+					     const char *needle)
+{
+	struct tu_loaded *r = expect_refused(f, file, line, needle);
+	assert_int_equal(r->errors, 1);
+	return r;
+}
+
 /* Loads F's configuration and asserts it is accepted with WARNINGS warnings. */
 static struct tu_loaded *expect_loaded(struct fx *f, int warnings)
 {
@@ -274,13 +243,28 @@ static struct tu_loaded *expect_loaded(struct fx *f, int warnings)
 	return r;
 }
 
+/* The whole of the file PATH (caller frees). */
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long len;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
 /* Runs `pintail -c CONF check`, capturing stdout and stderr into *OUT. */
 static int run_check(const char *conf, char **out)
 {
 	char path[] = "/tmp/pintail-check-XXXXXX";
 	int fd = mkstemp(path), o1, o2, rc;
-	FILE *f;
-	long len;
 
 	assert_true(fd >= 0);
 	fflush(stdout);
@@ -297,14 +281,7 @@ static int run_check(const char *conf, char **out)
 	close(o1);
 	close(o2);
 	close(fd);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	*out = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(*out, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
+	*out = read_all(path);
 	unlink(path);
 	return rc;
 }
@@ -323,6 +300,29 @@ static int run_check(const char *conf, char **out)
 #define TOKEN_LINE "access_token_file = @D@/token\n"
 /* A complete, clean site of 8 lines: what tests append to starts at line 9. */
 #define BASE HEAD AD_LINE TOKEN_LINE
+
+/*
+ * fx_new with VALUE put into FMT (a format with one %s): FMT is the
+ * [agent] lines if IN_AGENT (the site then being BASE), else the site.
+ */
+static void fx_new_value(struct fx *f, int in_agent, const char *fmt, const char *value)
+{
+	char *text;
+	assert_true(asprintf(&text, fmt, value) > 0);
+	fx_new(f, in_agent ? text : NULL, in_agent ? BASE : text);
+	free(text);
+}
+
+/*
+ * fx_new_value, then asserts the configuration is refused with NEEDLE at
+ * LINE of the file FMT went to (pintail.conf or the site), as its one error.
+ */
+static struct tu_loaded *expect_value_refused(struct fx *f, int in_agent, const char *fmt,
+					      const char *value, int line, const char *needle)
+{
+	fx_new_value(f, in_agent, fmt, value);
+	return expect_refused_once(f, in_agent ? f->conf : f->site, line, needle);
+}
 
 /* The group that may not read secrets, for the 0640 warnings. */
 static gid_t foreign_gid(void)
@@ -344,20 +344,11 @@ static void test_example_site_is_clean(void **state)
 	char *sample_path, *sample, *text, *token;
 	struct tu_loaded *r;
 	struct site *s;
-	FILE *in;
-	long len;
 
 	assert_true(asprintf(&sample_path, "%s/conf.d/example.conf.sample", f->top) > 0);
-	in = fopen(sample_path, "r");
-	assert_non_null(in);
-	fseek(in, 0, SEEK_END);
-	len = ftell(in);
-	fseek(in, 0, SEEK_SET);
-	sample = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(sample, 1, (size_t)len, in), (size_t)len);
-	fclose(in);
+	sample = read_all(sample_path);
 	assert_non_null(strstr(sample, "access_token_file = /etc/pintail/shop.token"));
-	text = replace_all(sample, "/etc/pintail/shop.token", "@D@/token");
+	text = tu_replace_all(sample, "/etc/pintail/shop.token", "@D@/token");
 
 	f->real_bots = 1;
 	fx_new(f, NULL, text);
@@ -524,8 +515,7 @@ static void test_unknown_section(void **state)
 
 	/* A site file takes no [parser] (nor [agent]). */
 	fx_new(f, NULL, BASE "[parser mine]\nformat = json\n");
-	r = expect_refused(f, f->site, 9, "unknown section [parser]");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 9, "unknown section [parser]");
 }
 
 /*
@@ -570,8 +560,7 @@ static void test_unknown_key(void **state)
 
 	/* A key of another section is unknown where it stands. */
 	fx_new(f, NULL, BASE "url = https://other.example\n");
-	r = expect_refused(f, f->site, 9, "unknown key \"url\" in [pinterest]");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 9, "unknown key \"url\" in [pinterest]");
 
 	/* In [agent] and in an [event]. */
 	fx_new(f, "log_levl = SECRETVALUE123\n", BASE "[event c]\ntype = checkout\ncurency = USD\n");
@@ -594,8 +583,7 @@ static void test_key_set_twice(void **state)
 	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "ad_account_id = 549755885176\n");
-	r = expect_refused(f, f->site, 9, "ad_account_id is set twice in [pinterest] (first on line 7)");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 9, "ad_account_id is set twice in [pinterest] (first on line 7)");
 
 	/* Also across two [site] sections, in an [event] and in [agent]. */
 	fx_new(f, "rotate_wait = 1s\nrotate_wait = 2s\n",
@@ -667,25 +655,19 @@ static void test_ad_account_id_not_numeric(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text, HEAD "ad_account_id = %s\n" TOKEN_LINE, bad[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 7, "bad value for ad_account_id: expected digits only, at most 18");
+		struct tu_loaded *r =
+			expect_value_refused(f, 0, HEAD "ad_account_id = %s\n" TOKEN_LINE, bad[i], 7,
+					     "bad value for ad_account_id: expected digits only, at most 18");
 		assert_not_contains(r->out, bad[i]);
-		assert_int_equal(r->errors, 1);
 	}
 }
 
 static void test_ad_account_id_19_digits(void **state)
 {
 	struct fx *f = *state;
-	struct tu_loaded *r;
 
 	fx_new(f, NULL, HEAD "ad_account_id = 5497558851751234567\n" TOKEN_LINE);
-	r = expect_refused(f, f->site, 7, "ad_account_id: expected digits only, at most 18");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 7, "ad_account_id: expected digits only, at most 18");
 
 	/* 18 digits is the most, and fine. */
 	fx_new(f, NULL, HEAD "ad_account_id = 549755885175123456\n" TOKEN_LINE);
@@ -714,8 +696,7 @@ static void test_tag_id_equals_ad_account_id(void **state)
 	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "tag_id = 549755885175\n");
-	r = expect_refused(f, f->site, 9, "the Tag ID is the browser tag's, not the ad account's");
-	assert_int_equal(r->errors, 1);
+	r = expect_refused_once(f, f->site, 9, "the Tag ID is the browser tag's, not the ad account's");
 	/* It is refused, not also warned about as swapped. */
 	assert_int_equal(r->warnings, 0);
 }
@@ -756,14 +737,9 @@ static void test_event_type_outside_list(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text, BASE "\n[event e]\ntype = %s\n", bad[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 11, "type: unknown event type");
+		struct tu_loaded *r = expect_value_refused(f, 0, BASE "\n[event e]\ntype = %s\n", bad[i], 11,
+							   "type: unknown event type");
 		assert_contains(r->out, "page_visit");
-		assert_int_equal(r->errors, 1);
 	}
 
 	/* Every listed type is accepted. */
@@ -796,16 +772,13 @@ static void test_event_type_outside_list(void **state)
 static void test_event_without_type(void **state)
 {
 	struct fx *f = *state;
-	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "\n[event thanks]\npath = ^/thanks\n");
-	r = expect_refused(f, f->site, 10, "[event thanks] needs a type");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 10, "[event thanks] needs a type");
 
 	/* A nameless [event]. */
 	fx_new(f, NULL, BASE "[event]\ntype = checkout\n");
-	r = expect_refused(f, f->site, 9, "an event section needs a name: [event NAME]");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 9, "an event section needs a name: [event NAME]");
 }
 
 /*
@@ -835,8 +808,7 @@ static void test_path_regex_does_not_compile(void **state)
 	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\npath = ^/checkout/(thank-you\n");
-	r = expect_refused(f, f->site, 12, "path: the regex does not compile at offset");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 12, "path: the regex does not compile at offset");
 
 	/* The filter's regexes too. */
 	fx_new(f, NULL, BASE "[filter]\nexclude_agents = (?<bad\nexclude_paths = [a-\n");
@@ -853,13 +825,11 @@ static void test_group_source(void **state)
 	/* A group the path does not have. */
 	fx_new(f, NULL,
 	       BASE "\n[event p]\ntype = view_content\npath = ^/p/(?<sku>[0-9]+)\ncontent_ids = query:id | group:id\n");
-	r = expect_refused(f, f->site, 13, "content_ids: group:id is not a named group of this rule's path");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 13, "content_ids: group:id is not a named group of this rule's path");
 
 	/* A group with no path at all. */
 	fx_new(f, NULL, BASE "\n[event p]\ntype = view_content\ncontent_name = group:name\n");
-	r = expect_refused(f, f->site, 12, "group:name is not a named group");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 12, "group:name is not a named group");
 
 	/* The group it has: fine, and resolved. */
 	fx_new(f, NULL,
@@ -875,16 +845,10 @@ static void test_group_on_hashed_field(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < 3; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text,
-				     BASE "\n[event s]\ntype = signup\npath = ^/u/(?<v>[^/]+)\n%s = query:x | group:v\n",
-				     keys[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 13, "hashed user fields take only query: sources or literals");
+		struct tu_loaded *r = expect_value_refused(
+			f, 0, BASE "\n[event s]\ntype = signup\npath = ^/u/(?<v>[^/]+)\n%s = query:x | group:v\n",
+			keys[i], 13, "hashed user fields take only query: sources or literals");
 		assert_contains(r->out, keys[i]);
-		assert_int_equal(r->errors, 1);
 	}
 
 	/* query: and literals are fine. */
@@ -904,13 +868,8 @@ static void test_bad_duration(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *extra;
-		struct tu_loaded *r;
-		assert_true(asprintf(&extra, "rotate_wait = %s\n", bad[i]) > 0);
-		fx_new(f, extra, BASE);
-		free(extra);
-		r = expect_refused(f, f->conf, 5, "bad value for rotate_wait: expected a number with s, m, h or d");
-		assert_int_equal(r->errors, 1);
+		expect_value_refused(f, 1, "rotate_wait = %s\n", bad[i], 5,
+				     "bad value for rotate_wait: expected a number with s, m, h or d");
 	}
 	/* In a site file as well. */
 	fx_new(f, NULL, BASE "flush_interval = 2 seconds\n");
@@ -937,13 +896,7 @@ static void test_bad_size(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *extra;
-		struct tu_loaded *r;
-		assert_true(asprintf(&extra, "spool_max = %s\n", bad[i]) > 0);
-		fx_new(f, extra, BASE);
-		free(extra);
-		r = expect_refused(f, f->conf, 5, "bad value for spool_max: expected a size");
-		assert_int_equal(r->errors, 1);
+		expect_value_refused(f, 1, "spool_max = %s\n", bad[i], 5, "bad value for spool_max: expected a size");
 	}
 	/* Out of range: max_line is 256 bytes to 16M. */
 	fx_new(f, "max_line = 100\n", BASE);
@@ -965,8 +918,7 @@ static void test_bad_bool_and_enums(void **state)
 	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "test_mode = maybe\n");
-	r = expect_refused(f, f->site, 9, "bad value for test_mode: expected true or false");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 9, "bad value for test_mode: expected true or false");
 
 	fx_new(f, NULL, BASE "[filter]\nexclude_bots = 2\n");
 	expect_refused(f, f->site, 10, "bad value for exclude_bots");
@@ -992,14 +944,9 @@ static void test_bad_cidr(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text, BASE "\n[filter]\nexclude_ips = %s\n", bad[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 11, "bad value for exclude_ips");
+		struct tu_loaded *r = expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", bad[i], 11,
+							   "bad value for exclude_ips");
 		assert_not_contains(r->out, "SECRETVALUE123");
-		assert_int_equal(r->errors, 1);
 	}
 	fx_new(f, NULL, BASE "\n[filter]\nexclude_ips = 192.0.2.0/24, 2001:db8::/32 203.0.113.7 ::1\n");
 	{
@@ -1014,13 +961,8 @@ static void test_bad_status(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text, BASE "\n[filter]\nstatus = %s\n", bad[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 11, "bad value for status: expected statuses or ranges within 100-599");
-		assert_int_equal(r->errors, 1);
+		expect_value_refused(f, 0, BASE "\n[filter]\nstatus = %s\n", bad[i], 11,
+				     "bad value for status: expected statuses or ranges within 100-599");
 	}
 	/* In a rule. */
 	fx_new(f, NULL, BASE "[event c]\ntype = checkout\nstatus = 300-200\n");
@@ -1045,13 +987,8 @@ static void test_batch_max_bounds(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *text;
-		struct tu_loaded *r;
-		assert_true(asprintf(&text, BASE "batch_max = %s\n", bad[i]) > 0);
-		fx_new(f, NULL, text);
-		free(text);
-		r = expect_refused(f, f->site, 9, "bad value for batch_max: expected a whole number in range");
-		assert_int_equal(r->errors, 1);
+		expect_value_refused(f, 0, BASE "batch_max = %s\n", bad[i], 9,
+				     "bad value for batch_max: expected a whole number in range");
 	}
 	fx_new(f, NULL, BASE "batch_max = 1\n");
 	assert_int_equal(expect_loaded(f, 0)->cfg->sites[0]->batch_max, 1);
@@ -1112,13 +1049,26 @@ static void test_empty_needed_values(void **state)
 
 /* ================= the token ================= */
 
+/*
+ * A site whose access_token_file is DIR/NAME, holding CONTENT (NULL: there
+ * is no such file); asserts it is refused with NEEDLE at that key's line.
+ */
+static struct tu_loaded *expect_token_refused(struct fx *f, const char *name, const char *content,
+					      const char *needle)
+{
+	fx_new_value(f, 0, HEAD AD_LINE "access_token_file = @D@/%s\n", name);
+	if (content != NULL) {
+		free(fx_write(f, name, content, 0600));
+	}
+	return expect_refused(f, f->site, 8, needle);
+}
+
 static void test_token_file_missing(void **state)
 {
 	struct fx *f = *state;
 	struct tu_loaded *r;
 
-	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/no-such.token\n");
-	r = expect_refused(f, f->site, 8, "no-such.token: No such file or directory");
+	r = expect_token_refused(f, "no-such.token", NULL, "no-such.token: No such file or directory");
 	assert_int_equal(r->errors, 1);
 
 	/* A relative path is taken from the site file's folder. */
@@ -1135,26 +1085,18 @@ static void test_token_file_unreadable(void **state)
 	/* A folder where the file should be (root passes access checks, so chmod 000 proves nothing). */
 	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/tokendir\n");
 	fx_mkdir(f, "tokendir");
-	r = expect_refused(f, f->site, 8, "tokendir: Is a directory");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 8, "tokendir: Is a directory");
 
 	/* An empty file, and one holding only blanks. */
-	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/empty.token\n");
-	free(fx_write(f, "empty.token", "", 0600));
-	r = expect_refused(f, f->site, 8, "empty.token: the file is empty");
+	r = expect_token_refused(f, "empty.token", "", "empty.token: the file is empty");
 	assert_int_equal(r->errors, 1);
-	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/empty.token\n");
-	free(fx_write(f, "empty.token", " \n\n", 0600));
-	expect_refused(f, f->site, 8, "the file is empty");
+	expect_token_refused(f, "empty.token", " \n\n", "the file is empty");
 
 	/* Two lines, or a blank inside: not the token alone, and never echoed. */
-	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/bad.token\n");
-	free(fx_write(f, "bad.token", "SECRETVALUE123\nSECRETVALUE456\n", 0600));
-	r = expect_refused(f, f->site, 8, "expected the token alone on one line");
+	r = expect_token_refused(f, "bad.token", "SECRETVALUE123\nSECRETVALUE456\n",
+				 "expected the token alone on one line");
 	assert_not_contains(r->out, "SECRETVALUE");
-	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/bad.token\n");
-	free(fx_write(f, "bad.token", "Bearer SECRETVALUE123\n", 0600));
-	r = expect_refused(f, f->site, 8, "expected the token alone on one line");
+	r = expect_token_refused(f, "bad.token", "Bearer SECRETVALUE123\n", "expected the token alone on one line");
 	assert_not_contains(r->out, "SECRETVALUE");
 
 	/* CRLF and trailing blanks are trimmed. */
@@ -1176,8 +1118,7 @@ static void test_token_both_or_neither(void **state)
 	assert_int_equal(r->errors, 1);
 
 	fx_new(f, NULL, HEAD AD_LINE "test_mode = false\n");
-	r = expect_refused(f, f->site, 7, "[pinterest] needs access_token_file (or access_token)");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, f->site, 7, "[pinterest] needs access_token_file (or access_token)");
 
 	/* Inline alone is accepted (the file is 0600). */
 	fx_new(f, NULL, HEAD AD_LINE "access_token = SECRETVALUE123\n");
@@ -1255,6 +1196,14 @@ static void test_inline_token_site_permissions(void **state)
 #define AGENT_TWO_FOLDERS                                                                      \
 	"[agent]\nstate_dir = @D@/state\nparsers = @TOP@/parsers @D@/parsers\nbots_file = @D@/bots.txt\n"
 
+/* A fresh folder with site BASE whose user parsers go in DIR/parsers (made, empty). */
+static void fx_new_user_parsers(struct fx *f)
+{
+	fx_new(f, NULL, BASE);
+	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
+	fx_mkdir(f, "parsers");
+}
+
 static void test_unknown_parser(void **state)
 {
 	struct fx *f = *state;
@@ -1279,9 +1228,7 @@ static void test_user_parser_lacks_fields(void **state)
 	struct tu_loaded *r;
 	char *broken, *json;
 
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	broken = fx_write(f, "parsers/broken.conf",
 			  "# a user parser without $status\n"
 			  "[parser broken]\n"
@@ -1304,9 +1251,7 @@ static void test_user_parser_lacks_fields(void **state)
 	free(json);
 
 	/* A json parser without fields, a regex parser without regex. */
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	json = fx_write(f, "parsers/x.conf", "[parser j]\nformat = json\n\n[parser r]\nformat = regex\n", 0644);
 	r = expect_refused(f, json, 1, "parser j: format = json needs fields");
 	assert_error_at(r->out, json, 4, "parser r: format = regex needs a regex");
@@ -1320,9 +1265,7 @@ static void test_user_parser_overrides_packaged(void **state)
 	char *mine;
 	const struct parser_def *p;
 
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	mine = fx_write(f, "parsers/mine.conf",
 			"[parser nginx_combined]\n"
 			"format = regex\n"
@@ -1354,9 +1297,7 @@ static void test_parser_defined_twice_in_one_folder(void **state)
 	char *a, *b;
 
 	/* A new name, twice in one folder. */
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	a = fx_keep(f, fx_write(f, "parsers/a.conf", "[parser mine]\nformat = json\nfields = remote_addr msec request status http_user_agent\n", 0644));
 	b = fx_keep(f, fx_write(f, "parsers/b.conf", "\n[parser mine]\nformat = json\nfields = remote_addr msec request status http_user_agent\n", 0644));
 	r = expect_refused(f, b, 2, "parser mine is defined twice");
@@ -1366,9 +1307,7 @@ static void test_parser_defined_twice_in_one_folder(void **state)
 	 * A packaged name, twice in the later folder: the second is as much a
 	 * duplicate as above, not a second override.
 	 */
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	a = fx_keep(f, fx_write(f, "parsers/a.conf", "[parser nginx_json]\nformat = json\nfields = remote_addr msec request status http_user_agent\n", 0644));
 	b = fx_keep(f, fx_write(f, "parsers/b.conf", "\n[parser nginx_json]\nformat = json\nfields = remote_addr msec request status http_user_agent host\n", 0644));
 	r = fx_load(f);
@@ -1382,23 +1321,17 @@ static void test_parser_defined_twice_in_one_folder(void **state)
 static void test_parser_regex_does_not_compile(void **state)
 {
 	struct fx *f = *state;
-	struct tu_loaded *r;
 	char *bad;
 
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	bad = fx_write(f, "parsers/bad.conf",
 		       "[parser bad]\nformat = regex\ntime_format = %d/%b/%Y:%H:%M:%S %z\nregex = ^(?<remote_addr>\\S+ (?<status>\n",
 		       0644);
-	r = expect_refused(f, bad, 4, "parser bad: the regex does not compile at offset");
-	assert_int_equal(r->errors, 1);
+	expect_refused_once(f, bad, 4, "parser bad: the regex does not compile at offset");
 	free(bad);
 
 	/* A bad time format, a bad format name. */
-	fx_new(f, NULL, BASE);
-	free(fx_write(f, "pintail.conf", AGENT_TWO_FOLDERS, 0644));
-	fx_mkdir(f, "parsers");
+	fx_new_user_parsers(f);
 	bad = fx_write(f, "parsers/bad.conf", "[parser bad]\nformat = csv\n", 0644);
 	expect_refused(f, bad, 2, "bad value for format: expected regex or json");
 	free(bad);
@@ -1410,9 +1343,8 @@ static void test_client_ip_needs_field(void **state)
 	struct tu_loaded *r;
 
 	fx_new(f, NULL, BASE "[site]\nclient_ip = http_x_forwarded_for\n");
-	r = expect_refused(f, f->site, 10,
+	expect_refused_once(f, f->site, 10,
 			   "client_ip = http_x_forwarded_for, but parser nginx_combined does not capture http_x_forwarded_for");
-	assert_int_equal(r->errors, 1);
 
 	/* nginx_json captures it. */
 	fx_new(f, NULL,
@@ -1427,10 +1359,7 @@ static void test_client_ip_needs_field(void **state)
 /* Loads a site with api_url = URL: refused (with NEEDLE at its line) or clean. */
 static void api_url_case(struct fx *f, const char *url, const char *needle)
 {
-	char *text;
-	assert_true(asprintf(&text, BASE "api_url = %s\n", url) > 0);
-	fx_new(f, NULL, text);
-	free(text);
+	fx_new_value(f, 0, BASE "api_url = %s\n", url);
 	if (needle != NULL) {
 		struct tu_loaded *r = fx_load(f);
 		if (r->cfg != NULL) {

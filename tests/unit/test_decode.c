@@ -5,39 +5,33 @@
 
 #include "decode.h"
 
-/* Decodes SRC (LEN bytes) and checks the result is WANT (WLEN bytes). */
-static void check_pct(const char *src, size_t len, int plus, const char *want, size_t wlen)
+/*
+ * Decodes SRC (LEN bytes) with decode_percent (PLUS 0 or 1) or, PLUS -1,
+ * decode_log_escapes, and checks the result is WANT (WLEN bytes).
+ */
+static void check_decode(const char *src, size_t len, int plus, const char *want, size_t wlen)
 {
-	char dst[256];
+	char dst[256], args[32] = "";
 	size_t n;
 
 	assert_true(len < sizeof dst);
 	memset(dst, 0x55, sizeof dst);
-	n = decode_percent(src, len, dst, plus);
+	if (plus < 0) {
+		n = decode_log_escapes(src, len, dst);
+	} else {
+		n = decode_percent(src, len, dst, plus);
+		snprintf(args, sizeof args, ", plus=%d", plus);
+	}
 	dst[n] = '\0';
 	if (n != wlen || memcmp(dst, want, wlen) != 0) {
-		fail_msg("decode_percent(\"%.*s\", plus=%d): got \"%s\" (%zu bytes), want \"%.*s\" (%zu bytes)",
-			 (int)len, src, plus, dst, n, (int)wlen, want, wlen);
+		fail_msg("%s(\"%.*s\"%s): got \"%s\" (%zu bytes), want \"%.*s\" (%zu bytes)",
+			 plus < 0 ? "decode_log_escapes" : "decode_percent", (int)len, src, args, dst, n,
+			 (int)wlen, want, wlen);
 	}
 }
 
-#define PCT(src, plus, want) check_pct(src, sizeof(src) - 1, plus, want, sizeof(want) - 1)
-
-static void check_esc(const char *src, size_t len, const char *want, size_t wlen)
-{
-	char dst[256];
-	size_t n;
-
-	assert_true(len < sizeof dst);
-	n = decode_log_escapes(src, len, dst);
-	dst[n] = '\0';
-	if (n != wlen || memcmp(dst, want, wlen) != 0) {
-		fail_msg("decode_log_escapes(\"%.*s\"): got \"%s\" (%zu bytes), want \"%.*s\" (%zu bytes)",
-			 (int)len, src, dst, n, (int)wlen, want, wlen);
-	}
-}
-
-#define ESC(src, want) check_esc(src, sizeof(src) - 1, want, sizeof(want) - 1)
+#define PCT(src, plus, want) check_decode(src, sizeof(src) - 1, plus, want, sizeof(want) - 1)
+#define ESC(src, want) check_decode(src, sizeof(src) - 1, -1, want, sizeof(want) - 1)
 
 static void test_hexval(void **state)
 {
@@ -120,9 +114,9 @@ static void test_percent_not_nul_terminated(void **state)
 	/* The input is a slice: bytes past N are never looked at. */
 	const char src[] = "ab%41";
 	(void)state;
-	check_pct(src, 3, 0, "ab%", 3);
-	check_pct(src, 4, 0, "ab%4", 4);
-	check_pct(src, 5, 0, "abA", 3);
+	check_decode(src, 3, 0, "ab%", 3);
+	check_decode(src, 4, 0, "ab%4", 4);
+	check_decode(src, 5, 0, "abA", 3);
 }
 
 static void test_percent_in_place(void **state)

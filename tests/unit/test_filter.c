@@ -5,8 +5,6 @@
  */
 #include "testutil.h"
 
-#include <ftw.h>
-
 #include "cidr.h"
 #include "filter.h"
 #include "parser.h"
@@ -15,15 +13,8 @@
 
 /* ---- a configuration in a temporary folder ------------------------------ */
 
-#define SITE_HEAD(parser)                                                                  \
-	"[site]\nurl = https://shop.example.com\nlogs = @DIR@/access.log\nparser = " parser "\n"
-#define PINTEREST "[pinterest]\nad_account_id = 549755885175\naccess_token_file = @DIR@/token\n"
-
 struct fx {
-	char *dir;
-	char *conf;
-	struct tu_loaded l;
-	struct site *site;
+	struct tu_tmpconf conf;
 	struct agent_cache *cache;
 	struct pipeline *pl;
 	char *line;
@@ -31,59 +22,13 @@ struct fx {
 	struct hit hit;
 };
 
-/* Removes DIR and what it holds (as tu_rmtree, without a shell: faster). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-/* TEXT with every "@DIR@" replaced by DIR (caller frees). */
-static char *subst_dir(const char *text, const char *dir)
-{
-	size_t o = 0, dl = strlen(dir), cap = strlen(text) + 1;
-	char *out;
-	for (const char *p = strstr(text, "@DIR@"); p; p = strstr(p + 5, "@DIR@")) {
-		cap += dl;
-	}
-	out = malloc(cap);
-	assert_non_null(out);
-	for (const char *p = text; *p;) {
-		if (strncmp(p, "@DIR@", 5) == 0) {
-			memcpy(out + o, dir, dl);
-			o += dl;
-			p += 5;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static void fx_free(struct fx *f);
 
 static void fx_load(struct fx *f, const char *site_text)
 {
-	char *text;
 	fx_free(f);
-	f->dir = tu_tmpdir();
-	text = subst_dir(site_text, f->dir);
-	f->conf = tu_setup(f->dir, NULL, "shop", text);
-	free(text);
-	f->l = tu_load(f->conf);
-	if (f->l.cfg == NULL) {
-		fail_msg("configuration refused:\n%s", f->l.out);
-	}
-	f->site = config_site(f->l.cfg, "shop");
-	assert_non_null(f->site);
+	tu_tmpconf_write(&f->conf, NULL, "shop", site_text);
+	tu_tmpconf_load(&f->conf, "shop");
 	f->cache = agent_cache_new();
 	assert_non_null(f->cache);
 }
@@ -91,17 +36,14 @@ static void fx_load(struct fx *f, const char *site_text)
 /* Frees F (if loaded); also the teardown of every test, which runs when one fails. */
 static void fx_free(struct fx *f)
 {
-	if (f->dir == NULL) {
+	if (f->conf.dir == NULL) {
 		return;
 	}
 	pipeline_free(f->pl);
 	agent_cache_free(f->cache);
 	free(f->line);
 	free(f->s.p);
-	tu_loaded_free(&f->l);
-	rm_tree(f->dir);
-	free(f->dir);
-	free(f->conf);
+	tu_tmpconf_free(&f->conf);
 	memset(f, 0, sizeof *f);
 }
 
@@ -131,11 +73,11 @@ static enum filter_reason verdict(struct fx *f, const char *ip, const char *targ
 	f->s.cap = 2 * (size_t)n + 64;
 	f->s.p = malloc(f->s.cap);
 	assert_non_null(f->s.p);
-	r = parser_parse(f->site->parser, f->line, (size_t)n, &f->s, &f->hit);
+	r = parser_parse(f->conf.site->parser, f->line, (size_t)n, &f->s, &f->hit);
 	if (r != PARSE_OK) {
 		fail_msg("the test line does not parse: %s", f->line);
 	}
-	return filter_hit(f->site, f->l.cfg->bots, f->cache, &f->hit, &f->hit.f[FIELD_REMOTE_ADDR]);
+	return filter_hit(f->conf.site, f->conf.l.cfg->bots, f->cache, &f->hit, &f->hit.f[FIELD_REMOTE_ADDR]);
 }
 
 static const char *reason(enum filter_reason r) { return filter_reason_name(r); }
@@ -202,12 +144,32 @@ static const char *const PEOPLE[] = {
 	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 307.0.0.22.109 (iPhone15,2; iOS 17_1; en_US; en; scale=3.00; 1179x2556; 530584080)",
 };
 
+/* A hit by an ordinary browser (PEOPLE[4]): from IP, for TARGET, answered STATUS. */
+struct visit {
+	const char *ip;
+	const char *target;
+	int status;
+	enum filter_reason want; /* the filter's verdict */
+};
+
+static void expect_visits(struct fx *f, const struct visit *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		EXPECT(f, v[i].ip, v[i].target, v[i].status, PEOPLE[4], v[i].want);
+	}
+}
+
+/* EXPECT for each visit: EXPECT_VISITS(f, {ip, target, status, want}, ...). */
+#define EXPECT_VISITS(f, ...)                                                                     \
+	expect_visits(f, (const struct visit[]){__VA_ARGS__},                                     \
+		      sizeof((const struct visit[]){__VA_ARGS__}) / sizeof(struct visit))
+
 static void test_bots_dropped(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST);
-	assert_non_null(f->l.cfg->bots);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	assert_non_null(f->conf.l.cfg->bots);
 	for (size_t i = 0; i < sizeof BOTS / sizeof BOTS[0]; i++) {
 		EXPECT(f, "66.249.66.1", "/products/blue-mug", 200, BOTS[i], FILTER_BOT);
 		/* Cached: the same verdict the second time. */
@@ -222,7 +184,7 @@ static void test_people_kept(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	for (size_t i = 0; i < sizeof PEOPLE / sizeof PEOPLE[0]; i++) {
 		EXPECT(f, "203.0.113.5", "/products/blue-mug", 200, PEOPLE[i], FILTER_PASS);
 		EXPECT(f, "203.0.113.5", "/products/blue-mug", 200, PEOPLE[i], FILTER_PASS);
@@ -235,7 +197,7 @@ static void test_bots_uncached(void **state)
 	/* The verdicts without the agent cache are the same. */
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	agent_cache_free(f->cache);
 	f->cache = NULL;
 	EXPECT(f, "66.249.66.1", "/", 200, BOTS[0], FILTER_BOT);
@@ -247,7 +209,7 @@ static void test_exclude_bots_off(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_bots = false\n");
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_bots = false\n");
 	EXPECT(f, "66.249.66.1", "/", 200, BOTS[0], FILTER_PASS);
 	EXPECT(f, "203.0.113.5", "/", 200, "curl/8.5.0", FILTER_PASS);
 	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[0], FILTER_PASS);
@@ -258,7 +220,7 @@ static void test_exclude_agents(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[filter]\nexclude_agents = ^ShopMonitor/|\\binternal-checker\\b\n");
 	EXPECT(f, "203.0.113.5", "/", 200, "ShopMonitor/2.1 (+ops)", FILTER_AGENT);
 	EXPECT(f, "203.0.113.5", "/", 200, "Mozilla/5.0 internal-checker 1.0", FILTER_AGENT);
@@ -270,7 +232,7 @@ static void test_exclude_agents(void **state)
 	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[0], FILTER_PASS);
 	fx_free(f);
 
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[filter]\nexclude_bots = no\nexclude_agents = (?i)^shopmonitor/\n");
 	EXPECT(f, "203.0.113.5", "/", 200, "ShopMonitor/2.1", FILTER_AGENT);
 	EXPECT(f, "203.0.113.5", "/", 200, "curl/8.5.0", FILTER_PASS);
@@ -297,7 +259,7 @@ static void test_exclude_paths_default(void **state)
 	};
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	for (size_t i = 0; i < sizeof assets / sizeof assets[0]; i++) {
 		EXPECT(f, "203.0.113.5", assets[i], 200, PEOPLE[4], FILTER_PATH);
 	}
@@ -313,17 +275,19 @@ static void test_exclude_paths_custom_and_empty(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_paths = ^/(admin|api)/\n");
-	EXPECT(f, "203.0.113.5", "/admin/orders", 200, PEOPLE[4], FILTER_PATH);
-	EXPECT(f, "203.0.113.5", "/api/cart", 200, PEOPLE[4], FILTER_PATH);
-	EXPECT(f, "203.0.113.5", "/static/app.css", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/products/admin/", 200, PEOPLE[4], FILTER_PASS);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_paths = ^/(admin|api)/\n");
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/admin/orders", 200, FILTER_PATH},
+		{"203.0.113.5", "/api/cart", 200, FILTER_PATH},
+		{"203.0.113.5", "/static/app.css", 200, FILTER_PASS},
+		{"203.0.113.5", "/products/admin/", 200, FILTER_PASS});
 	fx_free(f);
 
 	/* "exclude_paths =" excludes no path. */
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_paths =\n");
-	EXPECT(f, "203.0.113.5", "/static/app.css", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/favicon.ico", 200, PEOPLE[4], FILTER_PASS);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_paths =\n");
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/static/app.css", 200, FILTER_PASS},
+		{"203.0.113.5", "/favicon.ico", 200, FILTER_PASS});
 	fx_free(f);
 }
 
@@ -333,39 +297,40 @@ static void test_exclude_ips(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[filter]\nexclude_ips = 203.0.113.0/24 198.51.100.7/32 192.0.2.128/25 2001:db8:1::/48 2001:db8:7000::1/128 2001:db8:8000::/33\n");
 	/* IPv4 networks. */
-	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "203.0.113.255", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "203.0.114.5", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* A single address, /32. */
-	EXPECT(f, "198.51.100.7", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "198.51.100.8", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* A prefix that is not a whole byte. */
-	EXPECT(f, "192.0.2.128", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "192.0.2.200", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "192.0.2.127", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* IPv4-mapped IPv6, as a dual-stack nginx logs IPv4 clients. */
-	EXPECT(f, "::ffff:203.0.113.5", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "::ffff:198.51.100.8", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* IPv6 networks. */
-	EXPECT(f, "2001:db8:1::5", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:1:ffff:ffff:ffff:ffff:ffff", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:2::5", "/", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "2001:DB8:1::5", "/", 200, PEOPLE[4], FILTER_IP);
-	/* /128. */
-	EXPECT(f, "2001:db8:7000::1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:7000:0:0:0:0:1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:7000::2", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* /33. */
-	EXPECT(f, "2001:db8:8000::1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:ffff:ffff::1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8:7fff::1", "/", 200, PEOPLE[4], FILTER_PASS);
-	/* What is not an address is not excluded (and does not crash). */
-	EXPECT(f, "unknown", "/", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "fe80::1%eth0", "/", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5.6", "/", 200, PEOPLE[4], FILTER_PASS);
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/", 200, FILTER_IP},
+		{"203.0.113.255", "/", 200, FILTER_IP},
+		{"203.0.114.5", "/", 200, FILTER_PASS},
+		/* A single address, /32. */
+		{"198.51.100.7", "/", 200, FILTER_IP},
+		{"198.51.100.8", "/", 200, FILTER_PASS},
+		/* A prefix that is not a whole byte. */
+		{"192.0.2.128", "/", 200, FILTER_IP},
+		{"192.0.2.200", "/", 200, FILTER_IP},
+		{"192.0.2.127", "/", 200, FILTER_PASS},
+		/* IPv4-mapped IPv6, as a dual-stack nginx logs IPv4 clients. */
+		{"::ffff:203.0.113.5", "/", 200, FILTER_IP},
+		{"::ffff:198.51.100.8", "/", 200, FILTER_PASS},
+		/* IPv6 networks. */
+		{"2001:db8:1::5", "/", 200, FILTER_IP},
+		{"2001:db8:1:ffff:ffff:ffff:ffff:ffff", "/", 200, FILTER_IP},
+		{"2001:db8:2::5", "/", 200, FILTER_PASS},
+		{"2001:DB8:1::5", "/", 200, FILTER_IP},
+		/* /128. */
+		{"2001:db8:7000::1", "/", 200, FILTER_IP},
+		{"2001:db8:7000:0:0:0:0:1", "/", 200, FILTER_IP},
+		{"2001:db8:7000::2", "/", 200, FILTER_PASS},
+		/* /33. */
+		{"2001:db8:8000::1", "/", 200, FILTER_IP},
+		{"2001:db8:ffff:ffff::1", "/", 200, FILTER_IP},
+		{"2001:db8:7fff::1", "/", 200, FILTER_PASS},
+		/* What is not an address is not excluded (and does not crash). */
+		{"unknown", "/", 200, FILTER_PASS},
+		{"fe80::1%eth0", "/", 200, FILTER_PASS},
+		{"203.0.113.5.6", "/", 200, FILTER_PASS});
 	fx_free(f);
 }
 
@@ -374,28 +339,31 @@ static void test_exclude_ips_all(void **state)
 	struct fx *f = &F;
 	(void)state;
 	/* 0.0.0.0/0 is every IPv4 client (mapped ones too), no IPv6 one. */
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_ips = 0.0.0.0/0\n");
-	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "0.0.0.0", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "255.255.255.255", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "::ffff:10.1.2.3", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "2001:db8::1", "/", 200, PEOPLE[4], FILTER_PASS);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_ips = 0.0.0.0/0\n");
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/", 200, FILTER_IP},
+		{"0.0.0.0", "/", 200, FILTER_IP},
+		{"255.255.255.255", "/", 200, FILTER_IP},
+		{"::ffff:10.1.2.3", "/", 200, FILTER_IP},
+		{"2001:db8::1", "/", 200, FILTER_PASS});
 	fx_free(f);
 
 	/* ::/0 is every client. */
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_ips = ::/0\n");
-	EXPECT(f, "2001:db8::1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "::1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[4], FILTER_IP);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_ips = ::/0\n");
+	EXPECT_VISITS(f,
+		{"2001:db8::1", "/", 200, FILTER_IP},
+		{"::1", "/", 200, FILTER_IP},
+		{"203.0.113.5", "/", 200, FILTER_IP});
 	fx_free(f);
 
 	/* A mapped network excludes plain IPv4 clients; host bits are ignored. */
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[filter]\nexclude_ips = ::ffff:10.0.0.0/104, 172.16.99.99/12\n");
-	EXPECT(f, "10.200.3.4", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "11.0.0.1", "/", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "172.31.255.1", "/", 200, PEOPLE[4], FILTER_IP);
-	EXPECT(f, "172.32.0.1", "/", 200, PEOPLE[4], FILTER_PASS);
+	EXPECT_VISITS(f,
+		{"10.200.3.4", "/", 200, FILTER_IP},
+		{"11.0.0.1", "/", 200, FILTER_PASS},
+		{"172.31.255.1", "/", 200, FILTER_IP},
+		{"172.32.0.1", "/", 200, FILTER_PASS});
 	fx_free(f);
 }
 
@@ -433,20 +401,15 @@ static void test_cidr_parse(void **state)
 
 static void test_bad_cidr_refused(void **state)
 {
-	char *dir = tu_tmpdir(), *conf, *text;
-	struct tu_loaded l;
+	struct tu_tmpconf *c = &F.conf;
 	(void)state;
-	text = subst_dir(SITE_HEAD("nginx_combined") PINTEREST "[filter]\nexclude_ips = 10.0.0.0/8 10.0.0.0/33\n", dir);
-	conf = tu_setup(dir, NULL, "shop", text);
-	l = tu_load(conf);
-	assert_null(l.cfg);
-	assert_contains(l.out, "shop.conf:");
-	assert_contains(l.out, "exclude_ips");
-	tu_loaded_free(&l);
-	rm_tree(dir);
-	free(text);
-	free(conf);
-	free(dir);
+	tu_tmpconf_write(c, NULL, "shop",
+			 TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_ips = 10.0.0.0/8 10.0.0.0/33\n");
+	c->l = tu_load(c->path);
+	assert_null(c->l.cfg);
+	assert_contains(c->l.out, "shop.conf:");
+	assert_contains(c->l.out, "exclude_ips");
+	tu_tmpconf_free(c);
 }
 
 /* ---- statuses ----------------------------------------------------------- */
@@ -457,7 +420,7 @@ static void test_status_default(void **state)
 	static const int drop[] = {100, 101, 199, 400, 401, 403, 404, 410, 429, 444, 499, 500, 502, 503, 599};
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
 		EXPECT(f, "203.0.113.5", "/", pass[i], PEOPLE[4], FILTER_PASS);
 	}
@@ -473,19 +436,21 @@ static void test_status_custom(void **state)
 {
 	struct fx *f = &F;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nstatus = 200-299 304\n");
-	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/", 299, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/", 304, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/", 301, PEOPLE[4], FILTER_STATUS);
-	EXPECT(f, "203.0.113.5", "/", 302, PEOPLE[4], FILTER_STATUS);
-	EXPECT(f, "203.0.113.5", "/", 404, PEOPLE[4], FILTER_STATUS);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nstatus = 200-299 304\n");
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/", 200, FILTER_PASS},
+		{"203.0.113.5", "/", 299, FILTER_PASS},
+		{"203.0.113.5", "/", 304, FILTER_PASS},
+		{"203.0.113.5", "/", 301, FILTER_STATUS},
+		{"203.0.113.5", "/", 302, FILTER_STATUS},
+		{"203.0.113.5", "/", 404, FILTER_STATUS});
 	fx_free(f);
 
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST "[filter]\nstatus = 2xx,404\n");
-	EXPECT(f, "203.0.113.5", "/", 250, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/", 404, PEOPLE[4], FILTER_PASS);
-	EXPECT(f, "203.0.113.5", "/", 304, PEOPLE[4], FILTER_STATUS);
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nstatus = 2xx,404\n");
+	EXPECT_VISITS(f,
+		{"203.0.113.5", "/", 250, FILTER_PASS},
+		{"203.0.113.5", "/", 404, FILTER_PASS},
+		{"203.0.113.5", "/", 304, FILTER_STATUS});
 	fx_free(f);
 }
 
@@ -513,9 +478,9 @@ static void test_pipeline_counts_reasons(void **state)
 	const struct pipeline_stats *st;
 	int events = 0;
 	(void)state;
-	fx_load(f, SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[filter]\nexclude_agents = ^ShopMonitor/\nexclude_ips = 10.0.0.0/8\n");
-	f->pl = pipeline_new(f->l.cfg, f->site, NULL);
+	f->pl = pipeline_new(f->conf.l.cfg, f->conf.site, NULL);
 	assert_non_null(f->pl);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		src.offset = i * 200;
@@ -546,8 +511,8 @@ static void test_exclude_ips_forwarded_for(void **state)
 	int events = 0;
 	(void)state;
 	fx_load(f, "[site]\nurl = https://shop.example.com\nlogs = @DIR@/access.log\nparser = nginx_json\n"
-		    "client_ip = http_x_forwarded_for\n" PINTEREST "[filter]\nexclude_ips = 10.0.0.0/8\n");
-	f->pl = pipeline_new(f->l.cfg, f->site, NULL);
+		    "client_ip = http_x_forwarded_for\n" TU_PINTEREST "[filter]\nexclude_ips = 10.0.0.0/8\n");
+	f->pl = pipeline_new(f->conf.l.cfg, f->conf.site, NULL);
 	assert_non_null(f->pl);
 	snprintf(line, sizeof line, fmt, "192.0.2.10", "10.1.2.3, 192.0.2.10");
 	pipeline_line(f->pl, line, strlen(line), &src, INT64_C(1795860000), count_events, &events);
@@ -622,7 +587,7 @@ static void test_load_bots(void **state)
 	assert_contains(out, "empty");
 	free(out);
 	free(p);
-	rm_tree(dir);
+	tu_rmtree(dir);
 	free(dir);
 }
 

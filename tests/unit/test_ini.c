@@ -122,6 +122,19 @@ static struct run run_string(const char *text)
 	return run_any("t.conf", text, NULL, 0);
 }
 
+/*
+ * Reads TEXT as t.conf and asserts it was read to its end (0) with ERRORS
+ * errors, handing on ITEMS.  Returns the run for further checks.
+ */
+static struct run read_ok(const char *text, int errors, const char *items)
+{
+	struct run r = run_string(text);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.errors, errors);
+	assert_string_equal(r.items, items);
+	return r;
+}
+
 static void run_free(struct run *r)
 {
 	unkeep_free(r->items);
@@ -148,24 +161,23 @@ static void test_sections_and_keys(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("[site]\n"
-		       "url = https://shop.example.com\n"
-		       "\n"
-		       "[event checkout]\n"
-		       "type = checkout\n"
-		       "[ pinterest ]\n"
-		       "[event   spaced-arg.1 ]\n"
-		       "x=1\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
+	r = read_ok("[site]\n"
+		    "url = https://shop.example.com\n"
+		    "\n"
+		    "[event checkout]\n"
+		    "type = checkout\n"
+		    "[ pinterest ]\n"
+		    "[event   spaced-arg.1 ]\n"
+		    "x=1\n",
+		    0,
+		    "1 [site|-]\n"
+		    "2 site|-@1 url=<https://shop.example.com>\n"
+		    "4 [event|checkout]\n"
+		    "5 event|checkout@4 type=<checkout>\n"
+		    "6 [pinterest|-]\n"
+		    "7 [event|spaced-arg.1]\n"
+		    "8 event|spaced-arg.1@7 x=<1>\n");
 	assert_string_equal(r.diag, "");
-	assert_string_equal(r.items, "1 [site|-]\n"
-				     "2 site|-@1 url=<https://shop.example.com>\n"
-				     "4 [event|checkout]\n"
-				     "5 event|checkout@4 type=<checkout>\n"
-				     "6 [pinterest|-]\n"
-				     "7 [event|spaced-arg.1]\n"
-				     "8 event|spaced-arg.1@7 x=<1>\n");
 	run_free(&r);
 }
 
@@ -174,23 +186,22 @@ static void test_trimming(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("  [a]  \n"
-		       "key=value\n"
-		       "   key2   =    value two   \n"
-		       "\tkey3\t=\tv3\t\n"
-		       "k4 = a = b\n"
-		       "k5 = https://x.example/#frag # not a comment\n"
-		       "   \t \n"
-		       "k6 = last line without a newline");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
-	assert_string_equal(r.items, "1 [a|-]\n"
-				     "2 a|-@1 key=<value>\n"
-				     "3 a|-@1 key2=<value two>\n"
-				     "4 a|-@1 key3=<v3>\n"
-				     "5 a|-@1 k4=<a = b>\n"
-				     "6 a|-@1 k5=<https://x.example/#frag # not a comment>\n"
-				     "8 a|-@1 k6=<last line without a newline>\n");
+	r = read_ok("  [a]  \n"
+		    "key=value\n"
+		    "   key2   =    value two   \n"
+		    "\tkey3\t=\tv3\t\n"
+		    "k4 = a = b\n"
+		    "k5 = https://x.example/#frag # not a comment\n"
+		    "   \t \n"
+		    "k6 = last line without a newline",
+		    0,
+		    "1 [a|-]\n"
+		    "2 a|-@1 key=<value>\n"
+		    "3 a|-@1 key2=<value two>\n"
+		    "4 a|-@1 key3=<v3>\n"
+		    "5 a|-@1 k4=<a = b>\n"
+		    "6 a|-@1 k5=<https://x.example/#frag # not a comment>\n"
+		    "8 a|-@1 k6=<last line without a newline>\n");
 	run_free(&r);
 }
 
@@ -199,19 +210,18 @@ static void test_comment_lines(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("# a comment\n"
-		       "; another\n"
-		       "[a]\n"
-		       "   # indented hash = not a key\n"
-		       "\t; indented semicolon = not a key\n"
-		       "#k = v\n"
-		       ";[b]\n"
-		       "k = v\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
+	r = read_ok("# a comment\n"
+		    "; another\n"
+		    "[a]\n"
+		    "   # indented hash = not a key\n"
+		    "\t; indented semicolon = not a key\n"
+		    "#k = v\n"
+		    ";[b]\n"
+		    "k = v\n",
+		    0,
+		    "3 [a|-]\n"
+		    "8 a|-@3 k=<v>\n");
 	assert_string_equal(r.diag, "");
-	assert_string_equal(r.items, "3 [a|-]\n"
-				     "8 a|-@3 k=<v>\n");
 	run_free(&r);
 }
 
@@ -220,28 +230,27 @@ static void test_inline_comments(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("[a]\n"
-		       "k1 = value ; a comment\n"
-		       "k2 = value\t; after a tab\n"
-		       "k3 = a;b\n"
-		       "k4 = a; b\n"
-		       "k5 = x ;\n"
-		       "k6 = ;only a comment\n"
-		       "k7 =;kept\n"
-		       "k8 = value    ; several ; semicolons ;\n"
-		       "k9 = (?<a>x);(?<b>y) ; the regex keeps its semicolon\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
-	assert_string_equal(r.items, "1 [a|-]\n"
-				     "2 a|-@1 k1=<value>\n"
-				     "3 a|-@1 k2=<value>\n"
-				     "4 a|-@1 k3=<a;b>\n"
-				     "5 a|-@1 k4=<a; b>\n"
-				     "6 a|-@1 k5=<x>\n"
-				     "7 a|-@1 k6=<>\n"
-				     "8 a|-@1 k7=<;kept>\n"
-				     "9 a|-@1 k8=<value>\n"
-				     "10 a|-@1 k9=<(?<a>x);(?<b>y)>\n");
+	r = read_ok("[a]\n"
+		    "k1 = value ; a comment\n"
+		    "k2 = value\t; after a tab\n"
+		    "k3 = a;b\n"
+		    "k4 = a; b\n"
+		    "k5 = x ;\n"
+		    "k6 = ;only a comment\n"
+		    "k7 =;kept\n"
+		    "k8 = value    ; several ; semicolons ;\n"
+		    "k9 = (?<a>x);(?<b>y) ; the regex keeps its semicolon\n",
+		    0,
+		    "1 [a|-]\n"
+		    "2 a|-@1 k1=<value>\n"
+		    "3 a|-@1 k2=<value>\n"
+		    "4 a|-@1 k3=<a;b>\n"
+		    "5 a|-@1 k4=<a; b>\n"
+		    "6 a|-@1 k5=<x>\n"
+		    "7 a|-@1 k6=<>\n"
+		    "8 a|-@1 k7=<;kept>\n"
+		    "9 a|-@1 k8=<value>\n"
+		    "10 a|-@1 k9=<(?<a>x);(?<b>y)>\n");
 	run_free(&r);
 }
 
@@ -269,18 +278,17 @@ static void test_empty_values(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("[a]\n"
-		       "k1 =\n"
-		       "k2 =    \n"
-		       "k3=\n"
-		       "k4 = ; comment\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
-	assert_string_equal(r.items, "1 [a|-]\n"
-				     "2 a|-@1 k1=<>\n"
-				     "3 a|-@1 k2=<>\n"
-				     "4 a|-@1 k3=<>\n"
-				     "5 a|-@1 k4=<>\n");
+	r = read_ok("[a]\n"
+		    "k1 =\n"
+		    "k2 =    \n"
+		    "k3=\n"
+		    "k4 = ; comment\n",
+		    0,
+		    "1 [a|-]\n"
+		    "2 a|-@1 k1=<>\n"
+		    "3 a|-@1 k2=<>\n"
+		    "4 a|-@1 k3=<>\n"
+		    "5 a|-@1 k4=<>\n");
 	run_free(&r);
 }
 
@@ -336,23 +344,22 @@ static void test_crlf(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("# comment\r\n"
-		       "[site]\r\n"
-		       "url = https://a.example\r\n"
-		       "\r\n"
-		       "empty =\r\n"
-		       "c = v ; comment\r\n"
-		       "[event x]\r\n"
-		       "type = checkout");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 0);
+	r = read_ok("# comment\r\n"
+		    "[site]\r\n"
+		    "url = https://a.example\r\n"
+		    "\r\n"
+		    "empty =\r\n"
+		    "c = v ; comment\r\n"
+		    "[event x]\r\n"
+		    "type = checkout",
+		    0,
+		    "2 [site|-]\n"
+		    "3 site|-@2 url=<https://a.example>\n"
+		    "5 site|-@2 empty=<>\n"
+		    "6 site|-@2 c=<v>\n"
+		    "7 [event|x]\n"
+		    "8 event|x@7 type=<checkout>\n");
 	assert_string_equal(r.diag, "");
-	assert_string_equal(r.items, "2 [site|-]\n"
-				     "3 site|-@2 url=<https://a.example>\n"
-				     "5 site|-@2 empty=<>\n"
-				     "6 site|-@2 c=<v>\n"
-				     "7 [event|x]\n"
-				     "8 event|x@7 type=<checkout>\n");
 	run_free(&r);
 }
 
@@ -361,19 +368,18 @@ static void test_key_outside_section(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("# header\n"
-		       "\n"
-		       "orphan = SECRETVALUE123\n"
-		       "[a]\n"
-		       "k = v\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 1);
+	r = read_ok("# header\n"
+		    "\n"
+		    "orphan = SECRETVALUE123\n"
+		    "[a]\n"
+		    "k = v\n",
+		    1,
+		    /* Reading goes on. */
+		    "4 [a|-]\n5 a|-@4 k=<v>\n");
 	assert_contains(r.diag, "t.conf:3: ");
 	assert_contains(r.diag, "orphan");
 	assert_contains(r.diag, "outside of any [section]");
 	assert_not_contains(r.diag, "SECRETVALUE123");
-	/* Reading goes on. */
-	assert_string_equal(r.items, "4 [a|-]\n5 a|-@4 k=<v>\n");
 	run_free(&r);
 }
 
@@ -382,17 +388,16 @@ static void test_line_without_equals(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("[a]\n"
-		       "k = v\n"
-		       "pina_SECRETVALUE123\n"
-		       "j = w\n"
-		       "   another line\n");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 2);
+	r = read_ok("[a]\n"
+		    "k = v\n"
+		    "pina_SECRETVALUE123\n"
+		    "j = w\n"
+		    "   another line\n",
+		    2,
+		    "1 [a|-]\n2 a|-@1 k=<v>\n4 a|-@1 j=<w>\n");
 	assert_string_equal(r.diag, "t.conf:3: expected \"key = value\" or \"[section]\"\n"
 				    "t.conf:5: expected \"key = value\" or \"[section]\"\n");
 	assert_not_contains(r.diag, "SECRETVALUE123");
-	assert_string_equal(r.items, "1 [a|-]\n2 a|-@1 k=<v>\n4 a|-@1 j=<w>\n");
 	run_free(&r);
 }
 
@@ -418,28 +423,27 @@ static void test_bad_section_headers(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("[good]\n"     /* 1 */
-		       "a = 1\n"      /* 2 */
-		       "[unclosed\n"  /* 3 */
-		       "[x] trailing\n" /* 4 */
-		       "[]\n"         /* 5 */
-		       "[si/te]\n"    /* 6 */
-		       "skipped = 1\n" /* 7: under a bad header, not passed on */
-		       "[event a b]\n" /* 8 */
-		       "[again]\n"    /* 9 */
-		       "b = 2\n");    /* 10 */
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 5);
+	r = read_ok("[good]\n"       /* 1 */
+		    "a = 1\n"        /* 2 */
+		    "[unclosed\n"    /* 3 */
+		    "[x] trailing\n" /* 4 */
+		    "[]\n"           /* 5 */
+		    "[si/te]\n"      /* 6 */
+		    "skipped = 1\n"  /* 7: under a bad header, not passed on */
+		    "[event a b]\n"  /* 8 */
+		    "[again]\n"      /* 9 */
+		    "b = 2\n",       /* 10 */
+		    5,
+		    "1 [good|-]\n"
+		    "2 good|-@1 a=<1>\n"
+		    "9 [again|-]\n"
+		    "10 again|-@9 b=<2>\n");
 	assert_contains(r.diag, "t.conf:3: a section header must be");
 	assert_contains(r.diag, "t.conf:4: a section header must be");
 	assert_contains(r.diag, "t.conf:5: bad section name");
 	assert_contains(r.diag, "t.conf:6: bad section name");
 	assert_contains(r.diag, "t.conf:8: bad section name");
 	assert_not_contains(r.diag, "t.conf:7:");
-	assert_string_equal(r.items, "1 [good|-]\n"
-				     "2 good|-@1 a=<1>\n"
-				     "9 [again|-]\n"
-				     "10 again|-@9 b=<2>\n");
 	run_free(&r);
 }
 
@@ -590,21 +594,19 @@ static void test_all_errors_in_one_pass(void **state)
 	struct run r;
 	(void)state;
 
-	r = run_string("k = 1\n"     /* 1: outside */
-		       "[a]\n"       /* 2 */
-		       "junk\n"      /* 3 */
-		       "[b\n"        /* 4 */
-		       "[c]\n"       /* 5 */
-		       "x y = 2\n"   /* 6 */
-		       "z = 3\n");   /* 7 */
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.errors, 4);
+	r = read_ok("k = 1\n"   /* 1: outside */
+		    "[a]\n"     /* 2 */
+		    "junk\n"    /* 3 */
+		    "[b\n"      /* 4 */
+		    "[c]\n"     /* 5 */
+		    "x y = 2\n" /* 6 */
+		    "z = 3\n",  /* 7 */
+		    4, "2 [a|-]\n5 [c|-]\n7 c|-@5 z=<3>\n");
 	assert_int_equal(r.warnings, 0);
 	assert_contains(r.diag, "t.conf:1: ");
 	assert_contains(r.diag, "t.conf:3: ");
 	assert_contains(r.diag, "t.conf:4: ");
 	assert_contains(r.diag, "t.conf:6: ");
-	assert_string_equal(r.items, "2 [a|-]\n5 [c|-]\n7 c|-@5 z=<3>\n");
 	run_free(&r);
 }
 

@@ -8,33 +8,15 @@
  */
 #include "testutil.h"
 
-#include <ftw.h>
-
 #include "parser.h"
 
 #define T0 INT64_C(1795860000) /* 28/Nov/2026:10:00:00 +0000 */
-
-/* Removes DIR and what it holds (as tu_rmtree, without a shell: faster). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
 
 static const char CHROME[] =
 	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 static struct {
-	char *dir;
-	char *conf;
-	struct tu_loaded l;
+	struct tu_tmpconf conf;
 	char *line;
 	struct scratch s;
 	struct hit hit;
@@ -42,19 +24,9 @@ static struct {
 
 static int group_setup(void **state)
 {
-	char *site;
 	(void)state;
-	g.dir = tu_tmpdir();
-	assert_true(asprintf(&site,
-			     "[site]\nurl = https://shop.example.com\nlogs = %s/access.log\nparser = nginx_combined\n"
-			     "[pinterest]\nad_account_id = 549755885175\naccess_token_file = %s/token\n",
-			     g.dir, g.dir) > 0);
-	g.conf = tu_setup(g.dir, NULL, "shop", site);
-	free(site);
-	g.l = tu_load(g.conf);
-	if (g.l.cfg == NULL) {
-		fail_msg("configuration refused:\n%s", g.l.out);
-	}
+	tu_tmpconf_write(&g.conf, NULL, "shop", TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	tu_tmpconf_load(&g.conf, NULL);
 	return 0;
 }
 
@@ -63,18 +35,15 @@ static int group_teardown(void **state)
 	(void)state;
 	free(g.line);
 	free(g.s.p);
-	tu_loaded_free(&g.l);
-	rm_tree(g.dir);
-	free(g.dir);
-	free(g.conf);
+	tu_tmpconf_free(&g.conf);
 	return 0;
 }
 
 static const struct parser_def *P(const char *name)
 {
-	for (size_t i = 0; i < g.l.cfg->nparsers; i++) {
-		if (strcmp(g.l.cfg->parsers[i]->name, name) == 0) {
-			return g.l.cfg->parsers[i];
+	for (size_t i = 0; i < g.conf.l.cfg->nparsers; i++) {
+		if (strcmp(g.conf.l.cfg->parsers[i]->name, name) == 0) {
+			return g.conf.l.cfg->parsers[i];
 		}
 	}
 	fail_msg("no packaged parser called %s", name);
@@ -149,6 +118,17 @@ static void expect_request(const char *method, const char *uri, const char *path
 	expect("uri", &g.hit.uri, uri);
 	expect("path", &g.hit.path, path);
 	expect("query", &g.hit.query, query);
+}
+
+/* Parses an nginx_combined line whose request is REQUEST and checks how it was split. */
+static void request_ok(const char *request, const char *method, const char *uri, const char *path,
+		       const char *query)
+{
+	char line[1024];
+	snprintf(line, sizeof line,
+		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"%s\" 200 5 \"-\" \"Mozilla/5.0\"", request);
+	parse_ok("nginx_combined", line);
+	expect_request(method, uri, path, query);
 }
 
 static void expect_time(const char *parser, int64_t want)
@@ -256,20 +236,15 @@ static void test_nginx_combined_methods(void **state)
 static void test_absolute_form(void **state)
 {
 	(void)state;
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com/a?b=1 HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
-	expect_request("GET", "/a?b=1", "/a", "b=1");
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET https://shop.example.com:8443/products/x HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
-	expect_request("GET", "/products/x", "/products/x", NULL);
+	request_ok("GET http://shop.example.com/a?b=1 HTTP/1.1", "GET", "/a?b=1", "/a", "b=1");
+	request_ok("GET https://shop.example.com:8443/products/x HTTP/1.1", "GET", "/products/x", "/products/x",
+		   NULL);
 	parse_ok("nginx_combined",
 		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
 	expect("path", &g.hit.path, "/");
 	expect("query", &g.hit.query, NULL);
 	/* A relative target that merely starts like a scheme stays as it is. */
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /http://x/y HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
-	expect_request("GET", "/http://x/y", "/http://x/y", NULL);
+	request_ok("GET /http://x/y HTTP/1.1", "GET", "/http://x/y", "/http://x/y", NULL);
 }
 
 /*
@@ -289,13 +264,9 @@ static void test_request_without_protocol(void **state)
 {
 	(void)state;
 	/* HTTP/0.9-style: "GET /path". */
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /legacy?x=1\" 200 5 \"-\" \"Mozilla/5.0\"");
-	expect_request("GET", "/legacy?x=1", "/legacy", "x=1");
+	request_ok("GET /legacy?x=1", "GET", "/legacy?x=1", "/legacy", "x=1");
 	/* A space inside the target: the URI runs to the protocol. */
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /a b HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
-	expect_request("GET", "/a b", "/a b", NULL);
+	request_ok("GET /a b HTTP/1.1", "GET", "/a b", "/a b", NULL);
 	/* Only a method, or "-" (the client sent nothing): no request. */
 	parse_bad("nginx_combined",
 		  "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET\" 400 0 \"-\" \"-\"");

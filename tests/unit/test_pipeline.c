@@ -5,8 +5,6 @@
  */
 #include "testutil.h"
 
-#include <ftw.h>
-
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <time.h>
@@ -35,9 +33,6 @@
 #define UA_FIREFOX "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 #define EPIK "dj0yJnU9b2JDcFFHekV4SHJNcmVrbFBkUEdqakh0akdUT1VjVVUmcD0yJm49cnNBQ3F2Q2dOVDBXWWhkWklrUGxBUSZ0PUFBQUFBR1BaY3Bv"
 
-#define SITE_HEAD(parser)                                                                  \
-	"[site]\nurl = https://shop.example.com\nlogs = @DIR@/access.log\nparser = " parser "\n"
-#define PINTEREST "[pinterest]\nad_account_id = 549755885175\naccess_token_file = @DIR@/token\n"
 #define SHOP_HOSTS "hosts = shop.example.com www.shop.example.com\n"
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -55,53 +50,14 @@ struct got {
 };
 
 struct fx {
-	char *dir;
-	char *conf;
-	struct tu_loaded l;
-	struct site *site;
+	struct tu_tmpconf conf;
 	struct pipeline *pl;
 	struct clickmem *cm;
 	struct got got;
 	cJSON *json[MAXEV];
 };
 
-/* Removes DIR and what it holds (as tu_rmtree, without a shell: faster). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 static struct fx F;
-
-static char *subst_dir(const char *text, const char *dir)
-{
-	size_t o = 0, dl = strlen(dir), cap = strlen(text) + 1;
-	char *out;
-	for (const char *p = strstr(text, "@DIR@"); p; p = strstr(p + 5, "@DIR@")) {
-		cap += dl;
-	}
-	out = malloc(cap);
-	assert_non_null(out);
-	for (const char *p = text; *p;) {
-		if (strncmp(p, "@DIR@", 5) == 0) {
-			memcpy(out + o, dir, dl);
-			o += dl;
-			p += 5;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
 
 static void got_clear(struct got *g)
 {
@@ -116,16 +72,13 @@ static void got_clear(struct got *g)
 
 static void fx_free(void)
 {
-	if (F.dir == NULL) {
+	if (F.conf.dir == NULL) {
 		return;
 	}
 	got_clear(&F.got);
 	pipeline_free(F.pl);
 	clickmem_free(F.cm);
-	tu_loaded_free(&F.l);
-	rm_tree(F.dir);
-	free(F.dir);
-	free(F.conf);
+	tu_tmpconf_free(&F.conf);
 	memset(&F, 0, sizeof F);
 }
 
@@ -146,26 +99,18 @@ static void fx_load_full(const char *agent_extra, const char *shop_text, const c
 {
 	char *text, *sub, *name;
 	fx_free();
-	F.dir = tu_tmpdir();
-	text = subst_dir(shop_text, F.dir);
-	F.conf = tu_setup(F.dir, agent_extra, "shop", text);
-	free(text);
+	tu_tmpconf_write(&F.conf, agent_extra, "shop", shop_text);
 	if (other != NULL) {
-		assert_true(asprintf(&sub, "%s/conf.d", F.dir) > 0);
+		assert_true(asprintf(&sub, "%s/conf.d", F.conf.dir) > 0);
 		assert_true(asprintf(&name, "%s.conf", other) > 0);
-		text = subst_dir(other_text, F.dir);
+		text = tu_replace_all(other_text, "@DIR@", F.conf.dir);
 		free(tu_write(sub, name, text, 0600));
 		free(text);
 		free(name);
 		free(sub);
 	}
-	F.l = tu_load(F.conf);
-	if (F.l.cfg == NULL) {
-		fail_msg("configuration refused:\n%s", F.l.out);
-	}
-	F.site = config_site(F.l.cfg, site_name);
-	assert_non_null(F.site);
-	F.pl = pipeline_new(F.l.cfg, F.site, NULL);
+	tu_tmpconf_load(&F.conf, site_name);
+	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, NULL);
 	assert_non_null(F.pl);
 }
 
@@ -192,139 +137,24 @@ static int collect(void *ctx, const struct event_out *ev)
 
 /* ---- checking the JSON -------------------------------------------------- */
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		size_t len;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (i + len > n) {
-			return 0;
-		}
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80) {
-				return 0;
-			}
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-			return 0;
-		}
-		i += len;
-	}
-	return 1;
-}
-
-static int in_list(const char *s, const char *const *list)
-{
-	for (size_t i = 0; list[i]; i++) {
-		if (strcmp(s, list[i]) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void check_no_empty(const cJSON *v, const char *json)
-{
-	if (cJSON_IsNull(v)) {
-		fail_msg("null value (key %s) in %s", v->string ? v->string : "?", json);
-	}
-	if (cJSON_IsString(v) && (v->valuestring == NULL || v->valuestring[0] == '\0')) {
-		fail_msg("empty string (key %s) in %s", v->string ? v->string : "?", json);
-	}
-	if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child == NULL) {
-		fail_msg("empty object or array (key %s) in %s", v->string ? v->string : "?", json);
-	}
-	for (const cJSON *c = v->child; c; c = c->next) {
-		check_no_empty(c, json);
-	}
-}
-
-static void check_keys(const cJSON *obj, const char *const *allowed, const char *what, const char *json)
-{
-	for (const cJSON *c = obj->child; c; c = c->next) {
-		if (!in_list(c->string, allowed)) {
-			fail_msg("key \"%s\" is not allowed in %s: %s", c->string, what, json);
-		}
-		for (const cJSON *d = c->next; d; d = d->next) {
-			if (strcmp(c->string, d->string) == 0) {
-				fail_msg("key \"%s\" twice in %s: %s", c->string, what, json);
-			}
-		}
-	}
-}
-
-/* Checks JSON has the shape of SPEC §4 (keys, types, nothing empty). */
+/*
+ * Checks JSON has the shape of SPEC §4: what tu_event_shape checks, every
+ * key an event must have, and custom data typed.
+ */
 static cJSON *check_event(const char *json)
 {
-	static const char *const top[] = {"event_name", "action_source", "event_time", "event_id",
-					  "event_source_url", "user_data", "custom_data", "opt_out", NULL};
-	static const char *const user[] = {"client_ip_address", "client_user_agent", "click_id", "em",
-					   "ph", "external_id", NULL};
-	static const char *const custom[] = {"value", "currency", "order_id", "content_ids",
-					     "content_name", "content_category", "num_items",
-					     "search_string", NULL};
 	static const char *const required[] = {"event_name", "action_source", "event_time", "event_id",
 					       "event_source_url", "user_data", NULL};
-	size_t len = strlen(json);
-	cJSON *root, *ud, *cd, *v;
+	cJSON *root = tu_event_shape(json, strlen(json));
+	const cJSON *cd, *v;
 
-	if (!utf8_valid((const unsigned char *)json, len)) {
-		fail_msg("invalid UTF-8 in the JSON: %s", json);
-	}
-	root = cJSON_ParseWithLength(json, len);
-	if (!cJSON_IsObject(root)) {
-		fail_msg("not a JSON object: %s", json);
-	}
-	check_keys(root, top, "the event", json);
 	for (size_t i = 0; required[i]; i++) {
 		if (cJSON_GetObjectItemCaseSensitive(root, required[i]) == NULL) {
 			fail_msg("no %s: %s", required[i], json);
 		}
 	}
-	check_no_empty(root, json);
-	v = cJSON_GetObjectItemCaseSensitive(root, "action_source");
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, "web") != 0) {
-		fail_msg("action_source is not \"web\": %s", json);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "event_time");
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
-		fail_msg("event_time is not an integer: %s", json);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "opt_out");
-	if (v != NULL && !cJSON_IsTrue(v)) {
-		fail_msg("opt_out present but not true: %s", json);
-	}
-	ud = cJSON_GetObjectItemCaseSensitive(root, "user_data");
-	if (!cJSON_IsObject(ud)) {
-		fail_msg("user_data is not an object: %s", json);
-	}
-	check_keys(ud, user, "user_data", json);
-	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_ip_address")) ||
-	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ud, "client_user_agent"))) {
-		fail_msg("user_data lacks the client's address or agent: %s", json);
-	}
 	cd = cJSON_GetObjectItemCaseSensitive(root, "custom_data");
 	if (cd != NULL) {
-		check_keys(cd, custom, "custom_data", json);
 		v = cJSON_GetObjectItemCaseSensitive(cd, "value");
 		if (v != NULL && !cJSON_IsString(v)) {
 			fail_msg("value is not a string: %s", json);
@@ -341,28 +171,11 @@ static cJSON *check_event(const char *json)
 	return root;
 }
 
-static const cJSON *jget(const cJSON *root, const char *path)
-{
-	char buf[128], *save = NULL;
-	const cJSON *v = root;
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save)) {
-		v = cJSON_GetObjectItemCaseSensitive(v, k);
-	}
-	return v;
-}
-
-static const char *jstr(const cJSON *root, const char *path)
-{
-	const cJSON *v = jget(root, path);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Asserts event I's string at PATH is WANT (NULL: absent). */
 #define EXPECT_STR(i, path, want)                                                                 \
 	do {                                                                                      \
-		const char *got_ = jstr(F.json[i], path), *want_ = (want);                        \
-		if (want_ == NULL && jget(F.json[i], path) != NULL) {                             \
+		const char *got_ = tu_jstr(F.json[i], path), *want_ = (want);                        \
+		if (want_ == NULL && tu_jget(F.json[i], path) != NULL) {                             \
 			fail_msg("event %d: %s: want absent in %s", i, path, F.got.json[i]);      \
 		} else if (want_ != NULL && (got_ == NULL || strcmp(got_, want_) != 0)) {        \
 			fail_msg("event %d: %s: want \"%s\", got %s%s%s in %s", i, path, want_,   \
@@ -439,8 +252,8 @@ static void test_spec_vector(void **state)
 	assert_string_equal(identity, SPEC_IDENTITY);
 
 	/* No [event] section: the implicit page_visit rule. */
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
-	assert_int_equal(F.site->nrules, 1);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	assert_int_equal(F.conf.site->nrules, 1);
 	assert_int_equal(run(SPEC_LINE), 1);
 	assert_string_equal(F.got.id[0], SPEC_EVENT_ID);
 	assert_int_equal(F.got.type[0], EV_PAGE_VISIT);
@@ -455,7 +268,7 @@ static void test_spec_vector(void **state)
 
 	/* Deterministic: the same line of the same input, in a fresh pipeline. */
 	pipeline_free(F.pl);
-	F.pl = pipeline_new(F.l.cfg, F.site, NULL);
+	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, NULL);
 	assert_non_null(F.pl);
 	run(SPEC_LINE);
 	assert_string_equal(F.got.id[0], SPEC_EVENT_ID);
@@ -465,7 +278,7 @@ static void test_offsets_give_distinct_ids(void **state)
 {
 	char first[64], second[64];
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	run_at(SPEC_LINE, 0, T0);
 	snprintf(first, sizeof first, "%s", F.got.id[0]);
 	run_at(SPEC_LINE, strlen(SPEC_LINE) + 1, T0);
@@ -489,7 +302,7 @@ static void test_offsets_give_distinct_ids(void **state)
 static void test_request_id_is_event_id(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST
 		"[event visit]\ntype = page_visit\n"
 		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
@@ -516,7 +329,7 @@ static void test_request_id_is_event_id(void **state)
 static void test_two_rules_two_events(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event visit]\ntype = page_visit\npath = ^/\n"
 		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
 		"currency = query:currency | USD\norder_id = query:order\n");
@@ -540,7 +353,7 @@ static void test_two_rules_two_events(void **state)
 static void test_same_type_first_wins(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event thanks]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
 		"[event all_checkout]\ntype = checkout\npath = ^/checkout/\nvalue = 1\n"
 		"[event visit]\ntype = page_visit\n");
@@ -560,8 +373,8 @@ static void test_same_type_first_wins(void **state)
 static void test_implicit_rule(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
-	assert_int_equal(F.site->implicit_rule, 1);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	assert_int_equal(F.conf.site->implicit_rule, 1);
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/", 200, NULL, NULL)), 1);
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 204, NULL, NULL)), 1);
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/a", 299, NULL, NULL)), 1);
@@ -583,7 +396,7 @@ static void test_implicit_rule(void **state)
 static void test_rule_methods_and_status(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event cart]\ntype = add_to_cart\npath = ^/cart/add$\nmethods = POST\nstatus = 200-302\n");
 	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/add", 302, NULL, NULL)), 1);
 	EXPECT_STR(0, "event_name", "add_to_cart");
@@ -603,13 +416,13 @@ static void test_opt_out(void **state)
 		int opt_out;
 	} cases[] = {{"1", 1}, {"0", 0}, {NULL, 0}, {"true", 0}, {"11", 0}, {"", 0}, {" 1", 0}};
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const cJSON *o;
 		assert_int_equal(run(pintail("203.0.113.5", T0, "/", NULL, NULL, "shop.example.com", NULL, NULL,
 					     cases[i].gpc)),
 				 1);
-		o = jget(F.json[0], "opt_out");
+		o = tu_jget(F.json[0], "opt_out");
 		if (cases[i].opt_out ? !cJSON_IsTrue(o) : o != NULL) {
 			fail_msg("Sec-GPC \"%s\": %s", cases[i].gpc ? cases[i].gpc : "-", F.got.json[0]);
 		}
@@ -621,7 +434,7 @@ static void test_opt_out(void **state)
 static void test_click_id_from_query(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	/* URL-decoded once, then sent as it is (not lower-cased). */
 	run(combined("203.0.113.5", T0, "GET", "/products/blue-mug?utm_source=pinterest&epik=dj0yJnU9ab%2Bc%3D", 200,
 		     NULL, NULL));
@@ -640,7 +453,7 @@ static void test_click_id_from_query(void **state)
 static void test_click_id_from_cookie(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST);
 	run(pintail("203.0.113.5", T0, "/products/blue-mug", NULL, NULL, "shop.example.com", NULL, "dj0yJnU9cookie",
 		    NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9cookie");
@@ -661,7 +474,7 @@ static void test_click_id_from_cookie(void **state)
 static void test_click_id_cookie_url_decoded(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST);
 	run(pintail("203.0.113.5", T0, "/", NULL, NULL, "shop.example.com", NULL, "dj0yJnU9abc%3D%3D", NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9abc==");
 }
@@ -669,7 +482,7 @@ static void test_click_id_cookie_url_decoded(void **state)
 static void test_click_id_referer_before_memory(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") SHOP_HOSTS TU_PINTEREST);
 	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9first", 200, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9first");
 	/* A later click (the epik in the referer of a page of the site) wins over the memory... */
@@ -684,7 +497,7 @@ static void test_click_id_referer_before_memory(void **state)
 static void test_click_id_from_referer(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") SHOP_HOSTS PINTEREST "[event checkout]\ntype = checkout\npath = ^/checkout\n");
+	fx_load(TU_SITE_HEAD("nginx_combined") SHOP_HOSTS TU_PINTEREST "[event checkout]\ntype = checkout\npath = ^/checkout\n");
 	/* A referer on one of the site's hosts. */
 	run(combined("203.0.113.5", T0, "GET", "/checkout", 200,
 		     "https://www.shop.example.com/products/blue-mug?utm_source=pinterest&epik=dj0yJnU9ref%3D#top", NULL));
@@ -710,7 +523,7 @@ static void test_click_id_from_referer(void **state)
 static void test_click_memory(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event visit]\ntype = page_visit\n[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
 	/* Landing from a Pinterest ad. */
 	run(combined("203.0.113.5", T0, "GET", "/products/blue-mug?epik=" EPIK, 200, "https://www.pinterest.com/",
@@ -742,14 +555,14 @@ static void test_click_memory(void **state)
 static void test_click_memory_ttl_and_off(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") "click_memory = 1h\n" PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") "click_memory = 1h\n" TU_PINTEREST);
 	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9a", 200, NULL, NULL));
 	run_at(combined("203.0.113.5", T0 + 3000, "GET", "/p", 200, NULL, NULL), 100, T0 + 3000);
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9a");
 	run_at(combined("203.0.113.5", T0 + 2 * HOUR, "GET", "/p", 200, NULL, NULL), 200, T0 + 2 * HOUR);
 	EXPECT_STR(0, "user_data.click_id", NULL);
 
-	fx_load(SITE_HEAD("nginx_combined") "click_memory = 0\n" PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") "click_memory = 0\n" TU_PINTEREST);
 	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9a", 200, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9a");
 	run(combined("203.0.113.5", T0 + 60, "GET", "/p", 200, NULL, NULL));
@@ -759,7 +572,7 @@ static void test_click_memory_ttl_and_off(void **state)
 static void test_click_memory_learns_from_non_events(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	/* The landing redirects (302: no page_visit) but teaches the memory its epik. */
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/go?epik=dj0yJnU9redirected", 302, NULL, NULL)), 0);
 	assert_int_equal(run(combined("203.0.113.5", T0 + 1, "GET", "/products/blue-mug", 200, NULL, NULL)), 1);
@@ -771,17 +584,17 @@ static void test_click_memory_shared(void **state)
 	/* A memory handed in is used (and not freed) by the pipeline. */
 	uint8_t salt[16] = {7};
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	pipeline_free(F.pl);
 	F.cm = clickmem_new(1024, 30 * DAY, salt);
 	assert_non_null(F.cm);
-	F.pl = pipeline_new(F.l.cfg, F.site, F.cm);
+	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, F.cm);
 	assert_non_null(F.pl);
 	run(combined("203.0.113.5", T0, "GET", "/?epik=dj0yJnU9shared", 200, NULL, NULL));
 	assert_int_equal(clickmem_count(F.cm), 1);
 	/* A second pipeline on the same memory knows the visitor. */
 	pipeline_free(F.pl);
-	F.pl = pipeline_new(F.l.cfg, F.site, F.cm);
+	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, F.cm);
 	run(combined("203.0.113.5", T0 + 10, "GET", "/p", 200, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9shared");
 }
@@ -789,7 +602,7 @@ static void test_click_memory_shared(void **state)
 static void test_gpc_forgets(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST);
 	run(pintail("203.0.113.5", T0, "/?epik=dj0yJnU9gpc", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9gpc");
 	run(pintail("203.0.113.5", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
@@ -797,7 +610,7 @@ static void test_gpc_forgets(void **state)
 	/* The visitor sends Sec-GPC: 1: opted out, and no epik from the memory. */
 	run(pintail("203.0.113.5", T0 + 20, "/b", NULL, NULL, "shop.example.com", NULL, NULL, "1"));
 	EXPECT_STR(0, "user_data.click_id", NULL);
-	assert_true(cJSON_IsTrue(jget(F.json[0], "opt_out")));
+	assert_true(cJSON_IsTrue(tu_jget(F.json[0], "opt_out")));
 	/* ...and is forgotten: later hits without the header get no epik either. */
 	run(pintail("203.0.113.5", T0 + 30, "/c", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
@@ -814,7 +627,7 @@ static void test_gpc_forgets(void **state)
 static void test_gpc_forgets_on_non_event_hit(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST
 		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\n");
 	/* The landing (no event) teaches the memory. */
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/?epik=dj0yJnU9gpc", NULL, NULL, "shop.example.com", NULL,
@@ -836,14 +649,14 @@ static void test_gpc_forgets_on_non_event_hit(void **state)
 static void test_hashed_user_data(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event lead]\ntype = lead\npath = ^/newsletter/thanks$\nem = query:email\nph = query:phone\n");
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET",
 				      "/newsletter/thanks?utm_source=pin&email=+Test%40Example.COM+&phone=%2B1+(415)+555-0123&token=abc&ref=home",
 				      200, NULL, NULL)),
 			 1);
 	{
-		const cJSON *em = jget(F.json[0], "user_data.em"), *ph = jget(F.json[0], "user_data.ph");
+		const cJSON *em = tu_jget(F.json[0], "user_data.em"), *ph = tu_jget(F.json[0], "user_data.ph");
 		assert_true(cJSON_IsArray(em));
 		assert_int_equal(cJSON_GetArraySize(em), 1);
 		assert_string_equal(em->child->valuestring, SHA_EMAIL);
@@ -862,7 +675,7 @@ static void test_hashed_user_data(void **state)
 static void test_dropped_fields_counted(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event checkout]\ntype = checkout\npath = ^/checkout/thank-you\nvalue = query:total\n"
 		"currency = query:currency\nnum_items = query:n\ncontent_ids = query:ids\n");
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET",
@@ -870,8 +683,8 @@ static void test_dropped_fields_counted(void **state)
 			 1);
 	EXPECT_STR(0, "custom_data.value", "49.95");
 	EXPECT_STR(0, "custom_data.currency", "EUR");
-	assert_int_equal(jget(F.json[0], "custom_data.num_items")->valueint, 3);
-	assert_int_equal(cJSON_GetArraySize(jget(F.json[0], "custom_data.content_ids")), 2);
+	assert_int_equal(tu_jget(F.json[0], "custom_data.num_items")->valueint, 3);
+	assert_int_equal(cJSON_GetArraySize(tu_jget(F.json[0], "custom_data.content_ids")), 2);
 	assert_int_equal(stats()->dropped_fields, 0);
 	/* Three values that do not fit: dropped, counted, the event still sent. */
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout/thank-you?total=49,95&currency=euro&n=two",
@@ -885,7 +698,7 @@ static void test_dropped_fields_counted(void **state)
 static void test_invalid_utf8_gives_valid_json(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	/* nginx escapes such bytes as \xHH; the parser decodes them; the JSON replaces them. */
 	assert_int_equal(run("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /caf\\xC3\\xA9\\xFF HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 \\xC3\\x28 \\xFF \\xE2\\x9C\\x93\""),
 			 1);
@@ -904,7 +717,7 @@ static void test_client_ip_forwarded_for(void **state)
 		"{\"time_iso8601\":\"2026-11-28T10:00:00+00:00\",\"remote_addr\":\"10.0.0.2\",\"request\":\"GET /p HTTP/1.1\",\"status\":200,\"http_user_agent\":\"Mozilla/5.0\",\"http_x_forwarded_for\":\"%s\"}";
 	char line[512];
 	(void)state;
-	fx_load(SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n" PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n" TU_PINTEREST);
 	snprintf(line, sizeof line, fmt, " 2001:db8::5 , 198.51.100.1, 10.0.0.1");
 	assert_int_equal(run(line), 1);
 	EXPECT_STR(0, "user_data.client_ip_address", "2001:db8::5");
@@ -918,15 +731,15 @@ static void test_client_ip_forwarded_for(void **state)
 
 #define BLOG_TEXT                                                                                  \
 	"[site]\nurl = https://blog.example.com\nhosts = blog.example.com\nlogs = @DIR@/access.log\n" \
-	"parser = nginx_pintail\n" PINTEREST
+	"parser = nginx_pintail\n" TU_PINTEREST
 
 static void test_routing(void **state)
 {
 	const struct pipeline_stats *st;
 	(void)state;
-	fx_load_full(NULL, SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST, "blog", BLOG_TEXT, "shop");
-	assert_int_equal(F.site->routed, 1);
-	assert_int_equal(config_site(F.l.cfg, "blog")->routed, 1);
+	fx_load_full(NULL, TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST, "blog", BLOG_TEXT, "shop");
+	assert_int_equal(F.conf.site->routed, 1);
+	assert_int_equal(config_site(F.conf.l.cfg, "blog")->routed, 1);
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "shop.example.com", NULL, NULL, NULL)), 1);
 	EXPECT_STR(0, "event_source_url", "https://shop.example.com/p");
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "www.shop.example.com", NULL, NULL, NULL)), 1);
@@ -944,7 +757,7 @@ static void test_routing(void **state)
 	assert_int_equal(st->parsed, 7);
 
 	/* The blog's pipeline takes the blog's hits. */
-	fx_load_full(NULL, SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST, "blog", BLOG_TEXT, "blog");
+	fx_load_full(NULL, TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST, "blog", BLOG_TEXT, "blog");
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/post", NULL, NULL, "blog.example.com", NULL, NULL, NULL)), 1);
 	EXPECT_STR(0, "event_source_url", "https://blog.example.com/post");
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "www.shop.example.com", NULL, NULL, NULL)), 0);
@@ -955,8 +768,8 @@ static void test_not_routed_takes_every_host(void **state)
 {
 	(void)state;
 	/* A site alone on its file takes every hit, whatever its host. */
-	fx_load(SITE_HEAD("nginx_pintail") SHOP_HOSTS PINTEREST);
-	assert_int_equal(F.site->routed, 0);
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS TU_PINTEREST);
+	assert_int_equal(F.conf.site->routed, 0);
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/p", NULL, NULL, "other.example.org", NULL, NULL, NULL)), 1);
 	EXPECT_STR(0, "event_source_url", "https://shop.example.com/p");
 	assert_int_equal(stats()->unrouted, 0);
@@ -968,7 +781,7 @@ static void test_max_event_age(void **state)
 {
 	const struct pipeline_stats *st;
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST "max_event_age = 1d\n");
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST "max_event_age = 1d\n");
 	/* Within the age, and exactly at it. */
 	assert_int_equal(run_at(combined("203.0.113.5", T0 - HOUR, "GET", "/", 200, NULL, NULL), 0, T0), 1);
 	assert_null(F.got.reject[0]);
@@ -994,7 +807,7 @@ static void test_max_event_age(void **state)
 static void test_max_event_age_default(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	assert_int_equal(run_at(combined("203.0.113.5", T0 - 7 * DAY, "GET", "/", 200, NULL, NULL), 0, T0), 1);
 	assert_null(F.got.reject[0]);
 	assert_int_equal(run_at(combined("203.0.113.5", T0 - 8 * DAY, "GET", "/", 200, NULL, NULL), 0, T0), 1);
@@ -1005,7 +818,7 @@ static void test_max_event_age_default(void **state)
 static void test_bad_time(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	assert_int_equal(run("203.0.113.5 - - [32/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\""), 0);
 	assert_int_equal(run("203.0.113.5 - - [yesterday] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\""), 0);
 	assert_int_equal(stats()->bad_time, 2);
@@ -1025,7 +838,7 @@ static void test_unparsable_lines(void **state)
 		"{\"remote_addr\":\"203.0.113.5\"}",
 	};
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		assert_int_equal(run(lines[i]), 0);
 	}
@@ -1046,13 +859,13 @@ static void test_unparsable_lines(void **state)
 static void test_json_parser_pipeline(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_json") SHOP_HOSTS PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_json") SHOP_HOSTS TU_PINTEREST);
 	assert_int_equal(run("{\"time_iso8601\":\"2026-11-28T11:00:00+01:00\",\"remote_addr\":\"203.0.113.5\",\"request\":\"GET /p?epik=dj0yJnU9json HTTP/2.0\",\"status\":200,\"http_referer\":\"\",\"http_user_agent\":\"Mozilla/5.0 \\\"x\\\"\",\"host\":\"www.shop.example.com\",\"request_id\":\"\",\"cookie__epik\":\"\",\"http_sec_gpc\":\"1\",\"http_x_forwarded_for\":\"\"}"),
 			 1);
 	EXPECT_STR(0, "user_data.client_user_agent", "Mozilla/5.0 \"x\"");
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9json");
 	EXPECT_STR(0, "event_source_url", "https://www.shop.example.com/p?epik=dj0yJnU9json");
-	assert_true(cJSON_IsTrue(jget(F.json[0], "opt_out")));
+	assert_true(cJSON_IsTrue(tu_jget(F.json[0], "opt_out")));
 	assert_int_equal(F.got.time[0], T0);
 	assert_int_equal(strlen(F.got.id[0]), 32);
 	assert_int_equal(run("[1,2,3]"), 0);
@@ -1064,7 +877,7 @@ static void test_too_long(void **state)
 {
 	char *line;
 	(void)state;
-	fx_load_full("max_line = 1K\n", SITE_HEAD("nginx_combined") PINTEREST, NULL, NULL, "shop");
+	fx_load_full("max_line = 1K\n", TU_SITE_HEAD("nginx_combined") TU_PINTEREST, NULL, NULL, "shop");
 	line = malloc(2048);
 	assert_non_null(line);
 	snprintf(line, 2048, "%s", combined("203.0.113.5", T0, "GET", "/p", 200, NULL, NULL));
@@ -1089,7 +902,7 @@ static void test_too_long(void **state)
 static void test_emit_stops(void **state)
 {
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST
 		"[event visit]\ntype = page_visit\n[event checkout]\ntype = checkout\npath = ^/checkout\n");
 	F.got.stop_after = 1;
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/checkout", 200, NULL, NULL)), -1);
@@ -1124,7 +937,7 @@ static void test_stats_summary(void **state)
 	size_t len = 0;
 	FILE *mem;
 	(void)state;
-	fx_load(SITE_HEAD("nginx_combined") PINTEREST);
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	run(SPEC_LINE);
 	run("garbage");
 	run(combined("66.249.66.1", T0, "GET", "/", 200, NULL, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
