@@ -60,7 +60,7 @@ done
 # Everything else: one result each.
 others=(lint)
 [ -x build/tests/alloc_count ] && others+=(alloc)
-for t in tests/integration/test_*; do
+for t in tests/integration/test_* tests/live/test_* tests/answers/test_*; do
 	[ -f "$t" ] && others+=("$t")
 done
 for t in "${others[@]}"; do

@@ -14,6 +14,12 @@
 # separately (each file's identity is its own first line); delivered keys are
 # those of the events of the requests the endpoint answered 200, read from
 # its --record file.
+#
+# Run one as root from anywhere: `bash tests/live/test_append.sh` (needs
+# nginx, logrotate, curl, python3-jsonschema: tests/deps.sh).  Knobs:
+# PINTAIL=binary, LIVE_KEEP=1, LIVE_SEED and LIVE_CYCLES (test_restart),
+# LIVE_REQUESTS and LIVE_LOAD_SECONDS (test_nginx_rotate).  Each script ends
+# with "NAME: all checks passed" (exit 0), or a FAIL line (exit 1).
 # shellcheck shell=bash
 # shellcheck source=../integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../integration/lib.sh"
@@ -283,25 +289,41 @@ def main():
                     if m:
                         print(m.group(1), e.get("event_id"))
     elif cmd == "killstats":  # REC KILLS LATENCY_S GRACE_S
-        # KILLS: "START KILL" per kill -9 (epoch seconds).  Events in flight at a
-        # kill: those of requests received by that agent and unanswered at the
-        # kill -- hung (status 0, recorded at receipt between START and KILL),
-        # or answered after the kill (recorded in (KILL, KILL+LATENCY+0.35]) --
-        # plus those answered less than GRACE before the kill (the answer may
-        # not have reached the agent).  Prints the total, then one line per kill.
+        # KILLS: "START KILL" per kill -9 (epoch seconds).  A request is in
+        # flight at a kill when it was received by that agent and not answered
+        # before the kill: hung (status 0, recorded at receipt between START
+        # and KILL) or answered after the kill (recorded in
+        # (KILL, KILL+LATENCY+0.35]), or answered less than GRACE before it (the
+        # answer may not have reached the agent).  A duplicate is explained when
+        # the first delivery of its event was in such a window.  Prints
+        # "IN_FLIGHT_EVENTS KILLS_WITH_REQUESTS_IN_FLIGHT DUPLICATES UNEXPLAINED",
+        # then one line per kill.
         rec = list(records(a[0]))
         lat, grace = float(a[2]), float(a[3])
         kills = [tuple(map(float, l.split()[:2])) for l in open(a[1]) if l.strip()]
+        windows = [(k - grace, k + lat + 0.35) for _, k in kills]
         total, lines, hits = 0, [], 0
-        for s, k in kills:
+        for (s, k), (lo, hi) in zip(kills, windows):
             hung = sum(r["n"] for r in rec if r.get("status") == 0 and s <= r["t"] <= k)
-            late = sum(r["n"] for r in rec if r.get("status") == 200
-                       and k - grace < r["t"] <= k + lat + 0.35)
+            late = sum(r["n"] for r in rec if r.get("status") == 200 and lo < r["t"] <= hi)
             total += hung + late
             hits += (hung + late) > 0
             lines.append(f"kill at {k:.3f}: {hung} events hung, {late} answered around the kill")
-        print(total, hits)
-        put(lines)
+        first, dups, unexplained = {}, 0, []
+        for r in rec:
+            if r.get("status") != 200:
+                continue
+            for e in r.get("events", []):
+                kk = key(e)
+                if kk not in first:
+                    first[kk] = r["t"]
+                    continue
+                dups += 1
+                t1 = first[kk]
+                if not any(lo < t1 <= hi for lo, hi in windows):
+                    unexplained.append(f"{kk} first delivered at {t1:.3f}, again at {r['t']:.3f}")
+        print(total, hits, dups, len(unexplained))
+        put(lines + unexplained[:10])
     elif cmd == "corrupt-seg":  # SEG EXPECTED OUT_IDS: flip one byte inside an event_id
         # near the middle, then cut the last 3 bytes (a torn record).  Writes the
         # expected event_ids found in the segment to OUT_IDS; prints the id whose
@@ -461,6 +483,7 @@ writer_stop() {
 # endpoint_start [endpoint.py options...]: the HTTPS endpoint (test CA in
 # $T/certs), recording to $RECORD; keeps EP_PORT if set (a restart on the
 # same port).  Sets EP_PID, EP_PORT, EP_URL.
+# shellcheck disable=SC2120 # options are optional
 endpoint_start() {
 	bash "$TOOLS/mkcerts.sh" "$T/certs" || fail "mkcerts.sh failed"
 	rm -f "$T/ep.port"
@@ -498,6 +521,7 @@ ep_stat() { ep_get /_stats | "$PYTHON" -c 'import json,sys; print(json.load(sys.
 # ---------------------------------------------------------------- configuration
 
 # live_config [extra [agent] lines]: pintail.conf with fast retries.
+# shellcheck disable=SC2120 # options are optional
 live_config() {
 	make_config "retry_min = 1s" "retry_max = 2s" "rotate_wait = 2s" "$@"
 }
