@@ -90,3 +90,21 @@ install: pintail
 
 clean:
 	rm -rf build pintail
+
+# --- packaging (begin) ---
+# Packages, built from a copy of the working tree into build/packages/:
+# `make deb` (dpkg-buildpackage -us -uc -b, then lintian), `make rpm`
+# (rpmbuild -ba: the binary RPM and the SRPM; --nodeps on a Debian host).
+# `make check-packages` (root, Debian 12) builds both, installs the .deb on
+# this machine, checks it and purges it; it ends "N passed, N failed".
+.PHONY: deb rpm check-packages
+
+deb:
+	@bash packaging/build-deb.sh
+
+rpm:
+	@bash packaging/build-rpm.sh
+
+check-packages:
+	@bash tests/packages/check_packages.sh
+# --- packaging (end) ---

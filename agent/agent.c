@@ -662,9 +662,10 @@ static void agent_reload(struct agent *a)
 	free(a->sites);
 	config_free(a->cfg);
 	a->cfg = cfg;
-	a->sites = next;
+	/* The running list is built apart from NEXT, which is still read. */
+	a->sites = calloc(cfg->nsites + 1, sizeof *a->sites);
 	a->nsites = 0;
-	for (size_t i = 0; i < cfg->nsites; i++) {
+	for (size_t i = 0; i < cfg->nsites && a->sites != NULL; i++) {
 		struct asite *as = find_in(next, n, cfg->sites[i]);
 		if (as == NULL) {
 			as = site_start(a, cfg->sites[i]);
@@ -673,6 +674,7 @@ static void agent_reload(struct agent *a)
 			a->sites[a->nsites++] = as;
 		}
 	}
+	free(next);
 	for (size_t i = 0; i < a->nsites; i++) {
 		tsite_read(a->sites[i]->ts);
 		site_commit(a->sites[i]);

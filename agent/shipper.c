@@ -504,11 +504,13 @@ static void split_or_reject(struct shipper *sh, struct range r, const char *mess
 	}
 	if (sh->single_rejects >= SYSTEMIC_LIMIT) {
 		char why[1024];
+		/* The count stays at the limit: after each retry the same refusal
+		 * pauses again at once; only an accepted event resets it. */
+		sh->single_rejects = SYSTEMIC_LIMIT;
 		snprintf(why, sizeof why,
 			 "Pinterest refused %d events in a row, each on its own, with the same message (%.300s): "
 			 "a systemic fault (pintail's output or a change of the API), so nothing is thrown away",
-			 sh->single_rejects, message);
-		sh->single_rejects = 0;
+			 SYSTEMIC_LIMIT, message);
 		pause_site(sh, why);
 		return;
 	}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# shellcheck disable=SC2119 # helpers whose arguments are optional
+# A 429 with Retry-After: 3 (SPEC §5: retried with backoff, "honouring
+# Retry-After"), retry_max being 2s: the next request comes no earlier than
+# ~3 s after the 429 (endpoint record times, 0.1 s slack) and no later than
+# 8 s; delivery.log records the 429; everything is delivered once, nothing
+# rejected, no pause.  Then 3 consecutive 429s with Retry-After: 1: each gap
+# at least ~1 s.
+# shellcheck source=answers_lib.sh
+. "$(dirname "$0")/answers_lib.sh"
+set -euo pipefail
+
+LOG=$T/logs/access.log
+answers_config
+ep_start
+make_live_site shop "$LOG"
+append_lines "$LOG" a 0 50
+expected_keys shop "$LOG" > "$T/exp"
+ep_control '{"status": 429, "retry_after": 3, "count": 1}'
+agent_start 1
+wait_delivered "$T/exp" 15
+read -r t429 tnext < <(live_py after "$RECORD" 429)
+[ "$tnext" != - ] || fail "no request after the 429"
+gap=$(awk -v a="$t429" -v b="$tnext" 'BEGIN { printf "%.2f", b - a }')
+report "the request after the 429 (Retry-After: 3, retry_max 2s) came ${gap}s later"
+fge "$gap" 2.9 || fail "Retry-After: 3 not honoured: the next request came ${gap}s after the 429"
+fge 8 "$gap" || fail "the next request came ${gap}s after a 429 with Retry-After: 3"
+grep -q '"status":429' "$(delivery_log shop)" || fail "delivery.log has no 429 line"
+
+# three 429s in a row, Retry-After: 1
+ep_control '{"status": 429, "retry_after": 1, "count": 3}'
+append_lines "$LOG" b 0 10
+expected_keys shop "$LOG" > "$T/exp"
+wait_delivered "$T/exp" 20
+gaps=$(live_py times "$RECORD" | awk '{ if (p429) printf "%.2f ", $1 - pt; p429 = ($2 == 429); pt = $1 }')
+report "gaps after each 429 (s): $gaps"
+for g in $gaps; do
+	fge "$g" 0.9 || fail "a request came ${g}s after a 429 with Retry-After"
+done
+assert_eq "429 answers" 4 "$(request_count 429)"
+assert_eq "events delivered twice" 0 "$(dup_count)"
+assert_eq "rejected.log lines" 0 "$(rejected_count shop)"
+[ "$(log_count 'delivery paused')" -eq 0 ] || fail "a 429 paused the site"
+agent_stop TERM
+assert_no_violations
+assert_token_secret
+answers_done
