@@ -43,6 +43,7 @@
 #define CLICKMEM_CAPACITY 16384
 #define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
 #define STATUS_EVERY_MS 5000
+#define STOP_GRACE_MS 2000        /* at a stop, a request in flight may finish this long */
 
 struct agent;
 
@@ -686,6 +687,32 @@ static void agent_reload(struct agent *a)
 
 /* ---- running ---- */
 
+/*
+ * A request in flight at a stop gets a moment to be answered, so that a
+ * clean stop does not send its events twice; after STOP_GRACE_MS it is
+ * abandoned, its events still spooled.
+ */
+static void wait_in_flight(struct agent *a)
+{
+	int64_t until = loop_now_ms() + STOP_GRACE_MS;
+	struct loop_timer *t = loop_timer_new(a->loop, NULL, NULL);
+
+	for (;;) {
+		int busy = 0;
+		for (size_t i = 0; i < a->nsites; i++) {
+			busy |= shipper_in_flight(a->sites[i]->sh);
+		}
+		if (!busy || loop_now_ms() >= until || t == NULL) {
+			break;
+		}
+		loop_timer_arm(t, until - loop_now_ms()); /* wakes the loop at the deadline */
+		if (loop_run_once(a->loop) < 0) {
+			break;
+		}
+	}
+	loop_timer_free(t);
+}
+
 static void agent_stop_all(struct agent *a)
 {
 	for (size_t i = 0; i < a->nsites; i++) {
@@ -760,7 +787,9 @@ out:
 		if (!a.sites[i]->disk_failed) {
 			site_commit(a.sites[i]);
 		}
+		shipper_quiesce(a.sites[i]->sh);
 	}
+	wait_in_flight(&a);
 	if (a.nsites > 0) {
 		a.stopping = 1;
 		write_status(&a); /* the last known state, marked stopped */

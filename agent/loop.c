@@ -215,7 +215,9 @@ static void run_timers(struct loop *l)
 		for (struct loop_timer *t = l->timers; t != NULL; t = t->next) {
 			if (t->at >= 0 && t->at <= now) {
 				t->at = -1;
-				t->fn(t->ctx);
+				if (t->fn != NULL) {
+					t->fn(t->ctx);
+				}
 				again = 1;
 				break;
 			}

@@ -61,6 +61,7 @@ struct shipper {
 	int single_rejects;
 	struct shipper_stats st;
 	int64_t warn_logged_at;
+	int quiesced;               /* no new request starts (shutting down) */
 };
 
 /* ---- the curl multi glue ---- */
@@ -231,6 +232,10 @@ static void send_top(struct shipper *sh)
 	struct range r = sh->stack[sh->nstack - 1];
 	CURLMcode mc;
 
+	if (sh->quiesced) {
+		sh->state = SH_BACKOFF; /* what is left of the batch stays spooled */
+		return;
+	}
 	spool_batch_body(&sh->batch, r.from, r.to, &sh->body);
 	buf_reset(&sh->answer);
 	sh->retry_after_ms = 0;
@@ -270,7 +275,7 @@ static void start_batch(struct shipper *sh)
 {
 	int n;
 
-	if (sh->state != SH_IDLE) {
+	if (sh->state != SH_IDLE || sh->quiesced) {
 		return;
 	}
 	n = spool_read_batch(sh->spool, sh->conf.batch_max, BODY_MAX, &sh->batch);
@@ -287,6 +292,9 @@ static void on_timer(void *ctx)
 {
 	struct shipper *sh = ctx;
 
+	if (sh->quiesced) {
+		return;
+	}
 	if (sh->state == SH_PAUSED) {
 		log_info("site %s: retrying delivery (paused: %s)", sh->conf.site, sh->st.pause_reason);
 		if (sh->hooks.reload_token != NULL && sh->hooks.reload_token(sh->hooks.ctx) < 0) {
@@ -302,9 +310,17 @@ static void on_timer(void *ctx)
 	start_batch(sh);
 }
 
+void shipper_quiesce(struct shipper *sh)
+{
+	sh->quiesced = 1;
+	loop_timer_disarm(sh->timer);
+}
+
+int shipper_in_flight(const struct shipper *sh) { return sh->state == SH_FLIGHT; }
+
 void shipper_kick(struct shipper *sh)
 {
-	if (sh->state != SH_IDLE || !spool_readable(sh->spool)) {
+	if (sh->state != SH_IDLE || sh->quiesced || !spool_readable(sh->spool)) {
 		return;
 	}
 	if (spool_events(sh->spool) >= sh->conf.batch_max) {

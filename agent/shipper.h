@@ -64,6 +64,13 @@ void shipper_free(struct shipper *sh);
 /* New events were committed to the spool: send when a batch is due. */
 void shipper_kick(struct shipper *sh);
 
+/*
+ * Shutting down: starts no new request; one in flight may still finish.
+ * shipper_in_flight() tells whether one is.
+ */
+void shipper_quiesce(struct shipper *sh);
+int shipper_in_flight(const struct shipper *sh);
+
 /* Retries a paused site now (SIGHUP). */
 void shipper_unpause(struct shipper *sh);
 
