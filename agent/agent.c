@@ -321,6 +321,7 @@ static void shipper_conf_of(const struct agent *a, const struct site *s, struct 
 	c->retry_max_ms = a->cfg->agent.retry_max;
 	c->pause_retry_ms = a->cfg->agent.pause_retry;
 	c->outage_warn_ms = a->cfg->agent.outage_warn;
+	c->max_event_age_ms = s->max_event_age;
 }
 
 /* ---- sites ---- */

@@ -47,6 +47,7 @@ struct shipper {
 	enum ship_state state;
 	struct loop_timer *timer;   /* flush, backoff or pause */
 	struct spool_batch batch;
+	size_t batch_read;          /* events read from the spool for it */
 	size_t delivered_in_batch;  /* events answered for so far */
 	struct range *stack;        /* ranges to send, top last */
 	size_t nstack, capstack;
@@ -270,6 +271,47 @@ static void push_range(struct shipper *sh, size_t from, size_t to)
 	sh->nstack++;
 }
 
+/*
+ * Events that waited in the spool past max_event_age (an outage of days)
+ * would be refused by Pinterest: they go to rejected.log instead.  Keeps
+ * the others of items [FROM, TO) at the front of that stretch and returns
+ * how many there are.
+ */
+static size_t drop_expired(struct shipper *sh, size_t from, size_t to)
+{
+	int64_t oldest = (int64_t)time(NULL) - sh->conf.max_event_age_ms / 1000;
+	size_t kept = from;
+
+	for (size_t i = from; i < to; i++) {
+		const struct spool_item *it = &sh->batch.items[i];
+		if (sh->conf.max_event_age_ms > 0 && it->time < oldest) {
+			sh->st.rejected++;
+			sh->hooks.rejected(sh->hooks.ctx, it->event_id, it->type, sh->batch.raw.p + it->json_off,
+					   it->json_len, "too old (waited in the spool past max_event_age)");
+			continue;
+		}
+		sh->batch.items[kept++] = *it;
+	}
+	return kept - from;
+}
+
+/* Drops expired events from the ranges still to send.  1 when none is left. */
+static int expire_in_ranges(struct shipper *sh)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sh->nstack; i++) {
+		struct range *r = &sh->stack[i];
+		r->to = r->from + drop_expired(sh, r->from, r->to);
+		if (r->to > r->from) {
+			sh->stack[n++] = *r;
+		}
+	}
+	sh->nstack = n;
+	return n == 0;
+}
+
+static void finish_batch(struct shipper *sh);
+
 /* Starts a new batch from the spool when one is due. */
 static void start_batch(struct shipper *sh)
 {
@@ -278,9 +320,22 @@ static void start_batch(struct shipper *sh)
 	if (sh->state != SH_IDLE || sh->quiesced) {
 		return;
 	}
-	n = spool_read_batch(sh->spool, sh->conf.batch_max, BODY_MAX, &sh->batch);
-	if (n <= 0) {
-		return;
+	for (;;) {
+		n = spool_read_batch(sh->spool, sh->conf.batch_max, BODY_MAX, &sh->batch);
+		if (n <= 0) {
+			return;
+		}
+		sh->batch_read = (size_t)n;
+		n = (int)drop_expired(sh, 0, (size_t)n);
+		if (n > 0) {
+			break;
+		}
+		/* Every event waited past max_event_age (a long outage): they
+		 * are in rejected.log, and the batch is answered for. */
+		spool_ack(sh->spool, sh->batch.end, sh->batch_read);
+		if (sh->hooks.acked != NULL) {
+			sh->hooks.acked(sh->hooks.ctx);
+		}
 	}
 	sh->nstack = 0;
 	sh->delivered_in_batch = 0;
@@ -303,6 +358,13 @@ static void on_timer(void *ctx)
 		}
 	}
 	if (sh->state == SH_BACKOFF || sh->state == SH_PAUSED) {
+		/* A long outage: events of the batch in hand may have passed
+		 * max_event_age while it waited. */
+		if (expire_in_ranges(sh)) {
+			sh->state = SH_IDLE;
+			finish_batch(sh);
+			return;
+		}
 		sh->state = SH_FLIGHT;
 		send_top(sh);
 		return;
@@ -486,11 +548,16 @@ static void range_done(struct shipper *sh, size_t processed)
 		send_top(sh);
 		return;
 	}
-	if (spool_ack(sh->spool, sh->batch.end, sh->batch.n) < 0) {
-		/* The position is not saved: after a restart this batch is sent
-		 * again (Pinterest deduplicates it by event_id). */
-	}
 	sh->state = SH_IDLE;
+	finish_batch(sh);
+}
+
+/* Everything of the batch is answered for: it leaves the spool. */
+static void finish_batch(struct shipper *sh)
+{
+	/* When the position cannot be saved, this batch is sent again after
+	 * a restart (Pinterest deduplicates it by event_id). */
+	spool_ack(sh->spool, sh->batch.end, sh->batch_read);
 	if (sh->hooks.acked != NULL) {
 		sh->hooks.acked(sh->hooks.ctx);
 	}

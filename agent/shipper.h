@@ -49,6 +49,7 @@ struct shipper_conf {
 	int64_t retry_max_ms;
 	int64_t pause_retry_ms;
 	int64_t outage_warn_ms;
+	int64_t max_event_age_ms; /* events older when sent are rejected */
 };
 
 struct ship *ship_new(struct loop *loop);
