@@ -56,6 +56,7 @@ struct tsite {
 	struct loop_timer *rotate_timer;
 	int paused;
 	int failed;            /* the callback failed: stop until rewound */
+	uint64_t rewinds;      /* counts tsite_rewind() calls */
 	uint64_t lost;
 };
 
@@ -207,9 +208,15 @@ static void tfile_remove(struct tsite *ts, struct tfile *tf)
 static int deliver(struct tsite *ts, const char *identity, const struct lb_line *line, int too_long)
 {
 	struct line_src src = {.identity = identity, .offset = line->off};
+	uint64_t rewinds = ts->rewinds;
 
 	if (ts->conf.fn(ts->conf.ctx, too_long ? NULL : line->p, too_long ? 0 : line->n, &src) < 0) {
-		ts->failed = 1;
+		/* Stop reading.  If the site was rewound during the call (the
+		 * agent handled the failure at once), its files are ready to be
+		 * read again once it resumes: they are not marked failed. */
+		if (ts->rewinds == rewinds) {
+			ts->failed = 1;
+		}
 		return -1;
 	}
 	return 0;
@@ -698,6 +705,7 @@ void tsite_rewind(struct tsite *ts)
 		tf->done = 0;
 	}
 	ts->failed = 0;
+	ts->rewinds++;
 }
 
 uint64_t tsite_lost(const struct tsite *ts) { return ts->lost; }
