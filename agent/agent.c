@@ -38,7 +38,8 @@
 #include "tailer.h"
 
 #define COMMIT_DELAY_MS 200       /* appended events are made durable this soon */
-#define COMMIT_BYTES (128u << 10) /* ... or as soon as this much is appended */
+#define COMMIT_BYTES (4u << 20)   /* ... or as soon as this much is appended */
+#define COMMIT_BYTES_MIN (64u << 10) /* ... in smaller pieces after a disk failure */
 #define DISK_RETRY_MS 5000        /* a failing state disk is tried again this often */
 #define CLICKMEM_CAPACITY 16384
 #define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
@@ -64,6 +65,7 @@ struct asite {
 	int disk_failed;             /* the state disk refused a write */
 	int emit_failed;             /* set by emit() during one line */
 	int backpressured;
+	uint64_t commit_bytes;       /* commit once this much is appended */
 	int64_t clickmem_saved_at;
 	struct buf line;             /* for delivery/rejected log lines */
 	struct {
@@ -100,6 +102,9 @@ static void disk_failed(struct asite *as, const char *what, const char *path)
 			"retrying every %ds", as->site->name, what, path, strerror(errno), DISK_RETRY_MS / 1000);
 	}
 	as->disk_failed = 1;
+	/* Smaller pieces from now on: on a nearly full disk, what fits is
+	 * committed, shipped, and so makes room. */
+	as->commit_bytes = COMMIT_BYTES_MIN;
 	/* Back to what is durable: the spool to its last commit, the files to
 	 * the last saved checkpoint.  Lines since are read again later. */
 	spool_rollback(as->spool);
@@ -198,7 +203,7 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 	}
 	/* A long backlog is committed in pieces: what is durable can be
 	 * shipped (and a full state disk loses only the last piece). */
-	if (spool_uncommitted_bytes(as->spool) >= COMMIT_BYTES) {
+	if (spool_uncommitted_bytes(as->spool) >= as->commit_bytes) {
 		site_commit(as);
 		if (as->disk_failed && loop_timer_armed(as->disk_timer)) {
 			return -1;
@@ -240,6 +245,9 @@ static void site_commit(struct asite *as)
 	buf_free(&text);
 	tsite_saved(as->ts);
 	status_news(as->a);
+	if (as->commit_bytes < COMMIT_BYTES) {
+		as->commit_bytes *= 2; /* back to large pieces as commits succeed */
+	}
 	if (clickmem_dirty(as->cm) && loop_now_ms() - as->clickmem_saved_at >= CLICKMEM_SAVE_MS) {
 		clickmem_save(as->cm, as->dir);
 		as->clickmem_saved_at = loop_now_ms();
@@ -372,6 +380,7 @@ static struct asite *site_start(struct agent *a, struct site *s)
 	}
 	as->a = a;
 	as->site = s;
+	as->commit_bytes = COMMIT_BYTES;
 	hooks.ctx = as;
 	snprintf(path, sizeof path, "%s/%s", a->cfg->agent.state_dir, s->name);
 	as->dir = strdup(path);

@@ -84,7 +84,7 @@ int spool_dirty(const struct spool *sp);
  * IDENTITY, found at open: lines at or below it are spooled already (a
  * crash between the spool's fsync and the checkpoint's).  1 and *OFF, or 0.
  */
-int spool_source_max(const struct spool *sp, const char *identity, uint64_t *off);
+int spool_source_max(struct spool *sp, const char *identity, uint64_t *off);
 
 /*
  * Reads committed records after the last batch read (or from POS when
