@@ -51,26 +51,11 @@ ep_start() { endpoint_start --token-file "$T/ep.token" "$@"; }
 
 ans_py() { "$PYTHON" "$T/answers.py" "$@"; }
 cat > "$T/answers.py" <<'PY'
-import json, sys
+import json, os, sys
 
-
-def jsonl(path):
-    try:
-        f = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        return
-    with f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
-
-
-def key(ev):
-    return f"{ev.get('event_id')} {ev.get('event_name')}"
+# The endpoint's record reader and the event key are live.py's (live_lib.sh).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live import key, records as jsonl  # noqa: E402
 
 
 def ids(path):

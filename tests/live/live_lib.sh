@@ -352,7 +352,8 @@ def main():
         sys.exit(f"live.py: unknown command {cmd}")
 
 
-main()
+if __name__ == "__main__":
+    main()
 PY
 
 # ---------------------------------------------------------------- keys
