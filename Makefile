@@ -54,6 +54,10 @@ build/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) tests/unit/testutil.h | bui
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Iagent -o $@ $< $(ASAN_OBJS) \
 		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
+# The agent itself under ASan and UBSan, for a few integration tests.
+build/pintail-asan: $(ASAN_OBJS) agent/main.c | build/asan
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ agent/main.c $(ASAN_OBJS) $(PKG_LIBS)
+
 # The allocation test must see every malloc, so it is built without ASan
 # (which would interpose the allocator itself).
 build/tests/alloc_count: tests/alloc/alloc_count.c $(LIB_OBJS) | build/tests
@@ -66,7 +70,7 @@ deps:
 	@sh tests/deps.sh
 
 check: deps
-	$(MAKE) pintail $(UNIT_BINS) build/tests/alloc_count
+	$(MAKE) pintail $(UNIT_BINS) build/tests/alloc_count build/pintail-asan
 	@bash tests/run.sh
 
 demo: deps

@@ -122,7 +122,9 @@ static int list_segments(struct spool *sp)
 		sp->nsegs++;
 	}
 	closedir(d);
-	qsort(sp->segs, sp->nsegs, sizeof *sp->segs, cmp_seg);
+	if (sp->nsegs > 1) {
+		qsort(sp->segs, sp->nsegs, sizeof *sp->segs, cmp_seg);
+	}
 	return 0;
 }
 

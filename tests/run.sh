@@ -82,6 +82,25 @@ for t in "${others[@]}"; do
 	fi
 done
 
+# A few integration tests again with the agent built with ASan and UBSan:
+# any memory error, leak or undefined behaviour makes the agent fail them.
+ASAN_TESTS="tests/live/test_append.sh tests/live/test_spool_corrupt.sh tests/live/test_disk_full.sh
+tests/answers/test_400_bisect.sh tests/answers/test_reload.sh tests/answers/test_spool_expired.sh"
+if [ -x build/pintail-asan ]; then
+	for t in $ASAN_TESTS; do
+		wanted "asan:$t" || continue
+		start=$SECONDS
+		if PINTAIL=$PWD/build/pintail-asan run_one "asan:$t" bash "$t"; then
+			passed=$((passed + 1))
+			echo "asan:$t: passed ($((SECONDS - start)) s)"
+		else
+			failed=$((failed + 1))
+			failures+=("asan:$t")
+			echo "asan:$t: FAILED ($((SECONDS - start)) s)"
+		fi
+	done
+fi
+
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log_dir)"
 [ ${#failures[@]} -eq 0 ] && rm -rf "$log_dir"
 echo "$passed passed, $failed failed"
