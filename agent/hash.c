@@ -16,8 +16,9 @@ static void to_hex(const uint8_t *raw, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void hash_sha256_parts(const void *const *parts, const size_t *lens, size_t nparts,
-		       uint8_t out[32])
+/* SHA-256 of the concatenation of NPARTS buffers, raw 32 bytes into OUT. */
+static void hash_sha256_parts(const void *const *parts, const size_t *lens, size_t nparts,
+			      uint8_t out[32])
 {
 	/* One context and one fetched digest for the life of the process. */
 	static EVP_MD_CTX *ctx;

@@ -13,10 +13,6 @@
 /* Lower-case hex SHA-256 of N bytes into OUT (65 bytes with the NUL). */
 void hash_sha256_hex(const void *data, size_t n, char out[SHA256_HEX_LEN + 1]);
 
-/* SHA-256 of the concatenation of NPARTS buffers, raw 32 bytes into OUT. */
-void hash_sha256_parts(const void *const *parts, const size_t *lens, size_t nparts,
-		       uint8_t out[32]);
-
 /*
  * Normalise a user field as PINTEREST.md says and hash it into OUT:
  *   email: trimmed, lower-cased; phone: digits only, leading zeros removed;

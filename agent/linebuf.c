@@ -97,5 +97,3 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out)
 }
 
 uint64_t linebuf_offset(const struct linebuf *lb) { return lb->off + lb->start; }
-
-size_t linebuf_pending(const struct linebuf *lb) { return lb->end - lb->start; }

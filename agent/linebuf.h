@@ -57,7 +57,4 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out);
 /* Where reading resumes: the offset of the first byte not handed out. */
 uint64_t linebuf_offset(const struct linebuf *lb);
 
-/* The bytes buffered but not handed out (a held partial line). */
-size_t linebuf_pending(const struct linebuf *lb);
-
 #endif

@@ -9,19 +9,6 @@ static enum log_level max_level = LOG_INFO;
 
 void log_set_level(enum log_level level) { max_level = level; }
 
-enum log_level log_get_level(void) { return max_level; }
-
-int log_level_parse(const char *s)
-{
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			return i;
-		}
-	}
-	return -1;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	/* syslog priorities: err, warning, info, debug. */

@@ -11,10 +11,6 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 /* Sets the most verbose level that is printed (default LOG_INFO). */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
-
-/* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
-int log_level_parse(const char *s);
 
 /* Prints one line at LEVEL; a trailing newline is added. */
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -31,7 +31,6 @@ struct loop {
 	struct watch *watches;
 	struct loop_timer *timers;
 	int64_t tfd_at;        /* when the timerfd is set to fire; -1: not set */
-	uint64_t wakeups;
 };
 
 int64_t loop_now_ms(void)
@@ -239,7 +238,6 @@ int loop_run_once(struct loop *l)
 		log_err("epoll_wait: %s", strerror(errno));
 		return -1;
 	}
-	l->wakeups++;
 	for (int i = 0; i < n; i++) {
 		struct watch *w = evs[i].data.ptr;
 		if (w == NULL) {
@@ -257,5 +255,3 @@ int loop_run_once(struct loop *l)
 	}
 	return 0;
 }
-
-uint64_t loop_wakeups(const struct loop *l) { return l->wakeups; }

@@ -42,7 +42,4 @@ int loop_run_once(struct loop *l);
 /* Monotonic milliseconds. */
 int64_t loop_now_ms(void);
 
-/* Counts epoll wakeups (for the idle benchmark). */
-uint64_t loop_wakeups(const struct loop *l);
-
 #endif

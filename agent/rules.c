@@ -33,8 +33,6 @@ int event_type_lookup(const char *name)
 
 const char *rule_field_name(enum rule_field f) { return rule_field_names[f]; }
 
-int rule_field_is_user(enum rule_field f) { return f == RF_EM || f == RF_PH || f == RF_EXTERNAL_ID; }
-
 void field_source_free(struct field_source *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
@@ -125,7 +123,8 @@ void rule_free(struct rule *r)
 	free(r);
 }
 
-int rule_method_ok(const struct rule *r, const struct slice *method)
+/* 1 when the method is one of R's. */
+static int rule_method_ok(const struct rule *r, const struct slice *method)
 {
 	for (size_t i = 0; r->methods != NULL && r->methods[i] != NULL; i++) {
 		if (strlen(r->methods[i]) == method->n && memcmp(r->methods[i], method->p, method->n) == 0) {

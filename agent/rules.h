@@ -50,7 +50,6 @@ enum rule_field {
 };
 
 const char *rule_field_name(enum rule_field f);
-int rule_field_is_user(enum rule_field f); /* em, ph, external_id */
 
 enum source_kind { SRC_LITERAL, SRC_QUERY, SRC_GROUP };
 
@@ -90,9 +89,6 @@ struct rule {
 };
 
 void rule_free(struct rule *r);
-
-/* 1 when HIT's method is one of R's. */
-int rule_method_ok(const struct rule *r, const struct slice *method);
 
 /*
  * 1 when R matches HIT (method, status, path); -1 when its path regex hit a

@@ -124,22 +124,6 @@ int rx_group_number(const struct rx *rx, const char *name)
 	return n > 0 ? n : -1;
 }
 
-void rx_each_name(const struct rx *rx, void (*fn)(void *ctx, const char *name), void *ctx)
-{
-	uint32_t count = 0, size = 0;
-	PCRE2_SPTR table;
-
-	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMECOUNT, &count);
-	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
-	pcre2_pattern_info(rx->code, PCRE2_INFO_NAMETABLE, &table);
-	for (uint32_t i = 0; i < count; i++) {
-		/* Each entry: a 2-byte group number, then the NUL-terminated name. */
-		fn(ctx, (const char *)(table + i * size + 2));
-	}
-}
-
-int rx_uses_jit(const struct rx *rx) { return rx->jit; }
-
 void rx_free(struct rx *rx)
 {
 	if (rx == NULL) {

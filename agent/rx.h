@@ -41,12 +41,6 @@ int rx_group(const struct rx *rx, int n, size_t *start, size_t *end);
 /* The number of the named group NAME, or -1. */
 int rx_group_number(const struct rx *rx, const char *name);
 
-/* Names of all named groups, for checking parsers: calls FN for each. */
-void rx_each_name(const struct rx *rx, void (*fn)(void *ctx, const char *name), void *ctx);
-
-/* 1 when this pattern runs on the JIT. */
-int rx_uses_jit(const struct rx *rx);
-
 void rx_free(struct rx *rx);
 
 /* Disables (0) or enables (1) the JIT for patterns compiled afterwards. */

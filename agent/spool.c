@@ -590,7 +590,7 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	return 0;
 }
 
-int spool_dirty(const struct spool *sp) { return sp->uncommitted > 0 || sp->new_segment || sp->wbuf.len > 0; }
+static int spool_dirty(const struct spool *sp) { return sp->uncommitted > 0 || sp->new_segment || sp->wbuf.len > 0; }
 
 int spool_commit(struct spool *sp)
 {

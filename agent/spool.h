@@ -76,9 +76,6 @@ void spool_rollback(struct spool *sp);
 /* Bytes appended since the last commit. */
 uint64_t spool_uncommitted_bytes(const struct spool *sp);
 
-/* 1 when records were appended since the last commit. */
-int spool_dirty(const struct spool *sp);
-
 /*
  * The highest source offset of an unacknowledged record from the input
  * IDENTITY, found at open: lines at or below it are spooled already (a

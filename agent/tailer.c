@@ -34,6 +34,7 @@ struct tfile {
 	struct tsite *ts;
 	struct tfile *next;
 	char *path;            /* where it was found */
+	char *target;          /* a symlink's target's file name, or NULL */
 	int fd;
 	dev_t dev;
 	ino_t ino;
@@ -158,6 +159,19 @@ static void watch_site(struct tsite *ts)
 
 /* ---- files ---- */
 
+/* The file name a symlinked PATH resolves to (caller frees), or NULL. */
+static char *symlink_target_name(const char *path)
+{
+	char real[PATH_MAX];
+	const char *base = strrchr(path, '/'), *rbase;
+
+	if (realpath(path, real) == NULL || (rbase = strrchr(real, '/')) == NULL ||
+	    (base != NULL && strcmp(base, rbase) == 0)) {
+		return NULL;
+	}
+	return strdup(rbase + 1);
+}
+
 static struct tfile *tfile_open(struct tsite *ts, const char *path, int fd, const struct stat *st,
 				uint64_t offset)
 {
@@ -170,6 +184,7 @@ static struct tfile *tfile_open(struct tsite *ts, const char *path, int fd, cons
 	}
 	tf->ts = ts;
 	tf->path = strdup(path);
+	tf->target = symlink_target_name(path);
 	tf->fd = fd;
 	tf->dev = st->st_dev;
 	tf->ino = st->st_ino;
@@ -190,6 +205,7 @@ static void tfile_free(struct tfile *tf)
 		close(tf->fd);
 	}
 	free(tf->path);
+	free(tf->target);
 	free(tf);
 }
 
@@ -668,8 +684,6 @@ void tsite_read(struct tsite *ts)
 
 void tsite_pause(struct tsite *ts, int paused) { ts->paused = paused; }
 
-int tsite_paused(const struct tsite *ts) { return ts->paused; }
-
 void tsite_checkpoint(struct tsite *ts, struct buf *text)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
@@ -751,13 +765,9 @@ static int read_named(struct tsite *ts, const char *name)
 {
 	int found = 0;
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
-		char real[PATH_MAX];
-		const char *base = strrchr(tf->path, '/'), *rbase;
-		int match = base != NULL && strcmp(base + 1, name) == 0;
-		if (!match && realpath(tf->path, real) != NULL && (rbase = strrchr(real, '/')) != NULL) {
-			match = strcmp(rbase + 1, name) == 0;
-		}
-		if (match) {
+		const char *base = strrchr(tf->path, '/');
+		if ((base != NULL && strcmp(base + 1, name) == 0) ||
+		    (tf->target != NULL && strcmp(tf->target, name) == 0)) {
 			tfile_read(ts, tf);
 			found = 1;
 		}

@@ -59,7 +59,6 @@ void tsite_read(struct tsite *ts);
 
 /* Pauses (1) or resumes (0) reading: backpressure or a failing disk. */
 void tsite_pause(struct tsite *ts, int paused);
-int tsite_paused(const struct tsite *ts);
 
 /* Appends the site's checkpoint entries (resumable offsets) to TEXT. */
 void tsite_checkpoint(struct tsite *ts, struct buf *text);
