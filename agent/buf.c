@@ -39,28 +39,6 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_add(struct buf *b, const void *data, size_t n)
-{
-	/* The common case, room enough, without a call. */
-	if (b->len + n + 1 <= b->cap && (b->max == 0 || b->len + n <= b->max)) {
-		memcpy(b->p + b->len, data, n);
-		b->len += n;
-		b->p[b->len] = '\0';
-		return 0;
-	}
-	if (buf_reserve(b, n) < 0) {
-		return -1;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int buf_addc(struct buf *b, char c) { return buf_add(b, &c, 1); }
-
-int buf_adds(struct buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
-
 int buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -159,6 +137,25 @@ static const unsigned char json_plain[256] = {
 	['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
 };
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* 1 when any byte of V is zero (the classic bit trick, exact). */
+static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
+
+/*
+ * 1 when any of the eight bytes at P is not plain printable ASCII for JSON:
+ * below 0x20, 0x80 and up, '"' or '\\'.
+ */
+static inline int word_needs_escape(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return ((w - 0x20 * ONES) & ~w & HIGHS) != 0 /* a byte below 0x20 (or >= 0x80) */
+	       || (w & HIGHS) != 0 || has_zero(w ^ ('"' * ONES)) != 0 ||
+	       has_zero(w ^ ('\\' * ONES)) != 0;
+}
+
 int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -171,7 +168,11 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 	}
 	while (i < n) {
 		size_t run = i;
-		/* Copy plain ASCII in runs: the common case. */
+		/* Copy plain ASCII in runs, the common case: eight bytes at a
+		 * time while none of them needs a look of its own. */
+		while (run + 8 <= n && !word_needs_escape(s + run)) {
+			run += 8;
+		}
 		while (run < n && json_plain[u[run]]) {
 			run++;
 		}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *p;    /* the bytes; NUL-terminated after every append */
@@ -21,9 +22,26 @@ struct buf {
 };
 
 int buf_reserve(struct buf *b, size_t extra);
-int buf_add(struct buf *b, const void *data, size_t n);
-int buf_addc(struct buf *b, char c);
-int buf_adds(struct buf *b, const char *s);
+
+/* Appends N bytes of DATA.  0, or -1 (and failed set). */
+static inline int buf_add(struct buf *b, const void *data, size_t n)
+{
+	/* Inline for the common case, room enough; buf_reserve() grows. */
+	if (b->len + n + 1 > b->cap || (b->max != 0 && b->len + n > b->max)) {
+		if (buf_reserve(b, n) < 0) {
+			return -1;
+		}
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static inline int buf_addc(struct buf *b, char c) { return buf_add(b, &c, 1); }
+
+/* Inline, so that the length of a literal is known when compiling. */
+static inline int buf_adds(struct buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);

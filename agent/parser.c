@@ -225,7 +225,8 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 		return r;
 	}
 	/* nginx writes "-" for an empty variable: such a field is absent. */
-	for (int f = 0; f < FIELD_COUNT; f++) {
+	for (uint32_t have = def->have; have != 0; have &= have - 1) {
+		int f = __builtin_ctz(have);
 		if (hit->f[f].p != NULL && (hit->f[f].n == 0 || (hit->f[f].n == 1 && hit->f[f].p[0] == '-'))) {
 			hit->f[f].p = NULL;
 			hit->f[f].n = 0;

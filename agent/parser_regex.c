@@ -13,6 +13,8 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 	int rc = rx_match(def->rx, line, n);
 	/* Most lines hold no backslash at all: then no field needs decoding. */
 	int escapes;
+	const size_t *ov;
+	size_t pairs;
 
 	if (rc == 0) {
 		return PARSE_NOMATCH;
@@ -21,13 +23,15 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 		return PARSE_LIMIT;
 	}
 	escapes = memchr(line, '\\', n) != NULL;
-	for (int f = 0; f < FIELD_COUNT; f++) {
-		size_t start, end;
-		if (def->group[f] < 0 || !rx_group(def->rx, def->group[f], &start, &end)) {
+	ov = rx_ovector(def->rx, &pairs);
+	for (uint32_t have = def->have; have != 0; have &= have - 1) {
+		int f = __builtin_ctz(have);
+		size_t g = (size_t)def->group[f];
+		if (g >= pairs || ov[2 * g] == RX_UNSET) {
 			continue;
 		}
-		hit->f[f].p = line + start;
-		hit->f[f].n = end - start;
+		hit->f[f].p = line + ov[2 * g];
+		hit->f[f].n = ov[2 * g + 1] - ov[2 * g];
 		/* Quoted fields may carry "\xHH" (nginx) or "\"" (Apache) escapes. */
 		if (escapes && memchr(hit->f[f].p, '\\', hit->f[f].n) != NULL) {
 			char *dst = scratch_take(s, hit->f[f].n);

@@ -26,6 +26,11 @@ struct pipeline {
 	struct buf out;
 	struct hit hit;
 	struct pipeline_stats st;
+	/* The last time field read and its value: a busy log repeats the
+	 * same second for many lines in a row. */
+	char time_text[64];
+	size_t time_len; /* 0: nothing cached */
+	int64_t time_value;
 };
 
 struct pipeline *pipeline_new(const struct config *cfg, const struct site *site,
@@ -206,6 +211,26 @@ static int opted_out(const struct hit *hit)
 	return g->p != NULL && g->n == 1 && g->p[0] == '1';
 }
 
+/* The hit's time, as parser_time(), remembering the last one read. */
+static int hit_time(struct pipeline *pl, int64_t *t)
+{
+	const struct slice *f = &pl->hit.f[pl->site->parser->time_field];
+
+	if (f->p != NULL && f->n == pl->time_len && memcmp(f->p, pl->time_text, f->n) == 0) {
+		*t = pl->time_value;
+		return 0;
+	}
+	if (parser_time(pl->site->parser, &pl->hit, t) < 0) {
+		return -1;
+	}
+	if (f->n <= sizeof pl->time_text) {
+		memcpy(pl->time_text, f->p, f->n);
+		pl->time_len = f->n;
+		pl->time_value = *t;
+	}
+	return 0;
+}
+
 /* Builds and emits the event of rule R for the hit. */
 static int emit_event(struct pipeline *pl, const struct rule *r, const char *line, size_t n,
 		      const struct line_src *src, struct event_in *in, int64_t now,
@@ -289,7 +314,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		}
 		taken |= 1u << r->type;
 		if (!have_time) {
-			if (parser_time(site->parser, hit, &in.time) < 0) {
+			if (hit_time(pl, &in.time) < 0) {
 				pl->st.bad_time++;
 				break;
 			}
@@ -308,7 +333,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */
 		if (site->click_memory > 0 &&
 		    (in.opt_out || (hit->query.p != NULL && memmem(hit->query.p, hit->query.n, "epik=", 5) != NULL)) &&
-		    parser_time(site->parser, hit, &in.time) == 0) {
+		    hit_time(pl, &in.time) == 0) {
 			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
 		}
 	}

@@ -4,6 +4,7 @@
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -14,12 +15,15 @@ enum {
 	RX_HEAP_LIMIT_KIB = 8192,
 	RX_JIT_STACK_MIN = 32 * 1024,
 	RX_JIT_STACK_MAX = 512 * 1024,
-};
+	};
 
 struct rx {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	int jit;
+	/* Every match starts with these bytes (see rx_literal_prefix()). */
+	char prefix[RX_PREFIX_MAX];
+	size_t prefix_len;
 };
 
 /* Shared by every pattern: the process runs one match at a time. */
@@ -49,6 +53,78 @@ static int rx_context(void)
 	return 0;
 }
 
+/*
+ * The literal text every match of an anchored PATTERN begins with, into OUT
+ * (at most RX_PREFIX_MAX bytes); returns its length, 0 when there is none
+ * that is certain.  Rules are mostly "^/checkout/thank-you" or "^/search$":
+ * comparing a few bytes first spares most lines a call into PCRE2.
+ *
+ * Deliberately conservative: only "^" followed by plain characters (or a
+ * backslash before punctuation), without options that change what a
+ * character matches, and never when the pattern has a "|" outside brackets
+ * and groups, as "^/a|/b" does not require "/a".
+ */
+size_t rx_literal_prefix(const char *pattern, uint32_t options, char out[RX_PREFIX_MAX])
+{
+	const char *p = pattern;
+	size_t n = 0;
+	int depth = 0, in_class = 0;
+
+	if ((options & (PCRE2_CASELESS | PCRE2_EXTENDED | PCRE2_EXTENDED_MORE | PCRE2_MULTILINE |
+			PCRE2_LITERAL)) != 0 || p[0] != '^') {
+		return 0;
+	}
+	/* Quoting, comments and POSIX classes would hide brackets from the
+	 * scan below: such patterns get no prefix. */
+	if (strstr(p, "\\Q") != NULL || strstr(p, "(?#") != NULL || strstr(p, "[:") != NULL) {
+		return 0;
+	}
+	/* A top-level alternative makes any prefix uncertain. */
+	for (const char *q = p; *q; q++) {
+		if (*q == '\\' && q[1] != '\0') {
+			q++;
+		} else if (in_class) {
+			in_class = *q != ']';
+		} else if (*q == '[') {
+			in_class = 1;
+			if (q[1] == ']' || (q[1] == '^' && q[2] == ']')) {
+				q += q[1] == '^' ? 2 : 1; /* "[]...]": the first ']' is literal */
+			}
+		} else if (*q == '(') {
+			depth++;
+		} else if (*q == ')') {
+			depth--;
+		} else if (*q == '|' && depth == 0) {
+			return 0;
+		}
+	}
+	for (p++; *p && n < RX_PREFIX_MAX; p++) {
+		char c = *p;
+		const char *next = p + 1;
+		if (c == '\\') {
+			/* Only an escaped punctuation character is that character. */
+			if (p[1] == '\0' || (p[1] >= '0' && p[1] <= '9') || (p[1] >= 'A' && p[1] <= 'Z') ||
+			    (p[1] >= 'a' && p[1] <= 'z') || (unsigned char)p[1] >= 0x80) {
+				break;
+			}
+			c = p[1];
+			next = p + 2;
+		} else if (strchr("^$.|?*+()[]{}", c) != NULL || (unsigned char)c >= 0x80) {
+			break;
+		}
+		/* A quantifier may repeat the character zero times. */
+		if (*next == '?' || *next == '*' || *next == '{') {
+			break;
+		}
+		out[n++] = c;
+		p = next - 1;
+		if (*next == '+') {
+			break;
+		}
+	}
+	return n;
+}
+
 struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen)
 {
 	struct rx *rx;
@@ -68,6 +144,7 @@ struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t e
 		free(rx);
 		return NULL;
 	}
+	rx->prefix_len = rx_literal_prefix(pattern, options, rx->prefix);
 	rx->md = pcre2_match_data_create_from_pattern(rx->code, NULL);
 	if (rx->md == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -93,6 +170,9 @@ int rx_match(struct rx *rx, const char *subject, size_t len)
 {
 	int rc;
 
+	if (rx->prefix_len > 0 && (len < rx->prefix_len || memcmp(subject, rx->prefix, rx->prefix_len) != 0)) {
+		return 0;
+	}
 	if (rx->jit) {
 		rc = pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, rx_mctx);
 	} else {
@@ -116,6 +196,14 @@ int rx_group(const struct rx *rx, int n, size_t *start, size_t *end)
 	*start = ov[2 * n];
 	*end = ov[2 * n + 1];
 	return 1;
+}
+
+const size_t *rx_ovector(const struct rx *rx, size_t *n)
+{
+	_Static_assert(sizeof(PCRE2_SIZE) == sizeof(size_t) && PCRE2_UNSET == RX_UNSET,
+		       "PCRE2_SIZE is size_t");
+	*n = pcre2_get_ovector_count(rx->md);
+	return pcre2_get_ovector_pointer(rx->md);
 }
 
 int rx_group_number(const struct rx *rx, const char *name)

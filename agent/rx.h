@@ -38,10 +38,28 @@ int rx_match(struct rx *rx, const char *subject, size_t len);
 /* The offsets of group N after a successful match; 0 if it did not take part. */
 int rx_group(const struct rx *rx, int n, size_t *start, size_t *end);
 
+/*
+ * The offsets of every group after a successful match, as PCRE2's ovector:
+ * pairs of start and end, RX_UNSET for a group that did not take part; *N
+ * is the number of pairs.  For callers reading many groups of one match.
+ */
+#define RX_UNSET (~(size_t)0)
+const size_t *rx_ovector(const struct rx *rx, size_t *n);
+
 /* The number of the named group NAME, or -1. */
 int rx_group_number(const struct rx *rx, const char *name);
 
 void rx_free(struct rx *rx);
+
+/* The longest literal prefix rx_literal_prefix() looks for. */
+#define RX_PREFIX_MAX 32
+
+/*
+ * The literal text every match of PATTERN (compiled with OPTIONS) begins
+ * with, written into OUT; returns its length, 0 when none is certain.
+ * rx_compile() keeps it, and rx_match() compares it before calling PCRE2.
+ */
+size_t rx_literal_prefix(const char *pattern, uint32_t options, char out[RX_PREFIX_MAX]);
 
 /* Disables (0) or enables (1) the JIT for patterns compiled afterwards. */
 void rx_set_jit(int enabled);
