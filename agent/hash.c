@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "site NUL identity NUL" longer than this is hashed without a shortcut. */
+#define EVENT_PREFIX_MAX 512
+
 static const char hexdigits[] = "0123456789abcdef";
 
 static void to_hex(const uint8_t *raw, size_t n, char *out)
@@ -16,23 +19,42 @@ static void to_hex(const uint8_t *raw, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* OpenSSL without SHA-256 cannot happen on any supported system. */
+static void digest_failed(void)
+{
+	fprintf(stderr, "pintail: error: OpenSSL has no SHA-256\n");
+	abort();
+}
+
+/* The digest, fetched once for the life of the process. */
+static const EVP_MD *sha256(void)
+{
+	static EVP_MD *md;
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		digest_failed();
+	}
+	return md;
+}
+
+/* One context, reused by every hash. */
+static EVP_MD_CTX *digest_ctx(void)
+{
+	static EVP_MD_CTX *ctx;
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL) {
+		digest_failed();
+	}
+	return ctx;
+}
+
 /* SHA-256 of the concatenation of NPARTS buffers, raw 32 bytes into OUT. */
 static void hash_sha256_parts(const void *const *parts, const size_t *lens, size_t nparts,
 			      uint8_t out[32])
 {
-	/* One context and one fetched digest for the life of the process. */
-	static EVP_MD_CTX *ctx;
-	static EVP_MD *md;
+	EVP_MD_CTX *ctx = digest_ctx();
 	unsigned int len = 32;
 
-	if (ctx == NULL) {
-		ctx = EVP_MD_CTX_new();
-		md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	}
-	if (ctx == NULL || md == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
-		/* OpenSSL without SHA-256 cannot happen on any supported system. */
-		fprintf(stderr, "pintail: error: OpenSSL has no SHA-256\n");
-		abort();
+	if (EVP_DigestInit_ex(ctx, sha256(), NULL) != 1) {
+		digest_failed();
 	}
 	for (size_t i = 0; i < nparts; i++) {
 		EVP_DigestUpdate(ctx, parts[i], lens[i]);
@@ -147,31 +169,90 @@ void hash_identity(const char *first_line, size_t n, char out[SHA256_HEX_LEN + 1
 	hash_sha256_hex(first_line, n > 1024 ? 1024 : n, out);
 }
 
+/*
+ * The digest state after the whole 64-byte blocks of "site NUL identity
+ * NUL", which every event of one input shares: each event then hashes one
+ * block less.  Kept for the last prefix seen.
+ */
+static struct {
+	EVP_MD_CTX *ctx;
+	char key[EVENT_PREFIX_MAX];
+	size_t keylen; /* 0: not computed */
+} mid;
+
+/* ID's digest state after PREFIX's first FULL bytes (a multiple of 64). */
+static EVP_MD_CTX *prefix_state(const char *prefix, size_t full)
+{
+	if (mid.keylen == full && memcmp(mid.key, prefix, full) == 0) {
+		return mid.ctx;
+	}
+	if (mid.ctx == NULL && (mid.ctx = EVP_MD_CTX_new()) == NULL) {
+		return NULL;
+	}
+	mid.keylen = 0;
+	if (EVP_DigestInit_ex(mid.ctx, sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(mid.ctx, prefix, full) != 1) {
+		return NULL;
+	}
+	memcpy(mid.key, prefix, full);
+	mid.keylen = full;
+	return mid.ctx;
+}
+
 void hash_event_id(const char *site, const char *identity, uint64_t offset, const char *line,
 		   size_t line_len, const char *event_name, char out[EVENT_ID_LEN + 1])
 {
-	static const char nul = '\0';
+	/* Everything but the line is small: it is gathered here, with the
+	 * line too when it fits, so that OpenSSL is called once or twice. */
+	char buf[EVENT_PREFIX_MAX + 2048];
 	char off[24];
+	size_t offlen = 0, n = 0, sitelen = strlen(site), idlen = strlen(identity);
+	size_t namelen = strlen(event_name), full;
 	uint8_t raw[32];
-	size_t offlen = 0;
-	const void *parts[9];
-	size_t lens[9];
+	unsigned int rawlen = 32;
+	EVP_MD_CTX *ctx = digest_ctx(), *base;
 
 	/* The offset in decimal, written backwards without printf. */
 	do {
 		off[sizeof off - 1 - offlen++] = (char)('0' + offset % 10);
 		offset /= 10;
 	} while (offset > 0);
-	parts[0] = site, lens[0] = strlen(site);
-	parts[1] = &nul, lens[1] = 1;
-	parts[2] = identity, lens[2] = strlen(identity);
-	parts[3] = &nul, lens[3] = 1;
-	parts[4] = off + sizeof off - offlen, lens[4] = offlen;
-	parts[5] = &nul, lens[5] = 1;
-	parts[6] = line, lens[6] = line_len;
-	parts[7] = &nul, lens[7] = 1;
-	parts[8] = event_name, lens[8] = strlen(event_name);
-
-	hash_sha256_parts(parts, lens, 9, raw);
+	if (sitelen + idlen + 2 > EVENT_PREFIX_MAX) {
+		/* A site name no configuration can hold; hashed the long way. */
+		static const char nul = '\0';
+		const void *parts[] = {site, &nul, identity, &nul, off + sizeof off - offlen, &nul,
+				       line, &nul, event_name};
+		size_t lens[] = {sitelen, 1, idlen, 1, offlen, 1, line_len, 1, namelen};
+		hash_sha256_parts(parts, lens, 9, raw);
+		to_hex(raw, EVENT_ID_LEN / 2, out);
+		return;
+	}
+	memcpy(buf, site, sitelen + 1); /* with its NUL */
+	memcpy(buf + sitelen + 1, identity, idlen + 1);
+	n = sitelen + idlen + 2;
+	full = n / 64 * 64;
+	base = full > 0 ? prefix_state(buf, full) : NULL;
+	if (ctx == NULL || (full > 0 && base == NULL) ||
+	    (base != NULL ? EVP_MD_CTX_copy_ex(ctx, base) : EVP_DigestInit_ex(ctx, sha256(), NULL)) != 1) {
+		digest_failed();
+	}
+	memmove(buf, buf + full, n - full);
+	n -= full;
+	memcpy(buf + n, off + sizeof off - offlen, offlen);
+	n += offlen;
+	buf[n++] = '\0';
+	if (line_len <= sizeof buf - n - namelen - 1) {
+		memcpy(buf + n, line, line_len);
+		n += line_len;
+	} else {
+		EVP_DigestUpdate(ctx, buf, n);
+		EVP_DigestUpdate(ctx, line, line_len);
+		n = 0;
+	}
+	buf[n++] = '\0';
+	memcpy(buf + n, event_name, namelen);
+	n += namelen;
+	EVP_DigestUpdate(ctx, buf, n);
+	EVP_DigestFinal_ex(ctx, raw, &rawlen);
 	to_hex(raw, EVENT_ID_LEN / 2, out);
 }

@@ -72,6 +72,66 @@ static void test_event_id_vector(void **state)
 	assert_string_not_equal(id, other);
 }
 
+/* SPEC §4's definition, spelled out: the reference for the fast path. */
+static void reference_event_id(const char *site, const char *identity, uint64_t offset,
+			       const char *line, size_t n, const char *name, char out[33])
+{
+	size_t cap = strlen(site) + strlen(identity) + n + strlen(name) + 64, len;
+	char *all = malloc(cap), hex[65];
+	assert_non_null(all);
+	len = (size_t)snprintf(all, cap, "%s%c%s%c%llu%c", site, 0, identity, 0,
+			       (unsigned long long)offset, 0);
+	memcpy(all + len, line, n);
+	len += n;
+	all[len++] = '\0';
+	memcpy(all + len, name, strlen(name));
+	len += strlen(name);
+	hash_sha256_hex(all, len, hex);
+	memcpy(out, hex, 32);
+	out[32] = '\0';
+	free(all);
+}
+
+/*
+ * The shared-prefix shortcut gives SPEC §4's id whatever the lengths: site
+ * names that put the prefix around a 64-byte block boundary or past the
+ * shortcut's limit, lines longer than its buffer, identities alternating.
+ */
+static void test_event_id_shapes(void **state)
+{
+	static const size_t site_lens[] = {1, 4, 8, 62, 63, 64, 65, 126, 127, 200, 600};
+	/* 2480..2560: around the end of the shortcut's buffer. */
+	size_t line_lens[10 + 81] = {0, 1, 55, 56, 64, 250, 2047, 2048, 2100, 70000};
+	char *site = malloc(700), *line = malloc(70001), id[33], want[33];
+	const char *ids[2] = {"8b050241b791a447aaeb8c6afec011bed6f299c4cf63596437cbd537cb233ca6",
+			      "0000000000000000000000000000000000000000000000000000000000000001"};
+	(void)state;
+	assert_non_null(site);
+	assert_non_null(line);
+	memset(line, 'l', 70000);
+	for (size_t i = 0; i < 81; i++) {
+		line_lens[10 + i] = 2480 + i;
+	}
+	for (size_t s = 0; s < sizeof site_lens / sizeof site_lens[0]; s++) {
+		memset(site, 's', site_lens[s]);
+		site[site_lens[s]] = '\0';
+		for (size_t l = 0; l < sizeof line_lens / sizeof line_lens[0]; l++) {
+			for (int k = 0; k < 4; k++) {
+				const char *identity = ids[k & 1];
+				uint64_t off = k < 2 ? 0 : 18446744073709551615ULL;
+				hash_event_id(site, identity, off, line, line_lens[l], "add_to_cart", id);
+				reference_event_id(site, identity, off, line, line_lens[l], "add_to_cart", want);
+				if (strcmp(id, want) != 0) {
+					fail_msg("site of %zu bytes, line of %zu, identity %d: %s, expected %s",
+						 site_lens[s], line_lens[l], k & 1, id, want);
+				}
+			}
+		}
+	}
+	free(site);
+	free(line);
+}
+
 static void test_identity_cut(void **state)
 {
 	char big[3000], a[65], b[65];
@@ -88,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_email),
 		cmocka_unit_test(test_phone),          cmocka_unit_test(test_external_id),
 		cmocka_unit_test(test_event_id_vector), cmocka_unit_test(test_identity_cut),
+		cmocka_unit_test(test_event_id_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
