@@ -173,20 +173,31 @@ uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n)
 	return sip_final(&s);
 }
 
-void clickmem_key(const struct clickmem *cm, const char *ip, size_t iplen, const char *ua,
-		  size_t ualen, uint8_t key[CLICKMEM_KEY_LEN])
+uint64_t clickmem_agent_hash(const struct clickmem *cm, const char *ua, size_t ualen)
+{
+	uint64_t h = clickmem_siphash(cm->salt, ua, ualen);
+	return h != 0 ? h : 1; /* 0 means "not yet" to those who keep it */
+}
+
+void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iplen,
+			  uint64_t agent_hash, uint8_t key[CLICKMEM_KEY_LEN])
 {
 	/* 64 bits: among a million visitors a collision has a chance of
 	 * about 3e-8, and would only lend one visitor another's epik. */
 	struct sip s;
-	uint64_t h;
+	uint64_t h = htole64(agent_hash);
 
 	sip_init(&s, cm->salt);
+	sip_update(&s, &h, 8);
 	sip_update(&s, ip, iplen);
-	sip_update(&s, "", 1);
-	sip_update(&s, ua, ualen);
 	h = sip_final(&s);
 	memcpy(key, &h, CLICKMEM_KEY_LEN);
+}
+
+void clickmem_key(const struct clickmem *cm, const char *ip, size_t iplen, const char *ua,
+		  size_t ualen, uint8_t key[CLICKMEM_KEY_LEN])
+{
+	clickmem_visitor_key(cm, ip, iplen, clickmem_agent_hash(cm, ua, ualen), key);
 }
 
 static struct entry *set_of(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
@@ -269,7 +280,7 @@ int clickmem_dirty(const struct clickmem *cm) { return cm->dirty; }
 
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }
 
-#define CM_MAGIC "PTCLICK1"
+#define CM_MAGIC "PTCLICK2" /* 2: keys of agent hash and address */
 #define CM_FILE "clickmem"
 
 int clickmem_save(struct clickmem *cm, const char *dir)
@@ -318,7 +329,7 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s)
 		return clickmem_new(capacity, ttl_s, NULL);
 	}
 	if (fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, CM_MAGIC, 8) != 0) {
-		log_warn("%s: not a click memory of version 1; starting with an empty one", path);
+		log_warn("%s: not a click memory of version 2; starting with an empty one", path);
 		fclose(f);
 		return clickmem_new(capacity, ttl_s, NULL);
 	}

@@ -25,9 +25,21 @@ struct clickmem;
 struct clickmem *clickmem_new(size_t capacity, int64_t ttl_s, const uint8_t *salt);
 void clickmem_free(struct clickmem *cm);
 
-/* The key of a visitor. */
+/*
+ * The key of a visitor: SipHash, keyed with the salt, of their agent's
+ * salted hash (clickmem_agent_hash()) and their address.  In two steps, so
+ * that the agent's hash, the long part, can be kept and reused: real
+ * traffic repeats a few hundred agents.
+ */
 void clickmem_key(const struct clickmem *cm, const char *ip, size_t iplen, const char *ua,
 		  size_t ualen, uint8_t key[CLICKMEM_KEY_LEN]);
+
+/* The salted hash of a user agent; never 0. */
+uint64_t clickmem_agent_hash(const struct clickmem *cm, const char *ua, size_t ualen);
+
+/* clickmem_key() from the agent's hash. */
+void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iplen,
+			  uint64_t agent_hash, uint8_t key[CLICKMEM_KEY_LEN]);
 
 /*
  * The epik remembered for KEY if it was seen within the TTL before NOW

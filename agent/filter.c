@@ -84,6 +84,7 @@ struct rx *filter_load_bots(const char *path, struct diag *d)
 
 struct cache_slot {
 	uint64_t hash;
+	uint64_t memo; /* the caller's, see filter_hit(); 0 for a new agent */
 	uint16_t len; /* 0: empty */
 	uint8_t verdict;
 	char ua[CACHE_UA_MAX];
@@ -129,7 +130,8 @@ static enum filter_reason agent_verdict(const struct site *site, struct rx *bots
 }
 
 static enum filter_reason agent_cached(const struct site *site, struct rx *bots,
-				       struct agent_cache *cache, const struct slice *ua)
+				       struct agent_cache *cache, const struct slice *ua,
+				       uint64_t **memo)
 {
 	uint64_t h;
 	struct cache_slot *s;
@@ -140,11 +142,13 @@ static enum filter_reason agent_cached(const struct site *site, struct rx *bots,
 	}
 	h = ua_hash(ua->p, ua->n);
 	s = &cache->slot[h % CACHE_SLOTS];
+	*memo = &s->memo;
 	if (s->len == ua->n && s->hash == h && memcmp(s->ua, ua->p, ua->n) == 0) {
 		return (enum filter_reason)s->verdict;
 	}
 	v = agent_verdict(site, bots, ua);
 	s->hash = h;
+	s->memo = 0;
 	s->len = (uint16_t)ua->n;
 	s->verdict = (uint8_t)v;
 	memcpy(s->ua, ua->p, ua->n);
@@ -152,11 +156,17 @@ static enum filter_reason agent_cached(const struct site *site, struct rx *bots,
 }
 
 enum filter_reason filter_hit(const struct site *site, struct rx *bots, struct agent_cache *cache,
-			      const struct hit *hit, const struct slice *client)
+			      const struct hit *hit, const struct slice *client, uint64_t **memo)
 {
 	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
 	enum filter_reason v;
 	uint8_t addr[16];
+	uint64_t *unused;
+
+	if (memo == NULL) {
+		memo = &unused;
+	}
+	*memo = NULL;
 
 	if (!status_set_has(&site->status, hit->status)) {
 		return FILTER_STATUS;
@@ -168,7 +178,7 @@ enum filter_reason filter_hit(const struct site *site, struct rx *bots, struct a
 	if (ua->p == NULL) {
 		return FILTER_BOT;
 	}
-	v = agent_cached(site, bots, cache, ua);
+	v = agent_cached(site, bots, cache, ua, memo);
 	if (v != FILTER_PASS) {
 		return v;
 	}

@@ -46,8 +46,13 @@ void agent_cache_free(struct agent_cache *c);
 /*
  * Applies SITE's [filter] to HIT whose client address is CLIENT (as chosen
  * by client_ip).  Checks run cheapest first.  CACHE may be NULL.
+ *
+ * When MEMO is not NULL, *MEMO is set to a 64-bit word that lives as long
+ * as the cache's entry for this hit's user agent, for the caller to keep
+ * something it derived from that agent (0 until it does); NULL when the
+ * agent has no entry.  The pipeline keeps the agent's salted hash there.
  */
 enum filter_reason filter_hit(const struct site *site, struct rx *bots, struct agent_cache *cache,
-			      const struct hit *hit, const struct slice *client);
+			      const struct hit *hit, const struct slice *client, uint64_t **memo);
 
 #endif

@@ -25,6 +25,7 @@ struct pipeline {
 	struct scratch scratch;
 	struct buf out;
 	struct hit hit;
+	uint64_t *agent_memo; /* the hit's agent's word in the filter's cache */
 	struct pipeline_stats st;
 	/* The last time field read and its value: a busy log repeats the
 	 * same second for many lines in a row. */
@@ -195,7 +196,15 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 	if (!found && pl->site->click_memory <= 0) {
 		return;
 	}
-	clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
+	if (pl->agent_memo == NULL) {
+		clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
+	} else {
+		/* The agent's salted hash is kept with its filter verdict. */
+		if (*pl->agent_memo == 0) {
+			*pl->agent_memo = clickmem_agent_hash(pl->cm, ua->p, ua->n);
+		}
+		clickmem_visitor_key(pl->cm, client->p, client->n, *pl->agent_memo, key);
+	}
 	if (opt_out) {
 		clickmem_forget(pl->cm, key);
 	} else if (found) {
@@ -286,6 +295,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 	enum parse_result pr;
 
 	pl->st.lines++;
+	pl->agent_memo = NULL;
 	if (n > pl->cfg->agent.max_line) {
 		pl->st.too_long++;
 		return 0;
@@ -300,7 +310,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		return 0;
 	}
 	in.client = client_addr(site, hit);
-	why = filter_hit(site, pl->cfg->bots, pl->agents, hit, &in.client);
+	why = filter_hit(site, pl->cfg->bots, pl->agents, hit, &in.client, &pl->agent_memo);
 	if (why != FILTER_PASS) {
 		pl->st.filtered[why]++;
 		return 0;

@@ -77,7 +77,7 @@ static enum filter_reason verdict(struct fx *f, const char *ip, const char *targ
 	if (r != PARSE_OK) {
 		fail_msg("the test line does not parse: %s", f->line);
 	}
-	return filter_hit(f->conf.site, f->conf.l.cfg->bots, f->cache, &f->hit, &f->hit.f[FIELD_REMOTE_ADDR]);
+	return filter_hit(f->conf.site, f->conf.l.cfg->bots, f->cache, &f->hit, &f->hit.f[FIELD_REMOTE_ADDR], NULL);
 }
 
 static const char *reason(enum filter_reason r) { return filter_reason_name(r); }

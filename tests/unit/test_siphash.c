@@ -1,6 +1,8 @@
 /* Unit test: SipHash-2-4 against the reference implementation's vectors. */
 #include "testutil.h"
 
+#include <endian.h>
+
 #include "clickmem.h"
 
 static void test_reference_vectors(void **state)
@@ -40,11 +42,31 @@ static void test_key_depends_on_salt(void **state)
 	clickmem_free(b);
 }
 
+/* The key is SipHash(salt, le64(SipHash(salt, agent)) + address); the
+ * pipeline keeps the agent's part and must land on the same key. */
+static void test_key_in_two_steps(void **state)
+{
+	uint8_t salt[16] = {7}, k1[CLICKMEM_KEY_LEN], k2[CLICKMEM_KEY_LEN], msg[8 + 11];
+	struct clickmem *cm = clickmem_new(64, 3600, salt);
+	uint64_t agent = clickmem_agent_hash(cm, "Mozilla/5.0", 11), le = htole64(agent), want;
+	(void)state;
+	assert_int_equal(agent, clickmem_siphash(salt, "Mozilla/5.0", 11));
+	clickmem_key(cm, "203.0.113.5", 11, "Mozilla/5.0", 11, k1);
+	clickmem_visitor_key(cm, "203.0.113.5", 11, agent, k2);
+	assert_memory_equal(k1, k2, CLICKMEM_KEY_LEN);
+	memcpy(msg, &le, 8);
+	memcpy(msg + 8, "203.0.113.5", 11);
+	want = clickmem_siphash(salt, msg, sizeof msg);
+	assert_memory_equal(k1, &want, CLICKMEM_KEY_LEN);
+	clickmem_free(cm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_key_depends_on_salt),
+		cmocka_unit_test(test_key_in_two_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
