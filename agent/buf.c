@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define BUF_DEFAULT_MAX ((size_t)1 << 30)
 
@@ -156,6 +159,19 @@ static inline int word_needs_escape(const char *p)
 	       has_zero(w ^ ('\\' * ONES)) != 0;
 }
 
+#ifdef __SSE2__
+/* The same for sixteen bytes, with SSE2 (every x86-64 has it). */
+static inline int block_needs_escape(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* Signed: bytes 0x80 and up are negative, so below 0x20 as well. */
+	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+				   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+	return _mm_movemask_epi8(bad) != 0;
+}
+#endif
+
 int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -170,6 +186,11 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 		size_t run = i;
 		/* Copy plain ASCII in runs, the common case: eight bytes at a
 		 * time while none of them needs a look of its own. */
+#ifdef __SSE2__
+		while (run + 16 <= n && !block_needs_escape(s + run)) {
+			run += 16;
+		}
+#endif
 		while (run + 8 <= n && !word_needs_escape(s + run)) {
 			run += 8;
 		}

@@ -79,41 +79,72 @@ struct rx *filter_load_bots(const char *path, struct diag *d)
 	return rx;
 }
 
-#define CACHE_SLOTS 512
+#define CACHE_SETS 128
+#define CACHE_WAYS 4 /* 512 agents in all */
 #define CACHE_UA_MAX 384 /* longer user agents are not cached */
 
 struct cache_slot {
-	uint64_t hash;
 	uint64_t memo; /* the caller's, see filter_hit(); 0 for a new agent */
 	uint16_t len; /* 0: empty */
 	uint8_t verdict;
 	char ua[CACHE_UA_MAX];
 };
 
+/*
+ * Set-associative, so that two busy agents whose hashes meet do not evict
+ * each other on every line (with a few hundred agents, some always meet):
+ * each agent has four places, and a new one takes the least recently used.
+ */
+struct cache_set {
+	uint64_t hash[CACHE_WAYS];
+	uint64_t used[CACHE_WAYS]; /* the tick of the last use; 0: empty */
+	struct cache_slot slot[CACHE_WAYS];
+};
+
 struct agent_cache {
-	struct cache_slot slot[CACHE_SLOTS];
+	uint64_t tick;
+	uint64_t misses; /* agents checked against the lists */
+	struct cache_set set[CACHE_SETS];
 };
 
 struct agent_cache *agent_cache_new(void) { return calloc(1, sizeof(struct agent_cache)); }
 
 void agent_cache_free(struct agent_cache *c) { free(c); }
 
+uint64_t agent_cache_misses(const struct agent_cache *c) { return c->misses; }
+
 /*
- * A fast unkeyed hash, eight bytes at a time: it only spreads user agents
- * over the slots (a hit is confirmed by comparing the whole string).
+ * A fast unkeyed hash, in four independent lanes of eight bytes so that
+ * the multiplications overlap: it only spreads user agents over the slots
+ * (a hit is confirmed by comparing the whole string).
  */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 29);
+}
+
 static uint64_t ua_hash(const char *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	uint64_t h[4] = {0x9e3779b97f4a7c15ULL ^ n, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+			 0x27d4eb2f165667c5ULL};
+	uint64_t w;
+
+	for (; n >= 32; p += 32, n -= 32) {
+		for (int i = 0; i < 4; i++) {
+			memcpy(&w, p + 8 * i, 8);
+			h[i] = mix(h[i], w);
+		}
+	}
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
+		h[0] = mix(h[0], w);
 	}
 	w = 0;
 	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 32);
+	h[0] = mix(h[0], w);
+	h[0] = (h[0] ^ mix(h[1], h[2]) ^ mix(h[3], 0)) * 0xc4ceb9fe1a85ec53ULL;
+	return h[0] ^ (h[0] >> 32);
 }
 
 /* The verdict of the user-agent checks alone (bot list, exclude_agents). */
@@ -134,24 +165,38 @@ static enum filter_reason agent_cached(const struct site *site, struct rx *bots,
 				       uint64_t **memo)
 {
 	uint64_t h;
+	struct cache_set *set;
 	struct cache_slot *s;
 	enum filter_reason v;
+	int victim = 0;
 
 	if (cache == NULL || ua->n == 0 || ua->n > CACHE_UA_MAX) {
 		return agent_verdict(site, bots, ua);
 	}
 	h = ua_hash(ua->p, ua->n);
-	s = &cache->slot[h % CACHE_SLOTS];
-	*memo = &s->memo;
-	if (s->len == ua->n && s->hash == h && memcmp(s->ua, ua->p, ua->n) == 0) {
-		return (enum filter_reason)s->verdict;
+	set = &cache->set[h % CACHE_SETS];
+	cache->tick++;
+	for (int i = 0; i < CACHE_WAYS; i++) {
+		s = &set->slot[i];
+		if (set->hash[i] == h && s->len == ua->n && memcmp(s->ua, ua->p, ua->n) == 0) {
+			set->used[i] = cache->tick;
+			*memo = &s->memo;
+			return (enum filter_reason)s->verdict;
+		}
+		if (set->used[i] < set->used[victim]) {
+			victim = i;
+		}
 	}
 	v = agent_verdict(site, bots, ua);
-	s->hash = h;
+	cache->misses++;
+	s = &set->slot[victim];
+	set->hash[victim] = h;
+	set->used[victim] = cache->tick;
 	s->memo = 0;
 	s->len = (uint16_t)ua->n;
 	s->verdict = (uint8_t)v;
 	memcpy(s->ua, ua->p, ua->n);
+	*memo = &s->memo;
 	return v;
 }
 

@@ -43,6 +43,9 @@ struct site;
 struct agent_cache *agent_cache_new(void);
 void agent_cache_free(struct agent_cache *c);
 
+/* How many times an agent had to be checked against the lists. */
+uint64_t agent_cache_misses(const struct agent_cache *c);
+
 /*
  * Applies SITE's [filter] to HIT whose client address is CLIENT (as chosen
  * by client_ip).  Checks run cheapest first.  CACHE may be NULL.

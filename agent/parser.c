@@ -152,8 +152,10 @@ static int split_request(const struct slice *req, struct hit *hit)
 {
 	const char *p = req->p, *end = req->p + req->n, *sp1, *sp2;
 
-	sp1 = memchr(p, ' ', req->n);
-	if (sp1 == NULL || sp1 == p) {
+	/* The method is a short word: a loop beats a call to memchr. */
+	for (sp1 = p; sp1 < end && *sp1 != ' '; sp1++) {
+	}
+	if (sp1 == end || sp1 == p) {
 		return -1;
 	}
 	hit->method.p = p;
@@ -218,7 +220,18 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 	char *dst;
 
 	s->used = 0;
-	memset(hit, 0, sizeof *hit);
+	if (hit->by != def) {
+		/* Fields DEF does not capture stay absent from now on. */
+		memset(hit, 0, sizeof *hit);
+		hit->by = def;
+	} else {
+		/* Only what this parser may set needs clearing. */
+		for (uint32_t have = def->have; have != 0; have &= have - 1) {
+			hit->f[__builtin_ctz(have)] = (struct slice){0};
+		}
+		hit->method = hit->uri = hit->path = hit->query = (struct slice){0};
+		hit->status = 0;
+	}
 	r = def->format == PARSER_REGEX ? parser_regex_fields(def, line, n, s, hit)
 					: parser_json_fields(def, line, n, s, hit);
 	if (r != PARSE_OK) {

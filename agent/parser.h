@@ -85,6 +85,7 @@ struct hit {
 	struct slice path;           /* percent-decoded path, without the query */
 	struct slice query;          /* the raw query, without '?'; may be absent */
 	int status;                  /* 100..599 */
+	const struct parser_def *by; /* the parser that filled it last */
 };
 
 struct diag;

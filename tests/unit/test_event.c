@@ -622,6 +622,42 @@ static void test_control_and_quotes_escaped(void **state)
 	assert_contains(F.out.p, "\"search_string\":\"\\\"a\\\\b\\\"\\u000a\\u0009\\u0000x\"");
 }
 
+/*
+ * The string writer copies plain text in blocks of 16 and 8 bytes: a byte
+ * needing attention must be seen at every position of a block.
+ */
+static void test_json_chars_every_position(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} specials[] = {
+		{"\"", "\\\""},       {"\\", "\\\\"}, {"\x01", "\\u0001"},
+		{"\x1f", "\\u001f"},  {"\n", "\\u000a"},   {"\x7f", "\x7f"},
+		{"\x80", "\xef\xbf\xbd"}, {"\xff", "\xef\xbf\xbd"},
+		{"\xc3\xa9", "\xc3\xa9"}, {"\xc3", "\xef\xbf\xbd"}, {" ", " "}, {"~", "~"},
+	};
+	char in[64], want[128];
+	struct buf b = {0};
+	(void)state;
+	for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+		size_t sl = strlen(specials[k].in), ol = strlen(specials[k].out);
+		for (size_t pos = 0; pos + sl <= 40; pos++) {
+			memset(in, 'a', 40);
+			memcpy(in + pos, specials[k].in, sl);
+			memset(want, 'a', pos);
+			memcpy(want + pos, specials[k].out, ol);
+			memset(want + pos + ol, 'a', 40 - pos - sl);
+			want[40 - sl + ol] = '\0';
+			buf_reset(&b);
+			assert_int_equal(buf_add_json_chars(&b, in, 40), 0);
+			if (strcmp(b.p, want) != 0) {
+				fail_msg("special %zu at %zu: \"%s\", expected \"%s\"", k, pos, b.p, want);
+			}
+		}
+	}
+	buf_free(&b);
+}
+
 static void test_opt_out_and_click_id(void **state)
 {
 	struct opts o = {.click_id = "dj0yJnU9b2JDcFFHekV4SHJNcmVrbFBkUEdqakh0akdUT1VjVVUmcD0yJm49cnNBQ3F2Q2dOVDBXWWhkWklrUGxBUSZ0PUFBQUFBR1BaY3Bv"};
@@ -726,6 +762,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_url_host, fx_teardown),
 		cmocka_unit_test_teardown(test_invalid_utf8_replaced, fx_teardown),
 		cmocka_unit_test_teardown(test_control_and_quotes_escaped, fx_teardown),
+		cmocka_unit_test(test_json_chars_every_position),
 		cmocka_unit_test_teardown(test_opt_out_and_click_id, fx_teardown),
 		cmocka_unit_test_teardown(test_buffer_cap, fx_teardown),
 		cmocka_unit_test_teardown(test_long_values_never_half_written, fx_teardown),

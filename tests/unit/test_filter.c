@@ -205,6 +205,30 @@ static void test_bots_uncached(void **state)
 	fx_free(f);
 }
 
+/*
+ * A hundred agents seen in turn, over and over: each is checked against
+ * the lists once.  (A direct-mapped cache fails this: among a hundred
+ * agents some share a slot, and then evict each other on every line.)
+ */
+static void test_cache_keeps_many_agents(void **state)
+{
+	struct fx *f = &F;
+	char buf[128];
+	const char *ua = buf;
+	(void)state;
+	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 100; i++) {
+			snprintf(buf, sizeof buf,
+				 "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/%d.0.%d Safari/537.36",
+				 100 + i % 23, i);
+			EXPECT(f, "203.0.113.5", "/products/blue-mug", 200, ua, FILTER_PASS);
+		}
+	}
+	assert_int_equal(agent_cache_misses(f->cache), 100);
+	fx_free(f);
+}
+
 static void test_exclude_bots_off(void **state)
 {
 	struct fx *f = &F;
@@ -597,6 +621,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bots_dropped, fx_teardown),
 		cmocka_unit_test_teardown(test_people_kept, fx_teardown),
 		cmocka_unit_test_teardown(test_bots_uncached, fx_teardown),
+		cmocka_unit_test_teardown(test_cache_keeps_many_agents, fx_teardown),
 		cmocka_unit_test_teardown(test_exclude_bots_off, fx_teardown),
 		cmocka_unit_test_teardown(test_exclude_agents, fx_teardown),
 		cmocka_unit_test_teardown(test_exclude_paths_default, fx_teardown),
