@@ -24,6 +24,7 @@ struct rx {
 	/* Every match starts with these bytes (see rx_literal_prefix()). */
 	char prefix[RX_PREFIX_MAX];
 	size_t prefix_len;
+	int need; /* a byte every match contains (PCRE2's analysis), or -1 */
 };
 
 /* Shared by every pattern: the process runs one match at a time. */
@@ -125,6 +126,40 @@ size_t rx_literal_prefix(const char *pattern, uint32_t options, char out[RX_PREF
 	return n;
 }
 
+/*
+ * A byte that every match must contain, from PCRE2's own analysis of the
+ * pattern (its "first" or "last" code unit), or -1.  Checking for it with
+ * memchr() spares the call into PCRE2 for most paths on patterns such as
+ * the default exclude_paths, "\\.(css|js|...)$".  Not used when letters may
+ * match either case, as the recorded unit is then one of two.
+ */
+static int needed_byte(const pcre2_code *code, const char *pattern, uint32_t options)
+{
+	uint32_t type = 0, unit = 0;
+	const char *q = pattern;
+
+	if (options & PCRE2_CASELESS) {
+		return -1;
+	}
+	while ((q = strstr(q, "(?")) != NULL) {
+		/* Inline options such as "(?i)", "(?mi:" or "(?^i)". */
+		for (q += 2; *q && *q != ')' && *q != ':'; q++) {
+			if (*q == 'i') {
+				return -1;
+			}
+		}
+	}
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+	    pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0) {
+		return (int)(unit & 0xff);
+	}
+	if (pcre2_pattern_info(code, PCRE2_INFO_LASTCODETYPE, &type) == 0 && type == 1 &&
+	    pcre2_pattern_info(code, PCRE2_INFO_LASTCODEUNIT, &unit) == 0) {
+		return (int)(unit & 0xff);
+	}
+	return -1;
+}
+
 struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen)
 {
 	struct rx *rx;
@@ -145,6 +180,7 @@ struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t e
 		return NULL;
 	}
 	rx->prefix_len = rx_literal_prefix(pattern, options, rx->prefix);
+	rx->need = rx->prefix_len > 0 ? -1 : needed_byte(rx->code, pattern, options);
 	rx->md = pcre2_match_data_create_from_pattern(rx->code, NULL);
 	if (rx->md == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -171,6 +207,9 @@ int rx_match(struct rx *rx, const char *subject, size_t len)
 	int rc;
 
 	if (rx->prefix_len > 0 && (len < rx->prefix_len || memcmp(subject, rx->prefix, rx->prefix_len) != 0)) {
+		return 0;
+	}
+	if (rx->need >= 0 && memchr(subject, rx->need, len) == NULL) {
 		return 0;
 	}
 	if (rx->jit) {

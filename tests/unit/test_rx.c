@@ -40,6 +40,17 @@ static const struct prefix_case PREFIXES[] = {
 	{"^/caf\xc3\xa9", 0, "/caf"},
 	{"^", 0, ""},
 	{"^/x$", 0, "/x"},
+	/* Unanchored: no prefix, but a byte every match holds (see rx.c). */
+	{"\\.(css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|avif|woff2?|ttf|eot)$", 0, ""},
+	{"(cat|cow)", 0, ""},
+	{"b+a", 0, ""},
+	{"a?b", 0, ""},
+	{"(?i)Cat", 0, ""},
+	{"x(?i)Y", 0, ""},
+	{"(?mi:Y)", 0, ""},
+	{"Cat", PCRE2_CASELESS, ""},
+	{"(*COMMIT)abc", 0, ""},
+	{"(?<=x)a", 0, ""},
 };
 
 static void test_prefixes(void **state)
@@ -69,6 +80,8 @@ static const char *const SUBJECTS[] = {
 	"/a5", "/a|x", "/ax", "/search", "/search/", "/Search", "/search\n", "/checkout/thank-you",
 	"/checkout/thank-yo", "/cart/add", "/cart/add?x", "/products/blue-mug", "/products/",
 	"/collections", "/blog/post", "/caf\xc3\xa9", "/a b", "/x", "/x\n", "/ab{0,2}",
+	"/style.css", "/style.css?v=1", "/img/a.JPEG", "/app.mjs", "/x.woff", "/a.b.c", "/cat", "/CAT",
+	"/cow", "/co", "/b", "/bba", "/Xy", "/xy", "/xY", "/Y", "/y", "/abc", "abc", "xa", "a",
 };
 
 /* Plain PCRE2, no shortcut: what rx_match() must agree with. */
