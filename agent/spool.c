@@ -545,6 +545,7 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	uint32_t h[4];
 	uint64_t off = htole64(r->offset), t = htole64((uint64_t)r->time);
 	uLong crc;
+	size_t start;
 
 	if (idlen > 255 || plen > REC_MAX) {
 		errno = E2BIG;
@@ -567,19 +568,27 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	memcpy(rec + REC_HEADER + 40, &t, 8);
 	rec[REC_HEADER + 48] = (uint8_t)r->type;
 	rec[REC_HEADER + 49] = (uint8_t)idlen;
-	crc = crc32(0, rec + REC_HEADER, REC_FIXED);
-	crc = crc32(crc, (const Bytef *)r->event_id, (uInt)idlen);
-	crc = crc32(crc, (const Bytef *)r->json, (uInt)r->len);
 	h[0] = htole32(REC_MAGIC);
 	h[1] = htole32((uint32_t)plen);
-	h[2] = htole32((uint32_t)crc);
+	h[2] = 0; /* the CRC, below */
 	h[3] = 0;
 	memcpy(rec, h, REC_HEADER);
+	start = sp->wbuf.len;
 	if (buf_add(&sp->wbuf, rec, sizeof rec) < 0 || buf_add(&sp->wbuf, r->event_id, idlen) < 0 ||
 	    buf_add(&sp->wbuf, r->json, r->len) < 0) {
+		/* Never half a record in the buffer. */
+		sp->wbuf.len = start;
+		if (sp->wbuf.p != NULL) {
+			sp->wbuf.p[start] = '\0';
+		}
 		errno = ENOMEM;
 		return -1;
 	}
+	/* One pass over the payload as it lies in the buffer: zlib's CRC
+	 * costs about as much per event as the rest of the spool does. */
+	crc = crc32(0, (const Bytef *)sp->wbuf.p + start + REC_HEADER, (uInt)plen);
+	h[2] = htole32((uint32_t)crc);
+	memcpy(sp->wbuf.p + start + 8, &h[2], 4);
 	note_source(sp, rec + REC_HEADER);
 	sp->events++;
 	sp->uncommitted++;
