@@ -216,8 +216,9 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 			       struct scratch *s, struct hit *hit)
 {
 	enum parse_result r;
-	const char *q;
+	const char *q, *end;
 	char *dst;
+	int percent = 0;
 
 	s->used = 0;
 	if (hit->by != def) {
@@ -260,16 +261,19 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 		return PARSE_NOMATCH;
 	}
 	origin_form(&hit->uri);
-	q = memchr(hit->uri.p, '?', hit->uri.n);
-	hit->path.n = q ? (size_t)(q - hit->uri.p) : hit->uri.n;
-	if (q != NULL) {
+	/* One pass to the '?', noting any '%' in the path on the way. */
+	for (q = hit->uri.p, end = q + hit->uri.n; q < end && *q != '?'; q++) {
+		percent |= *q == '%';
+	}
+	hit->path.n = (size_t)(q - hit->uri.p);
+	if (q < end) {
 		hit->query.p = q + 1;
 		hit->query.n = hit->uri.n - hit->path.n - 1;
 	}
 	if (hit->path.n == 0) {
 		hit->path.p = "/"; /* "GET http://host?x" */
 		hit->path.n = 1;
-	} else if (memchr(hit->uri.p, '%', hit->path.n) == NULL) {
+	} else if (!percent) {
 		hit->path.p = hit->uri.p;
 	} else {
 		dst = scratch_take(s, hit->path.n);

@@ -206,7 +206,8 @@ int rx_match(struct rx *rx, const char *subject, size_t len)
 {
 	int rc;
 
-	if (rx->prefix_len > 0 && (len < rx->prefix_len || memcmp(subject, rx->prefix, rx->prefix_len) != 0)) {
+	if (rx->prefix_len > 0 && (len < rx->prefix_len || subject[0] != rx->prefix[0] ||
+				   memcmp(subject, rx->prefix, rx->prefix_len) != 0)) {
 		return 0;
 	}
 	if (rx->need >= 0 && memchr(subject, rx->need, len) == NULL) {
