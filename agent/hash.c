@@ -176,26 +176,37 @@ void hash_identity(const char *first_line, size_t n, char out[SHA256_HEX_LEN + 1
  */
 static struct {
 	EVP_MD_CTX *ctx;
-	char key[EVENT_PREFIX_MAX];
-	size_t keylen; /* 0: not computed */
+	char key[EVENT_PREFIX_MAX]; /* "site NUL identity NUL" */
+	size_t keylen;              /* 0: nothing kept */
+	size_t full;                /* the bytes of KEY in CTX's state */
 } mid;
 
-/* ID's digest state after PREFIX's first FULL bytes (a multiple of 64). */
-static EVP_MD_CTX *prefix_state(const char *prefix, size_t full)
+/*
+ * The digest state after the whole blocks of "SITE NUL IDENTITY NUL"
+ * (SITELEN + IDLEN + 2 bytes, at most EVENT_PREFIX_MAX); mid.key holds the
+ * prefix and mid.full how much of it the state has taken.
+ */
+static EVP_MD_CTX *prefix_state(const char *site, size_t sitelen, const char *identity,
+				size_t idlen)
 {
-	if (mid.keylen == full && memcmp(mid.key, prefix, full) == 0) {
+	size_t n = sitelen + idlen + 2;
+
+	if (mid.keylen == n && memcmp(mid.key, site, sitelen + 1) == 0 &&
+	    memcmp(mid.key + sitelen + 1, identity, idlen + 1) == 0) {
 		return mid.ctx;
 	}
 	if (mid.ctx == NULL && (mid.ctx = EVP_MD_CTX_new()) == NULL) {
 		return NULL;
 	}
 	mid.keylen = 0;
+	memcpy(mid.key, site, sitelen + 1);
+	memcpy(mid.key + sitelen + 1, identity, idlen + 1);
+	mid.full = n / 64 * 64;
 	if (EVP_DigestInit_ex(mid.ctx, sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(mid.ctx, prefix, full) != 1) {
+	    EVP_DigestUpdate(mid.ctx, mid.key, mid.full) != 1) {
 		return NULL;
 	}
-	memcpy(mid.key, prefix, full);
-	mid.keylen = full;
+	mid.keylen = n;
 	return mid.ctx;
 }
 
@@ -207,7 +218,7 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	char buf[EVENT_PREFIX_MAX + 2048];
 	char off[24];
 	size_t offlen = 0, n = 0, sitelen = strlen(site), idlen = strlen(identity);
-	size_t namelen = strlen(event_name), full;
+	size_t namelen = strlen(event_name);
 	uint8_t raw[32];
 	unsigned int rawlen = 32;
 	EVP_MD_CTX *ctx = digest_ctx(), *base;
@@ -227,17 +238,13 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 		to_hex(raw, EVENT_ID_LEN / 2, out);
 		return;
 	}
-	memcpy(buf, site, sitelen + 1); /* with its NUL */
-	memcpy(buf + sitelen + 1, identity, idlen + 1);
-	n = sitelen + idlen + 2;
-	full = n / 64 * 64;
-	base = full > 0 ? prefix_state(buf, full) : NULL;
-	if (ctx == NULL || (full > 0 && base == NULL) ||
-	    (base != NULL ? EVP_MD_CTX_copy_ex(ctx, base) : EVP_DigestInit_ex(ctx, sha256(), NULL)) != 1) {
+	base = prefix_state(site, sitelen, identity, idlen);
+	if (ctx == NULL || base == NULL || EVP_MD_CTX_copy_ex(ctx, base) != 1) {
 		digest_failed();
 	}
-	memmove(buf, buf + full, n - full);
-	n -= full;
+	/* The prefix's last, partial block, then the rest. */
+	n = mid.keylen - mid.full;
+	memcpy(buf, mid.key + mid.full, n);
 	memcpy(buf + n, off + sizeof off - offlen, offlen);
 	n += offlen;
 	buf[n++] = '\0';
