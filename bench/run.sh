@@ -9,9 +9,9 @@
 # match per line: the least work any parser must do), generates a log of
 # LINES nginx "combined" lines with the shared generator, writes a one-site
 # configuration, then times `pintail -c CONF parse shop LOG > /dev/null` and
-# the ceiling on the same log under /usr/bin/time -v, RUNS times each, and
-# prints lines/s, CPU, CPU per line and peak RSS for both, and pintail's
-# share of the ceiling's speed (the target: at least 40 %).
+# the ceiling on the same log under /usr/bin/time -v, RUNS times each, taking
+# turns, and prints lines/s, CPU, CPU per line and peak RSS for both, and
+# pintail's share of the ceiling's speed (the target: at least 40 %).
 #
 # Environment (all optional):
 #   BENCH_DIR  work folder: log, configuration, state, timings
@@ -19,7 +19,8 @@
 #   GEN        the log generator; a relative path is taken from the repository
 #              top (default ../shared/tools/gen_access_log.py)
 #   LINES      lines in the log (default 1000000)
-#   RUNS       runs per program; the best wall time counts (default 3)
+#   RUNS       runs per program, taking turns; the best wall time counts
+#              (default 5)
 #   CC         C compiler for the ceiling (default cc)
 #
 # The log is generated once, with --seed 1 and timestamps starting two hours
@@ -56,7 +57,7 @@ case $GEN in
 *) GEN=$REPO/$GEN ;;
 esac
 LINES=${LINES:-1000000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SEED=1
 LOG=$WORK/access.log
 CONF=$WORK/pintail.conf
@@ -159,40 +160,36 @@ fi
 
 # --- Measuring --------------------------------------------------------------
 
-# measure NAME OUT COMMAND...: runs COMMAND RUNS times under /usr/bin/time -v
-# with its stdout sent to OUT, and writes "wall cpu rss_kb" to $WORK/NAME.result:
-# the best wall time and the least user+system CPU of the runs (seconds), and
-# the largest peak RSS.  Its stderr of the last run is kept in $WORK/NAME.err.
+# measure NAME OUT COMMAND...: runs COMMAND once under /usr/bin/time -v with
+# its stdout sent to OUT, and folds the run into $WORK/NAME.result, "wall cpu
+# rss_kb": the best wall time and the least user+system CPU so far (seconds),
+# and the largest peak RSS.  Its stderr of the last run is kept in
+# $WORK/NAME.err.  Start a measurement by emptying NAME.result.
 measure() {
 	m_name=$1
 	m_out=$2
 	shift 2
-	m_i=1
-	: >"$WORK/$m_name.result"
-	while [ "$m_i" -le "$RUNS" ]; do
-		m_t0=$(date +%s%N)
-		if ! /usr/bin/time -v -o "$WORK/$m_name.time" "$@" >"$m_out" 2>"$WORK/$m_name.err"; then
-			tail -n 20 "$WORK/$m_name.err" >&2
-			die "$m_name failed (run $m_i; see $WORK/$m_name.err)"
-		fi
-		m_t1=$(date +%s%N)
-		awk -v t0="$m_t0" -v t1="$m_t1" -v prev="$(cat "$WORK/$m_name.result")" '
-			/User time \(seconds\)/ { cpu += $NF }
-			/System time \(seconds\)/ { cpu += $NF }
-			/Maximum resident set size/ { rss = $NF }
-			END {
-				wall = (t1 - t0) / 1e9
-				if (prev != "") {
-					split(prev, p, " ")
-					if (p[1] < wall) wall = p[1]
-					if (p[2] < cpu) cpu = p[2]
-					if (p[3] > rss) rss = p[3]
-				}
-				printf "%.4f %.2f %d\n", wall, cpu, rss
-			}' "$WORK/$m_name.time" >"$WORK/$m_name.result.new"
-		mv "$WORK/$m_name.result.new" "$WORK/$m_name.result"
-		m_i=$((m_i + 1))
-	done
+	m_t0=$(date +%s%N)
+	if ! /usr/bin/time -v -o "$WORK/$m_name.time" "$@" >"$m_out" 2>"$WORK/$m_name.err"; then
+		tail -n 20 "$WORK/$m_name.err" >&2
+		die "$m_name failed (see $WORK/$m_name.err)"
+	fi
+	m_t1=$(date +%s%N)
+	awk -v t0="$m_t0" -v t1="$m_t1" -v prev="$(cat "$WORK/$m_name.result")" '
+		/User time \(seconds\)/ { cpu += $NF }
+		/System time \(seconds\)/ { cpu += $NF }
+		/Maximum resident set size/ { rss = $NF }
+		END {
+			wall = (t1 - t0) / 1e9
+			if (prev != "") {
+				split(prev, p, " ")
+				if (p[1] < wall) wall = p[1]
+				if (p[2] < cpu) cpu = p[2]
+				if (p[3] > rss) rss = p[3]
+			}
+			printf "%.4f %.2f %d\n", wall, cpu, rss
+		}' "$WORK/$m_name.time" >"$WORK/$m_name.result.new"
+	mv "$WORK/$m_name.result.new" "$WORK/$m_name.result"
 }
 
 # row LABEL NAME: one line of the table from $WORK/NAME.result.
@@ -213,13 +210,21 @@ header() {
 }
 
 NLINES=$(wc -l <"$LOG")
-echo "bench: $NLINES lines, $(($(wc -c <"$LOG") / 1048576)) MiB; $RUNS runs each," \
+echo "bench: $NLINES lines, $(($(wc -c <"$LOG") / 1048576)) MiB; $RUNS runs each, in turn," \
 	"best wall time; CPU = user+system; RSS = peak"
 echo "bench: $(uname -sr), $(nproc) CPUs," \
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 
-measure ceiling "$WORK/ceiling.out" "$WORK/ceiling" "$LOG"
-measure parse /dev/null "$PINTAIL" -c "$CONF" parse shop "$LOG"
+# The two programs take turns, so that a machine shared with others (whose
+# speed drifts over seconds) slows both alike rather than one of them.
+: >"$WORK/ceiling.result"
+: >"$WORK/parse.result"
+run_i=1
+while [ "$run_i" -le "$RUNS" ]; do
+	measure ceiling "$WORK/ceiling.out" "$WORK/ceiling" "$LOG"
+	measure parse /dev/null "$PINTAIL" -c "$CONF" parse shop "$LOG"
+	run_i=$((run_i + 1))
+done
 
 echo
 echo "== parse: pintail parse against the ceiling =="
