@@ -291,6 +291,43 @@ static void test_percent_encoded_path(void **state)
 	expect_n("path", &g.hit.path, "/a%zz\0b%", 8);
 }
 
+/*
+ * The path ends at the first '?', found sixteen bytes at a time: a '?' and
+ * a '%' (before or after it) at every position of the first blocks.
+ */
+static void test_path_query_split_positions(void **state)
+{
+	(void)state;
+	for (int qpos = 1; qpos < 40; qpos++) {
+		for (int ppos = 1; ppos < 44; ppos++) {
+			char uri[64], request[96], want_path[64];
+			size_t wn = 0;
+			memset(uri, 'a', 44);
+			uri[0] = '/';
+			uri[44] = '\0';
+			uri[qpos] = '?';
+			if (ppos != qpos && ppos + 2 < 44) {
+				memcpy(uri + ppos, "%41", 3); /* "A" */
+			}
+			if (ppos < qpos && ppos + 2 >= qpos) {
+				continue; /* the escape would straddle the '?' */
+			}
+			/* The expected path: decoded when the escape is in it. */
+			for (int i = 0; i < qpos; i++) {
+				if (ppos < qpos && i == ppos && ppos + 2 < 44) {
+					want_path[wn++] = 'A';
+					i += 2;
+				} else {
+					want_path[wn++] = uri[i];
+				}
+			}
+			want_path[wn] = '\0';
+			snprintf(request, sizeof request, "GET %s HTTP/1.1", uri);
+			request_ok(request, "GET", uri, want_path, uri + qpos + 1);
+		}
+	}
+}
+
 static void test_invalid_utf8(void **state)
 {
 	(void)state;
@@ -696,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_absolute_form_query_without_path),
 		cmocka_unit_test(test_request_without_protocol),
 		cmocka_unit_test(test_percent_encoded_path),
+		cmocka_unit_test(test_path_query_split_positions),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_truncated),
