@@ -209,18 +209,20 @@ static void origin_form(struct slice *uri)
 /*
  * The end of the path in URI (N bytes): its first '?', or its end.  Sets
  * *PERCENT when a '%' comes before.  One pass, sixteen bytes at a time
- * with SSE2.
+ * with SSE2; the bytes from URI + N up to LIMIT may be read (and are
+ * ignored), which spares a byte loop over the path's last block.
  */
-static const char *path_end(const char *uri, size_t n, int *percent)
+static const char *path_end(const char *uri, size_t n, const char *limit, int *percent)
 {
 	const char *p = uri, *end = uri + n;
 
 #ifdef __SSE2__
 	const __m128i qm = _mm_set1_epi8('?'), pc = _mm_set1_epi8('%');
-	for (; end - p >= 16; p += 16) {
+	for (; p < end && limit - p >= 16; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned qbits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm));
-		unsigned pbits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pc));
+		unsigned valid = end - p >= 16 ? 0xffffu : (1u << (end - p)) - 1u;
+		unsigned qbits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm)) & valid;
+		unsigned pbits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pc)) & valid;
 		if (qbits != 0) {
 			/* Only the '%' before the '?' count. */
 			*percent |= (pbits & ((qbits & (0u - qbits)) - 1u)) != 0;
@@ -228,11 +230,13 @@ static const char *path_end(const char *uri, size_t n, int *percent)
 		}
 		*percent |= pbits != 0;
 	}
+#else
+	(void)limit;
 #endif
 	for (; p < end && *p != '?'; p++) {
 		*percent |= *p == '%';
 	}
-	return p;
+	return p < end ? p : end;
 }
 
 static int parse_status(const struct slice *s)
@@ -257,26 +261,27 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 		/* Fields DEF does not capture stay absent from now on. */
 		memset(hit, 0, sizeof *hit);
 		hit->by = def;
+	}
+	hit->method = hit->uri = hit->path = hit->query = (struct slice){0};
+	hit->status = 0;
+	if (def->format == PARSER_REGEX) {
+		/* Sets every field DEF captures, "-" already absent. */
+		r = parser_regex_fields(def, line, n, s, hit);
 	} else {
-		/* Only what this parser may set needs clearing. */
 		for (uint32_t have = def->have; have != 0; have &= have - 1) {
 			hit->f[__builtin_ctz(have)] = (struct slice){0};
 		}
-		hit->method = hit->uri = hit->path = hit->query = (struct slice){0};
-		hit->status = 0;
+		r = parser_json_fields(def, line, n, s, hit);
+		/* nginx writes "-" for an empty variable: such a field is absent. */
+		for (uint32_t have = def->have; r == PARSE_OK && have != 0; have &= have - 1) {
+			int f = __builtin_ctz(have);
+			if (hit->f[f].p != NULL && (hit->f[f].n == 0 || (hit->f[f].n == 1 && hit->f[f].p[0] == '-'))) {
+				hit->f[f] = (struct slice){0};
+			}
+		}
 	}
-	r = def->format == PARSER_REGEX ? parser_regex_fields(def, line, n, s, hit)
-					: parser_json_fields(def, line, n, s, hit);
 	if (r != PARSE_OK) {
 		return r;
-	}
-	/* nginx writes "-" for an empty variable: such a field is absent. */
-	for (uint32_t have = def->have; have != 0; have &= have - 1) {
-		int f = __builtin_ctz(have);
-		if (hit->f[f].p != NULL && (hit->f[f].n == 0 || (hit->f[f].n == 1 && hit->f[f].p[0] == '-'))) {
-			hit->f[f].p = NULL;
-			hit->f[f].n = 0;
-		}
 	}
 	hit->status = parse_status(&hit->f[FIELD_STATUS]);
 	if (hit->status < 0 || hit->f[FIELD_REMOTE_ADDR].p == NULL) {
@@ -293,7 +298,11 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 		return PARSE_NOMATCH;
 	}
 	origin_form(&hit->uri);
-	q = path_end(hit->uri.p, hit->uri.n, &percent);
+	/* Within the line, reading past the URI is safe (it is followed by
+	 * at least the rest of the line); within the scratch buffer it is not. */
+	q = path_end(hit->uri.p, hit->uri.n,
+		     hit->uri.p >= line && hit->uri.p <= line + n ? line + n : hit->uri.p + hit->uri.n,
+		     &percent);
 	end = hit->uri.p + hit->uri.n;
 	hit->path.n = (size_t)(q - hit->uri.p);
 	if (q < end) {
