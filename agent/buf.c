@@ -179,7 +179,8 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 	size_t i = 0;
 
 	/* Worst case: every byte becomes a 6-byte escape or a 3-byte U+FFFD. */
-	if (buf_reserve(b, n * 6) < 0) {
+	if ((b->len + n * 6 + 1 > b->cap || (b->max != 0 && b->len + n * 6 > b->max)) &&
+	    buf_reserve(b, n * 6) < 0) {
 		return -1;
 	}
 	while (i < n) {

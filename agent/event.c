@@ -190,7 +190,8 @@ static void write_custom(struct buf *out, const struct event_in *in, struct scra
 	for (int f = RF_VALUE; f <= RF_SEARCH_STRING; f++) {
 		struct slice v;
 		long n;
-		if (!rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
+		if (in->rule->field[f].n == 0 || /* not configured: the usual case */
+		    !rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
 			continue;
 		}
 		switch (f) {
@@ -258,7 +259,8 @@ static void write_user(struct buf *out, const struct event_in *in, struct scratc
 		struct slice v;
 		char hex[SHA256_HEX_LEN + 1];
 		int rc;
-		if (!rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
+		if (in->rule->field[f].n == 0 ||
+		    !rule_field_value(in->rule, (enum rule_field)f, in->hit, s, &v)) {
 			continue;
 		}
 		rc = f == RF_EM ? hash_email(v.p, v.n, hex)

@@ -127,14 +127,6 @@ static void status_set_range(struct status_set *set, int lo, int hi)
 	}
 }
 
-int status_set_has(const struct status_set *set, int status)
-{
-	if (status < 100 || status > 599) {
-		return 0;
-	}
-	return (set->bits[(status - 100) / 64] >> ((status - 100) % 64)) & 1;
-}
-
 int status_set_overlaps(const struct status_set *a, const struct status_set *b)
 {
 	for (int i = 0; i < 8; i++) {

@@ -37,7 +37,14 @@ struct status_set {
 
 /* "200-399", "200-299 304", "2xx 304"; separated by blanks or commas. */
 int value_status_set(const char *s, struct status_set *set);
-int status_set_has(const struct status_set *set, int status);
+/* 1 when STATUS is in SET.  Inline: every line asks, once per rule. */
+static inline int status_set_has(const struct status_set *set, int status)
+{
+	if (status < 100 || status > 599) {
+		return 0;
+	}
+	return (int)((set->bits[(status - 100) / 64] >> ((status - 100) % 64)) & 1);
+}
 int status_set_overlaps(const struct status_set *a, const struct status_set *b);
 
 /*
