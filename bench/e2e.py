@@ -5,7 +5,8 @@
    beginning, timestamps near now) and delivers to tests/tools/sink.py, a
    local HTTP sink that answers like Pinterest without parsing.  Measured:
    wall time until the sink has every event, lines/s, pintail's CPU seconds
-   per million lines (from /proc), and peak RSS (VmHWM).
+   per million lines (from /proc), and peak RSS (VmHWM); the best of
+   E2E_RUNS runs (default 3), each from an empty state folder.
 2. Idle: `pintail run` on a quiet file for IDLE_SECONDS: its CPU use and its
    wakeups (context switches, from /proc/PID/status).
 
@@ -23,6 +24,7 @@ PINTAIL, WORK, LOG, EXPECTED, PARSE_CPU, REPO = sys.argv[1:7]
 EXPECTED = int(EXPECTED)
 PARSE_CPU = float(PARSE_CPU)
 IDLE_SECONDS = int(os.environ.get("IDLE_SECONDS", "60"))
+E2E_RUNS = int(os.environ.get("E2E_RUNS", "3"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -81,7 +83,13 @@ def write_config(name, log, port):
     return os.path.join(d, "pintail.conf")
 
 
+def sink_reset(port):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/_reset", data=b"", method="POST")
+    urllib.request.urlopen(req, timeout=5).read()
+
+
 def backfill(port):
+    sink_reset(port)
     conf = write_config("e2e", LOG, port)
     t0 = time.monotonic()
     p = subprocess.Popen([PINTAIL, "-c", conf, "run"], stderr=open(os.path.join(WORK, "e2e.err"), "w"))
@@ -119,9 +127,15 @@ def main():
     sink, port = start_sink()
     try:
         nlines = sum(1 for _ in open(LOG, "rb"))
-        wall, cpu, rss, got = backfill(port)
+        # Like parse's figures, the best of a few runs: a shared machine's
+        # speed drifts, and one run can land in a slow spell.
+        runs = [backfill(port) for _ in range(E2E_RUNS)]
+        wall = min(r[0] for r in runs)
+        cpu = min(r[1] for r in runs)
+        rss = max(r[2] for r in runs)
+        got = min(r[3] for r in runs)
         print()
-        print("== run: end-to-end backfill into a local sink ==")
+        print(f"== run: end-to-end backfill into a local sink (best of {E2E_RUNS} runs) ==")
         print(f"events delivered:        {got} of {EXPECTED}" + ("" if got >= EXPECTED else "  INCOMPLETE"))
         print(f"wall time:               {wall:.2f} s  ({nlines / wall:,.0f} lines/s)")
         print(f"pintail CPU:             {cpu:.2f} s  ({cpu * 1e6 / nlines:.3f} µs/line, "

@@ -22,6 +22,8 @@
 #   RUNS       runs per program, taking turns; the best wall time counts
 #              (default 5)
 #   CC         C compiler for the ceiling (default cc)
+#   E2E_RUNS   end-to-end backfills of `pintail run`; the best counts (default 3)
+#   IDLE_SECONDS  how long `pintail run` is watched idle (default 60)
 #
 # The log is generated once, with --seed 1 and timestamps starting two hours
 # ago, and reused while the generator, LINES and the seed are unchanged and
