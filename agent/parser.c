@@ -1,5 +1,6 @@
 #include "parser.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,7 +302,7 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 	/* Within the line, reading past the URI is safe (it is followed by
 	 * at least the rest of the line); within the scratch buffer it is not. */
 	q = path_end(hit->uri.p, hit->uri.n,
-		     hit->uri.p >= line && hit->uri.p <= line + n ? line + n : hit->uri.p + hit->uri.n,
+		     (uintptr_t)hit->uri.p - (uintptr_t)line <= n ? line + n : hit->uri.p + hit->uri.n,
 		     &percent);
 	end = hit->uri.p + hit->uri.n;
 	hit->path.n = (size_t)(q - hit->uri.p);
