@@ -339,7 +339,11 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s)
 		uint64_t t;
 		char epik[CLICKMEM_EPIK_MAX];
 		if (fread(key, 1, sizeof key, f) != sizeof key || fread(&t, 1, 8, f) != 8 ||
-		    fread(&len, 1, 1, f) != 1 || fread(epik, 1, len, f) != len) {
+		    fread(&len, 1, 1, f) != 1) {
+			break;
+		}
+		if (len > sizeof epik || fread(epik, 1, len, f) != len) {
+			log_warn("%s: a damaged entry; the rest of the click memory is dropped", path);
 			break;
 		}
 		clickmem_put(cm, key, (int64_t)le64toh(t), epik, len);

@@ -25,8 +25,9 @@ static int param_stripped(const struct site *site, const char *name, size_t n)
 {
 	for (size_t i = 0; site->strip_params && site->strip_params[i]; i++) {
 		const char *w = site->strip_params[i];
-		/* Cheap first: the first letter, then the rest and the length. */
-		if ((w[0] | 0x20) == (name[0] | 0x20) && strncasecmp(w, name, n) == 0 && w[n] == '\0') {
+		/* Cheap first: the first letter, then the length (NAME may hold
+		 * a decoded NUL, where strncasecmp would stop), then the rest. */
+		if ((w[0] | 0x20) == (name[0] | 0x20) && strlen(w) == n && strncasecmp(w, name, n) == 0) {
 			return 1;
 		}
 	}

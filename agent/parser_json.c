@@ -72,10 +72,16 @@ static void json_value(const cJSON *v, struct scratch *s, struct slice *out)
 		if (dst == NULL) {
 			return;
 		}
-		if (v->valuedouble == (double)(int64_t)v->valuedouble) {
+		/* Whole numbers within int64 print as integers; the range is
+		 * checked first, as casting a larger double is undefined. */
+		if (v->valuedouble >= -9.2e18 && v->valuedouble <= 9.2e18 &&
+		    v->valuedouble == (double)(int64_t)v->valuedouble) {
 			len = snprintf(dst, 32, "%lld", (long long)v->valuedouble);
 		} else {
 			len = snprintf(dst, 32, "%.6f", v->valuedouble);
+		}
+		if (len < 0 || len >= 32) {
+			return; /* too long to be a field value: absent, never unwritten bytes */
 		}
 		out->p = dst;
 		out->n = (size_t)len;

@@ -44,8 +44,9 @@ struct pipeline *pipeline_new(const struct config *cfg, const struct site *site,
 	}
 	pl->cfg = cfg;
 	pl->site = site;
-	/* Decoding never lengthens: twice the longest line is room enough
-	 * for the fields and, when events are built, the query values. */
+	/* Decoding never lengthens: the fields and the path take at most
+	 * twice the line, and an event's query values (given back after each
+	 * event) at most once more. */
 	pl->scratch.cap = 3 * (size_t)cfg->agent.max_line + 4096;
 	pl->scratch.p = malloc(pl->scratch.cap);
 	pl->out.max = 8 * (size_t)cfg->agent.max_line + 65536;
@@ -250,6 +251,8 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	char rid_buf[128];
 	unsigned dropped = 0;
 	struct event_out ev = {.type = (enum event_type)r->type, .time = in->time, .src = src};
+	size_t scratch_used;
+	int written;
 
 	if (rid->p != NULL && rid->n < sizeof rid_buf) {
 		memcpy(rid_buf, rid->p, rid->n);
@@ -262,7 +265,12 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	}
 	in->rule = r;
 	buf_reset(&pl->out);
-	if (event_write(&pl->out, in, &pl->scratch, &dropped) < 0) {
+	/* What the event decodes into scratch is given back afterwards, so
+	 * that a hit matching many rules does not run scratch out. */
+	scratch_used = pl->scratch.used;
+	written = event_write(&pl->out, in, &pl->scratch, &dropped);
+	pl->scratch.used = scratch_used;
+	if (written < 0) {
 		/* Too large to write (a line near max_line feeding many fields):
 		 * refused with its reason, never sent half-written. */
 		ev.reject = "too large to send";
@@ -337,7 +345,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 			break;
 		}
 	}
-	if (events == 0) {
+	if (events == 0 && taken == 0) { /* a matched rule with a bad time counted above */
 		pl->st.no_event++;
 		/* A hit that is no event still teaches the memory: a landing
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */

@@ -130,7 +130,7 @@ static int rule_method_ok(const struct rule *r, const struct slice *method)
 		/* Short words: compared in place, without strlen or memcmp. */
 		const char *m = r->methods[i];
 		size_t k = 0;
-		while (k < method->n && m[k] == method->p[k]) {
+		while (k < method->n && m[k] != '\0' && m[k] == method->p[k]) {
 			k++;
 		}
 		if (k == method->n && m[k] == '\0') {

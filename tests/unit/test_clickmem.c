@@ -335,6 +335,42 @@ static void test_evicts_oldest(void **state)
 	clickmem_free(cm);
 }
 
+/* Saved and loaded back; a damaged entry ends the load without harm. */
+static void test_save_load_damaged(void **state)
+{
+	char *dir = tu_tmpdir(), *path;
+	struct clickmem *cm = clickmem_new(1024, 30 * DAY, SALT), *back;
+	FILE *f;
+	uint8_t junk[CLICKMEM_KEY_LEN + 8 + 1] = {0};
+	(void)state;
+	put(cm, "203.0.113.5", UA, T0, EPIK_A);
+	assert_int_equal(clickmem_save(cm, dir), 0);
+	back = clickmem_load(dir, 1024, 30 * DAY);
+	assert_non_null(back);
+	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
+	clickmem_free(back);
+
+	/* An entry claiming 250 bytes of epik (more than any epik kept). */
+	assert_true(asprintf(&path, "%s/clickmem", dir) > 0);
+	f = fopen(path, "ab");
+	assert_non_null(f);
+	junk[sizeof junk - 1] = 250;
+	fwrite(junk, 1, sizeof junk, f);
+	for (int i = 0; i < 250; i++) {
+		fputc('x', f);
+	}
+	fclose(f);
+	back = clickmem_load(dir, 1024, 30 * DAY);
+	assert_non_null(back);
+	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
+	assert_int_equal(clickmem_count(back), 1);
+	clickmem_free(back);
+	clickmem_free(cm);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_bounded_uneven_capacity),
 		cmocka_unit_test(test_evicts_oldest),
+		cmocka_unit_test(test_save_load_damaged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,6 +538,10 @@ static void test_url_strips_params(void **state)
 	j = write_event(combined("/checkout/thank-you?e%6Dail=a%40b.c&ee=1&emails=2&&x=1&=y&order=2", NULL), "checkout",
 			NULL, NULL);
 	EXPECT_STR(j, "event_source_url", "https://shop.example.com/checkout/thank-you?ee=1&emails=2&x=1&=y&order=2");
+	/* A decoded NUL makes another name: "e\0..." is not "e". */
+	j = write_event(combined("/checkout/thank-you?e%00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1&order=3", NULL), "checkout", NULL, NULL);
+	EXPECT_STR(j, "event_source_url",
+		   "https://shop.example.com/checkout/thank-you?e%00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1&order=3");
 	/* Everything stripped: no '?' left. */
 	j = write_event(combined("/checkout/thank-you?email=a%40b.c&token=t", NULL), "checkout", NULL, NULL);
 	EXPECT_STR(j, "event_source_url", "https://shop.example.com/checkout/thank-you");

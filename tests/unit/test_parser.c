@@ -569,6 +569,13 @@ static void test_nginx_json_empty_and_numbers(void **state)
 	FIELD(FIELD_HTTP_SEC_GPC, "1");
 	parse_bad("nginx_json",
 		  "{\"time_iso8601\":\"2026-11-28T10:00:00Z\",\"remote_addr\":\"203.0.113.5\",\"request\":\"GET / HTTP/1.1\",\"status\":200.5,\"http_user_agent\":\"x\"}");
+	/* Numbers too large to print as a field are absent, never garbage;
+	 * whole numbers past int64 are printed without casting them. */
+	parse_ok("nginx_json",
+		 "{\"time_iso8601\":\"2026-11-28T10:00:00Z\",\"remote_addr\":\"203.0.113.5\",\"request\":\"GET / HTTP/1.1\",\"status\":200,\"http_user_agent\":\"x\",\"http_referer\":1e300,\"request_id\":-1e40,\"http_sec_gpc\":9.5e18}");
+	FIELD(FIELD_HTTP_REFERER, NULL);
+	FIELD(FIELD_REQUEST_ID, NULL);
+	FIELD(FIELD_HTTP_SEC_GPC, "9500000000000000000.000000");
 }
 
 static void test_nginx_json_escapes(void **state)

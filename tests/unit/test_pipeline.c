@@ -405,6 +405,9 @@ static void test_rule_methods_and_status(void **state)
 	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/add/x", 200, NULL, NULL)), 0);
 	/* The path is matched decoded. */
 	assert_int_equal(run(combined("203.0.113.5", T0, "POST", "/cart/%61dd", 200, NULL, NULL)), 1);
+	/* A method with an escaped NUL is not "POST". */
+	assert_int_equal(run(combined("203.0.113.5", T0, "POST\\x00AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+				      "/cart/add", 200, NULL, NULL)), 0);
 }
 
 /* ---- opt-out ------------------------------------------------------------ */
@@ -823,6 +826,8 @@ static void test_bad_time(void **state)
 	assert_int_equal(run("203.0.113.5 - - [yesterday] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\""), 0);
 	assert_int_equal(stats()->bad_time, 2);
 	assert_int_equal(stats()->events[EV_PAGE_VISIT], 0);
+	/* Counted once: a rule matched, so they are not "no rule matched". */
+	assert_int_equal(stats()->no_event, 0);
 }
 
 /* ---- lines that are no events ------------------------------------------- */
