@@ -173,7 +173,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		long v = strtol(p + 12, NULL, 10);
 		if (v > 0) {
-			sh->retry_after_ms = v * 1000 > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : v * 1000;
+			/* Compared before multiplying: the value is the server's. */
+			sh->retry_after_ms = v > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : v * 1000;
 		}
 	}
 	return len;
@@ -228,6 +229,8 @@ static void make_url(const struct shipper_conf *c, char *out, size_t len)
 		 c->test_mode ? "?test=true" : "");
 }
 
+static void backoff(struct shipper *sh);
+
 static void send_top(struct shipper *sh)
 {
 	struct range r = sh->stack[sh->nstack - 1];
@@ -249,9 +252,12 @@ static void send_top(struct shipper *sh)
 	sh->st.in_flight = 1;
 	mc = curl_multi_add_handle(sh->ship->multi, sh->easy);
 	if (mc != CURLM_OK) {
-		log_err("site %s: curl_multi_add_handle: %s", sh->conf.site, curl_multi_strerror(mc));
-		sh->state = SH_IDLE;
+		log_err("site %s: curl_multi_add_handle: %s; retrying", sh->conf.site,
+			curl_multi_strerror(mc));
 		sh->st.in_flight = 0;
+		/* The batch stays in hand: idle here would let the next batch
+		 * read past it, and its ack skip it unsent. */
+		backoff(sh);
 	}
 }
 

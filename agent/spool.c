@@ -212,8 +212,12 @@ static uint64_t read_record(int fd, uint64_t off, uint64_t size, struct buf *buf
  * The batch reader's record at OFF of segment SEG (FD, readable up to
  * SIZE), served from a read-ahead buffer so that a batch costs a few large
  * reads, not two small ones per event.  Returns the record's total length
- * and points *PAYLOAD into the buffer, or 0 when it is not sound.
+ * and points *PAYLOAD into the buffer, 0 when it is not sound, or RA_ERROR
+ * when it could not be read (out of memory, an I/O error): that is no
+ * corruption, and the record must not be skipped.
  */
+#define RA_ERROR UINT64_MAX
+
 static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t off,
 			       uint64_t size, const uint8_t **payload, int verify)
 {
@@ -245,10 +249,13 @@ static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t 
 		/* Refill from OFF: at least the record's header, or all of it. */
 		buf_reset(&sp->ra);
 		if (buf_reserve(&sp->ra, READ_AHEAD) < 0) {
-			return 0;
+			return RA_ERROR;
 		}
 		n = pread(fd, sp->ra.p, (size_t)(size - off < READ_AHEAD ? size - off : READ_AHEAD),
 			  (off_t)off);
+		if (n < 0) {
+			return RA_ERROR;
+		}
 		if (n >= REC_HEADER) {
 			memcpy(h, sp->ra.p, REC_HEADER);
 			len = le32toh(h[1]);
@@ -403,6 +410,15 @@ static int new_segment(struct spool *sp)
 		return -1;
 	}
 	if (sp->wfd >= 0) {
+		/* The full segment's last records become durable here: the
+		 * next commit syncs only the new segment. */
+		if (fdatasync(sp->wfd) < 0) {
+			int saved = errno;
+			close(fd);
+			unlink(path);
+			errno = saved;
+			return -1;
+		}
 		close(sp->wfd);
 	}
 	sp->wfd = fd;
@@ -773,7 +789,7 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		uint64_t len;
 
 		if (fd < 0) {
-			return -1;
+			goto fail;
 		}
 		if (sp->read.off >= size) {
 			next_segment(sp, &sp->read);
@@ -784,18 +800,27 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		}
 		const uint8_t *payload;
 		len = read_record_ra(sp, fd, s->id, sp->read.off, size, &payload, sp->corrupt > 0);
+		if (len == RA_ERROR) {
+			log_err("spool %s: read: %s; retrying later", sp->dir, strerror(errno ? errno : EIO));
+			goto fail;
+		}
 		if (len == 0) {
 			/* Counted at open; skipped here without a word. */
 			sp->read.off = resync(fd, sp->read.off, size);
 			continue;
 		}
 		if (batch_add(b, payload, len - REC_HEADER) < 0) {
-			return -1;
+			goto fail;
 		}
 		sp->read.off += len;
 	}
 	b->end = sp->read;
 	return (int)b->n;
+fail:
+	/* Nothing of this batch is taken: the next read starts where it did. */
+	sp->read = b->start;
+	b->n = 0;
+	return -1;
 }
 
 void spool_batch_body(const struct spool_batch *b, size_t from, size_t to, struct buf *body)
