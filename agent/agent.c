@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -743,8 +742,6 @@ int agent_run(const char *config_path)
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;
 	}
-	/* The process holds access tokens: no core dumps of its memory. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (geteuid() == 0) {
 		log_warn("running as root is not needed: pintail only needs to read the logs "
 			 "(the service runs as user pintail, in group adm)");

@@ -50,7 +50,7 @@ int site_read_token(struct site *s, struct diag *d)
 		if (s->access_token == NULL) {
 			return -1;
 		}
-		free(s->token);
+		secret_free(&s->token);
 		s->token = strdup(s->access_token);
 		return s->token ? 0 : -1;
 	}
@@ -79,10 +79,7 @@ int site_read_token(struct site *s, struct diag *d)
 		explicit_bzero(buf, sizeof buf);
 		return -1;
 	}
-	if (s->token != NULL) {
-		explicit_bzero(s->token, strlen(s->token));
-		free(s->token);
-	}
+	secret_free(&s->token);
 	s->token = strdup(buf);
 	explicit_bzero(buf, sizeof buf);
 	return s->token ? 0 : -1;

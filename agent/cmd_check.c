@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "commands.h"
 #include "config.h"
@@ -9,7 +10,12 @@
 struct config *cmd_load_config(const char *config_path)
 {
 	struct diag d = {0};
-	struct config *cfg = config_load(config_path, &d);
+	struct config *cfg;
+
+	/* Every command may read access tokens: from here on, no core dump
+	 * of this process's memory. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	cfg = config_load(config_path, &d);
 
 	if (cfg != NULL) {
 		log_set_level((enum log_level)cfg->agent.log_level);

@@ -589,10 +589,7 @@ static void site_free(struct site *s)
 	}
 	free(s->rules);
 	conftab_free_values(T_SITE, s);
-	if (s->token != NULL) {
-		explicit_bzero(s->token, strlen(s->token));
-		free(s->token);
-	}
+	secret_free(&s->token);
 	free(s->url_base);
 	free(s->url_scheme);
 	free(s->name);

@@ -152,11 +152,7 @@ static void free_value(const struct key_def *k, void *p)
 		*(char **)p = NULL;
 		break;
 	case V_SECRET:
-		if (*(char **)p != NULL) {
-			explicit_bzero(*(char **)p, strlen(*(char **)p));
-		}
-		free(*(char **)p);
-		*(char **)p = NULL;
+		secret_free((char **)p);
 		break;
 	case V_WORDS:
 	case V_PATHS:

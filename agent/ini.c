@@ -173,6 +173,10 @@ static int ini_stream(struct ini_state *st, FILE *f)
 		diag_error(st->d, st->name, 0, "read: %s", strerror(errno));
 		result = -1;
 	}
+	/* A line may have held an inline access_token. */
+	if (buf != NULL) {
+		explicit_bzero(buf, cap);
+	}
 	free(buf);
 	free(st->section);
 	free(st->section_arg);

@@ -6,6 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+void secret_free(char **s)
+{
+	if (*s != NULL) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
 /* A whole non-negative decimal number, with no sign, blank or overflow. */
 static int parse_u64_prefix(const char *s, uint64_t *v, const char **end)
 {

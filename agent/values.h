@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Wipes the secret string *S (token copies), frees it, sets *S to NULL. */
+void secret_free(char **s);
+
 /* Keys in the configuration table, for per-key line numbers. */
 #define CONF_MAX_KEYS 64
 
