@@ -287,7 +287,7 @@ static const char *expected(const struct key_def *k)
 	case V_ID: return "digits only, at most 18";
 	case V_INT: return "a whole number in range";
 	case V_BOOL: return "true or false";
-	case V_DURATION: return "a number with s, m, h or d (a bare number is seconds)";
+	case V_DURATION: return "a number with s, m, h or d (a bare number is seconds), at most 36600d";
 	case V_SIZE: return "a size in range, a number with K, M or G (a bare number is bytes)";
 	case V_LOGLEVEL: return "error, warn, info or debug";
 	case V_READFROM: return "end or beginning";
@@ -379,8 +379,11 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 	} else if (err[0] != '\0') {
 		diag_error(d, file, line, "%s: %s", k->name, err);
 	} else if (k->type == V_EVTYPE) {
-		diag_error(d, file, line, "%s: unknown event type; use %s (or custom)", k->name,
-			   expected(k));
+		diag_error(d, file, line, "%s: unknown event type; use %s", k->name, expected(k));
+	} else if (k->type == V_INT || (k->type == V_SIZE && k->max > 0)) {
+		/* Say which range. */
+		diag_error(d, file, line, "bad value for %s: expected %s, %ld to %ld", k->name,
+			   expected(k), k->min, k->max);
 	} else {
 		diag_error(d, file, line, "bad value for %s: expected %s", k->name, expected(k));
 	}

@@ -34,6 +34,8 @@ static int parse_u64_prefix(const char *s, uint64_t *v, const char **end)
 	return 0;
 }
 
+#define DURATION_MAX_MS (UINT64_C(100) * 366 * 86400 * 1000)
+
 int value_duration_ms(const char *s, int64_t *ms)
 {
 	uint64_t n, mult;
@@ -53,7 +55,9 @@ int value_duration_ms(const char *s, int64_t *ms)
 	if (*e != '\0' && e[1] != '\0') {
 		return -1;
 	}
-	if (n > (uint64_t)INT64_MAX / mult) {
+	/* At most 100 years: timers add durations to the clock, and no
+	 * setting means more (max_event_age is days, retries minutes). */
+	if (n > DURATION_MAX_MS / mult) {
 		return -1;
 	}
 	*ms = (int64_t)(n * mult);

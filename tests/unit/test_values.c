@@ -27,6 +27,10 @@ static void test_durations(void **state)
 	assert_int_equal(value_duration_ms("", &ms), -1);
 	assert_int_equal(value_duration_ms("s", &ms), -1);
 	assert_int_equal(value_duration_ms("99999999999999999999d", &ms), -1);
+	/* Up to 100 years: a timer adds the duration to the clock. */
+	assert_int_equal(value_duration_ms("36600d", &ms), 0);
+	assert_int_equal(value_duration_ms("36601d", &ms), -1);
+	assert_int_equal(value_duration_ms("106751991167d", &ms), -1);
 }
 
 static void test_sizes(void **state)
