@@ -141,37 +141,16 @@ static void check_ids(struct site *s, struct diag *d)
 /* 1 when URL's host is a loopback address or "localhost". */
 static int loopback_url(const char *url)
 {
-	const char *h = strstr(url, "://");
 	char host[256];
 	size_t n;
 
-	h = h ? h + 3 : url;
-	{
-		/* Skip userinfo: in "http://localhost@evil/" the host is evil. */
-		size_t auth = strcspn(h, "/?#");
-		const char *at = NULL;
-		for (const char *p = h; p < h + auth; p++) {
-			if (*p == '@') {
-				at = p;
-			}
-		}
-		if (at != NULL) {
-			h = at + 1;
-		}
+	url_host(url, host, sizeof host);
+	n = strlen(host);
+	if (n == sizeof host - 1) {
+		return 0; /* cut short: no loopback name is that long */
 	}
-	if (*h == '[') {
-		return strncmp(h, "[::1]", 5) == 0 && strchr(":/?#", h[5]) != NULL;
-	}
-	n = strcspn(h, ":/?#");
-	if (n >= sizeof host) {
-		return 0;
-	}
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (strcmp(host, "localhost") == 0) {
-		return 1;
-	}
-	return strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n;
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	       (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n);
 }
 
 static void check_endpoint(struct site *s, struct diag *d)

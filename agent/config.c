@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <glob.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +38,6 @@ static int section_allowed(const char *const *allowed, const char *name)
 		}
 	}
 	return 0;
-}
-
-static char *dir_of(const char *path)
-{
-	char *copy = strdup(path), *dir;
-	if (copy == NULL) {
-		return NULL;
-	}
-	dir = strdup(dirname(copy));
-	free(copy);
-	return dir;
 }
 
 /* Reports an unknown section, with a suggestion; returns 0 (go on). */
@@ -146,7 +134,7 @@ static struct parser_def *new_parser(struct load_ctx *c, const struct ini_item *
 	conftab_defaults(T_PARSER, p);
 	old = find_parser(cfg, p->name, &at);
 	if (old != NULL && at < c->dir_first_parser) {
-		char *od = dir_of(old->file);
+		char *od = path_dir(old->file);
 		if (od != NULL && c->dir != NULL && strcmp(od, c->dir) == 0) {
 			at = c->dir_first_parser; /* defined in this folder already */
 		}
@@ -237,7 +225,7 @@ static void load_parsers(struct load_ctx *c)
 		}
 		for (size_t j = 0; j < g.gl_pathc; j++) {
 			free(c->dir);
-			c->dir = dir_of(g.gl_pathv[j]);
+			c->dir = path_dir(g.gl_pathv[j]);
 			c->skip = 0;
 			c->parser = NULL;
 			ini_parse_file(g.gl_pathv[j], parser_item, c, c->d);
@@ -328,29 +316,6 @@ static int rule_key_line(const struct rule *r, const char *key)
 }
 
 /* The host part of URL, without port or user, into OUT. */
-static void url_host(const char *url, char *out, size_t outlen)
-{
-	const char *h = strstr(url, "://"), *at, *end;
-	size_t n;
-
-	h = h ? h + 3 : url;
-	end = h + strcspn(h, "/?#");
-	at = memchr(h, '@', (size_t)(end - h));
-	if (at != NULL) {
-		h = at + 1;
-	}
-	if (*h == '[') {
-		const char *close = memchr(h, ']', (size_t)(end - h));
-		end = close ? close + 1 : end;
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(end - h));
-		end = colon ? colon : end;
-	}
-	n = (size_t)(end - h) < outlen - 1 ? (size_t)(end - h) : outlen - 1;
-	memcpy(out, h, n);
-	out[n] = '\0';
-}
-
 static void finish_rules(struct load_ctx *c, struct site *s)
 {
 	for (size_t i = 0; i < s->nrules; i++) {
@@ -492,7 +457,7 @@ static void load_site(struct load_ctx *c, const char *path)
 	c->skip = 0;
 	c->section_line = 0;
 	free(c->dir);
-	c->dir = dir_of(path);
+	c->dir = path_dir(path);
 	if (ini_parse_file(path, site_item, c, c->d) == 0) {
 		finish_site(c, s);
 	}
@@ -541,7 +506,7 @@ struct config *config_load(const char *path, struct diag *d)
 	struct load_ctx c = {.cfg = cfg, .d = d};
 	int errors_before = d->errors;
 
-	if (cfg == NULL || (cfg->file = strdup(path)) == NULL || (cfg->dir = dir_of(path)) == NULL) {
+	if (cfg == NULL || (cfg->file = strdup(path)) == NULL || (cfg->dir = path_dir(path)) == NULL) {
 		diag_error(d, path, 0, "out of memory");
 		config_free(cfg);
 		return NULL;

@@ -9,17 +9,6 @@
 #include "decode.h"
 #include "hash.h"
 
-/* 1 when the hit's host is one of the site's hosts. */
-static int host_of_site(const struct site *site, const struct slice *host)
-{
-	for (size_t i = 0; host->p != NULL && site->hosts && site->hosts[i]; i++) {
-		if (strlen(site->hosts[i]) == host->n && strncasecmp(site->hosts[i], host->p, host->n) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* 1 when query parameter NAME must not be sent. */
 static int param_stripped(const struct site *site, const char *name, size_t n)
 {
@@ -54,7 +43,7 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 	size_t path_len = hit->query.p ? (size_t)(hit->query.p - 1 - hit->uri.p) : hit->uri.n;
 
 	buf_addc(out, '"');
-	if (host_of_site(site, host)) {
+	if (hosts_have(site->hosts, host->p, host->n)) {
 		buf_add_json_chars(out, site->url_scheme, strlen(site->url_scheme));
 		buf_add(out, "://", 3);
 		buf_add_json_chars(out, host->p, host->n);

@@ -85,26 +85,16 @@ void pipeline_too_long(struct pipeline *pl)
 	pl->st.too_long++;
 }
 
-static int host_in(char *const *hosts, const struct slice *h)
-{
-	for (size_t i = 0; h->p != NULL && hosts != NULL && hosts[i] != NULL; i++) {
-		if (strlen(hosts[i]) == h->n && strncasecmp(hosts[i], h->p, h->n) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* For a file shared by sites: 1 when the hit is this site's. */
 static int routed_here(struct pipeline *pl, const struct hit *hit)
 {
 	const struct slice *host = &hit->f[FIELD_HOST];
 
-	if (!pl->site->routed || host_in(pl->site->hosts, host)) {
+	if (!pl->site->routed || hosts_have(pl->site->hosts, host->p, host->n)) {
 		return 1;
 	}
 	for (size_t i = 0; i < pl->cfg->nsites; i++) {
-		if (host_in(pl->cfg->sites[i]->hosts, host)) {
+		if (hosts_have(pl->cfg->sites[i]->hosts, host->p, host->n)) {
 			pl->st.other_site++;
 			return 0;
 		}
@@ -150,7 +140,7 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 	}
 	host.p = h;
 	host.n = (size_t)(hend - h);
-	if (!host_in(pl->site->hosts, &host) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
+	if (!hosts_have(pl->site->hosts, host.p, host.n) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
 		return 0;
 	}
 	query.p = q + 1;

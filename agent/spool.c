@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "hash.h"
+#include "decode.h"
 #include "log.h"
 #include "statedir.h"
 
@@ -76,10 +77,8 @@ static void seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
 static int hex_to_raw(const char *hex, uint8_t raw[32])
 {
 	for (int i = 0; i < 32; i++) {
-		int hi = hex[2 * i], lo = hex[2 * i + 1];
-		hi = hi >= 'a' ? hi - 'a' + 10 : hi - '0';
-		lo = lo >= 'a' ? lo - 'a' + 10 : lo - '0';
-		if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
+		int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
 			return -1;
 		}
 		raw[i] = (uint8_t)(hi * 16 + lo);

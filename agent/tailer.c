@@ -6,7 +6,6 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,22 +123,11 @@ static void watch_dir(struct tailer *t, const char *dir)
 	t->nwatches++;
 }
 
-static char *dirname_of(const char *path)
-{
-	char *c = strdup(path), *d;
-	if (c == NULL) {
-		return NULL;
-	}
-	d = strdup(dirname(c));
-	free(c);
-	return d;
-}
-
 /* Watches the folders of the patterns, and of the targets of symlinks. */
 static void watch_site(struct tsite *ts)
 {
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
-		char *d = dirname_of(ts->patterns[i]);
+		char *d = path_dir(ts->patterns[i]);
 		if (d != NULL) {
 			watch_dir(ts->t, d);
 			free(d);
@@ -148,7 +136,7 @@ static void watch_site(struct tsite *ts)
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		char real[PATH_MAX];
 		if (tf->path != NULL && realpath(tf->path, real) != NULL && strcmp(real, tf->path) != 0) {
-			char *d = dirname_of(real);
+			char *d = path_dir(real);
 			if (d != NULL) {
 				watch_dir(ts->t, d);
 				free(d);
@@ -259,7 +247,7 @@ static int drain_lines(struct tsite *ts, struct linebuf *lb, const char *identit
  */
 static void read_from_copy(struct tsite *ts, struct tfile *tf, uint64_t from)
 {
-	char *dir = dirname_of(tf->path);
+	char *dir = path_dir(tf->path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int found = 0;
@@ -514,7 +502,7 @@ static void reconcile(struct tsite *ts)
 static int find_by_identity(const char *path, dev_t dev, ino_t ino, const char *identity,
 			    char *found, size_t len)
 {
-	char *dir = dirname_of(path);
+	char *dir = path_dir(path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int result = 0;

@@ -2,9 +2,60 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+char *path_dir(const char *path)
+{
+	char *copy = strdup(path), *dir;
+	if (copy == NULL) {
+		return NULL;
+	}
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+int hosts_have(char *const *hosts, const char *p, size_t n)
+{
+	for (size_t i = 0; p != NULL && hosts != NULL && hosts[i] != NULL; i++) {
+		if (strlen(hosts[i]) == n && strncasecmp(hosts[i], p, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void url_host(const char *url, char *out, size_t outlen)
+{
+	const char *h = strstr(url, "://"), *at = NULL, *end;
+	size_t n;
+
+	h = h ? h + 3 : url;
+	end = h + strcspn(h, "/?#");
+	/* Past any userinfo, to its last '@', as curl does: in
+	 * "http://localhost@evil/" the host is evil. */
+	for (const char *p = h; p < end; p++) {
+		if (*p == '@') {
+			at = p;
+		}
+	}
+	if (at != NULL) {
+		h = at + 1;
+	}
+	if (*h == '[') {
+		const char *close = memchr(h, ']', (size_t)(end - h));
+		end = close ? close + 1 : end;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(end - h));
+		end = colon ? colon : end;
+	}
+	n = (size_t)(end - h) < outlen - 1 ? (size_t)(end - h) : outlen - 1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+}
 
 void secret_free(char **s)
 {

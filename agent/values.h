@@ -12,6 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The folder of PATH, as dirname(3) says, in a new string (NULL: no memory). */
+char *path_dir(const char *path);
+
+/* 1 when the N bytes at P are one of HOSTS (NULL-terminated), ignoring case. */
+int hosts_have(char *const *hosts, const char *p, size_t n);
+
+/*
+ * The host of URL into OUT (at most OUTLEN - 1 bytes): after "scheme://"
+ * and any userinfo, before the port or path; an IPv6 host keeps its
+ * brackets.
+ */
+void url_host(const char *url, char *out, size_t outlen);
+
 /* Wipes the secret string *S (token copies), frees it, sets *S to NULL. */
 void secret_free(char **s);
 
