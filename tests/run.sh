@@ -58,7 +58,7 @@ for bin in build/tests/test_*; do
 done
 
 # Everything else: one result each.
-others=(lint)
+others=(lint selftest)
 [ -x build/tests/alloc_count ] && others+=(alloc)
 for t in tests/integration/test_* tests/live/test_* tests/answers/test_*; do
 	[ -f "$t" ] && others+=("$t")
@@ -68,6 +68,9 @@ for t in "${others[@]}"; do
 	case $t in
 	lint) cmd=(bash tests/lint.sh) ;;
 	alloc) cmd=(build/tests/alloc_count) ;;
+	# The event checker's own test: the oracle of the integration tests.
+	selftest) cmd=("$PYTHON" tests/tools/check_events.py --self-test
+		       --schema "${SCHEMA:-$PWD/../shared/pinterest-events.schema.json}") ;;
 	*.py) cmd=("$PYTHON" "$t") ;;
 	*) cmd=(bash "$t") ;;
 	esac

@@ -135,6 +135,7 @@ static void run(const char *dir, const char *parser, const char *const *lines, s
 	struct line_src src = {.identity = "0000000000000000000000000000000000000000000000000000000000000000"};
 	char longline[2048];
 	unsigned long used;
+	uint64_t parsed0;
 
 	CHECK(cfg != NULL, "%s: configuration refused", label);
 	if (cfg == NULL) {
@@ -146,6 +147,7 @@ static void run(const char *dir, const char *parser, const char *const *lines, s
 	for (size_t i = 0; i < nlines * 3; i++) {
 		pipeline_line(pl, lines[i % nlines], strlen(lines[i % nlines]), &src, 1795860000, no_event, NULL);
 	}
+	parsed0 = pipeline_stats(pl)->parsed;
 	allocations = 0;
 	counting = 1;
 	for (int i = 0; i < 10000; i++) {
@@ -162,6 +164,13 @@ static void run(const char *dir, const char *parser, const char *const *lines, s
 	CHECK(used == 0, "%s: 10,000 lines yielding no event made %lu allocations, expected 0", label,
 	      used);
 	CHECK(pipeline_stats(pl)->lines >= 10000, "%s: lines counted", label);
+	/* The lines went through the whole pipeline: most parsed (a parser
+	 * refusing everything would allocate nothing too), every 1000th too
+	 * long. */
+	CHECK(pipeline_stats(pl)->parsed - parsed0 >= 5000, "%s: only %llu of 10,000 lines parsed", label,
+	      (unsigned long long)(pipeline_stats(pl)->parsed - parsed0));
+	CHECK(pipeline_stats(pl)->too_long == 10, "%s: %llu lines too long, expected 10", label,
+	      (unsigned long long)pipeline_stats(pl)->too_long);
 	printf("%s: 10000 lines, %lu allocations, unparsable=%llu too_long=%llu\n", label, used,
 	       (unsigned long long)pipeline_stats(pl)->unparsable,
 	       (unsigned long long)pipeline_stats(pl)->too_long);

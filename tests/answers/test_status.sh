@@ -135,12 +135,19 @@ assert_grep "^site shop " "$OUT/status.stopped"
 j=$(status_json)
 assert_eq "stale after stop" true "$(ans_py get "$j" stale)"
 assert_eq "delivered after stop (status shop --json)" 40 "$(site_stat shop delivered)"
-# killed (no clean stop): stale too
+# killed (no clean stop): stale too.  First the new agent's own status
+# (not the stopped one's file, which says stale already).
 agent_start 2
 pid=$AGENT_PID
-sleep 1
+status_is_running() {
+	local f
+	f=$(status_json)
+	[ "$(ans_py get "$f" pid)" = "$pid" ] && [ "$(ans_py get "$f" stale)" = false ]
+}
+wait_until 10 "status.json of the new agent (pid $pid)" status_is_running
 agent_kill9
 j=$(status_json)
+assert_eq "pid after kill -9" "$pid" "$(ans_py get "$j" pid)"
 assert_eq "stale after kill -9" true "$(ans_py get "$j" stale)"
 "$PINTAIL" -c "$CONF" status > "$OUT/status.killed" 2>&1 || fail "status failed after kill -9"
 assert_grep "^pintail is NOT running" "$OUT/status.killed"

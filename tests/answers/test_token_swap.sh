@@ -21,7 +21,9 @@ expected_keys shop "$LOG" > "$T/exp"
 agent_start 1
 W401="site shop: delivery paused: the access token was refused \\(401\\): it is invalid or has expired, or lacks the ads:write scope; generate a new one"
 wait_log 10 "$W401"
-sleep 2.5 # a retry or two with the same wrong token
+# A retry or two with the same wrong token (pause_retry is 2s).
+at_least_401() { [ "$(request_count 401)" -ge "$1" ]; }
+wait_until 10 "two requests answered 401" at_least_401 2
 n401=$(request_count 401)
 [ "$n401" -ge 2 ] || fail "the paused site did not retry with the token file re-read ($n401 requests answered 401)"
 assert_eq "requests answered 200 with the wrong token" 0 "$(request_count 200)"
@@ -42,7 +44,7 @@ append_lines "$LOG" b 0 20
 expected_keys shop "$LOG" > "$T/exp"
 two_pauses() { [ "$(log_count 'delivery paused: the access token was refused')" -ge 2 ]; }
 wait_until 10 "a second 401 pause" two_pauses
-sleep 2.5
+wait_until 10 "two more requests answered 401" at_least_401 $((n401 + 2))
 n401b=$(request_count 401)
 [ "$n401b" -ge $((n401 + 2)) ] || fail "the retries after the second pause did not re-read the (bad) token file"
 printf '%s\n' "$TOKEN_GOOD" > "$T/etc/token.new"

@@ -467,8 +467,9 @@ def check(args):
     events = load_events(args.events, report)
     validator = None
     if jsonschema is None:
-        print("check_events.py: warning: python3-jsonschema is missing: "
-              "the schema is not checked", file=sys.stderr)
+        # A check that silently checks less would pass for the wrong reason.
+        sys.exit("check_events.py: python3-jsonschema is missing: install it "
+                 "(apt-get install python3-jsonschema) to check against the schema")
     else:
         with open(args.schema, encoding="utf-8") as f:
             validator = jsonschema.Draft7Validator(json.load(f))
@@ -531,8 +532,7 @@ def self_test(args):
     here = os.path.dirname(os.path.abspath(__file__))
     schema = args.schema or next((p for p in (
         os.path.join(here, "pinterest-events.schema.json"),
-        os.path.join(here, "..", "pinterest-events.schema.json"),
-        "/work/shared/pinterest-events.schema.json") if os.path.exists(p)), None)
+        os.path.join(here, "..", "pinterest-events.schema.json")) if os.path.exists(p)), None)
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "access.log")
         with open(log, "wb") as f:

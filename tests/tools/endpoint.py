@@ -244,7 +244,8 @@ class Endpoint:
         self.record = open(args.record, "a", encoding="utf-8") if args.record else None
         self.validator = None
         if args.schema and jsonschema is None:
-            warn("python3-jsonschema is missing: request bodies are not schema-validated")
+            sys.exit("endpoint.py: --schema needs python3-jsonschema "
+                     "(apt-get install python3-jsonschema)")
         elif args.schema:
             with open(args.schema, encoding="utf-8") as f:
                 schema = json.load(f)
