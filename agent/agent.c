@@ -623,19 +623,23 @@ static void agent_reload(struct agent *a)
 	log_set_level((enum log_level)cfg->agent.log_level);
 	next = calloc(cfg->nsites + 1, sizeof *next);
 	if (next == NULL) {
+		log_err("reload: out of memory; the running configuration is kept");
 		config_free(cfg);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		struct site *s = cfg->sites[i];
 		struct asite *old = find_asite(a, s->name);
-		if (old != NULL && same_files(old->site, s)) {
+		struct pipeline *pl = NULL;
+		/* Without memory for its new pipeline, a site is restarted below. */
+		if (old != NULL && same_files(old->site, s) && (pl = pipeline_new(cfg, s, old->cm)) != NULL) {
 			struct shipper_conf sc;
 			/* Same files: new settings, same tailer, spool and connection. */
 			site_commit(old);
 			pipeline_free(old->pl);
 			old->site = s;
-			old->pl = pipeline_new(cfg, s, old->cm);
+			old->pl = pl;
 			shipper_conf_of(a, s, &sc);
 			sc.site = s->name;
 			shipper_reconfigure(old->sh, &sc);

@@ -57,6 +57,7 @@ struct spool {
 	int new_segment;          /* a segment was made since the last commit */
 	struct src *srcs;
 	size_t nsrcs;
+	size_t nsrcs_committed;   /* inputs known at the last commit */
 	int rfd;                  /* cached reader fd */
 	uint64_t rseg;
 	struct buf wbuf;          /* records appended, not yet written */
@@ -502,6 +503,7 @@ struct spool *spool_open(const char *dir)
 	for (size_t i = 0; i < sp->nsrcs; i++) {
 		sp->srcs[i].committed = sp->srcs[i].max_off;
 	}
+	sp->nsrcs_committed = sp->nsrcs;
 	if (sp->corrupt > 0) {
 		log_warn("spool %s: %" PRIu64 " corrupt record(s) skipped; %" PRIu64 " events pending",
 			 sp->dir, sp->corrupt, sp->events);
@@ -635,6 +637,7 @@ int spool_commit(struct spool *sp)
 	for (size_t i = 0; i < sp->nsrcs; i++) {
 		sp->srcs[i].committed = sp->srcs[i].max_off;
 	}
+	sp->nsrcs_committed = sp->nsrcs;
 	return 0;
 }
 
@@ -644,6 +647,10 @@ void spool_rollback(struct spool *sp)
 
 	buf_reset(&sp->wbuf);
 	ra_forget(sp);
+	/* Inputs first seen since the commit have nothing in the spool now:
+	 * kept, their line 0 would count as spooled already. */
+	sp->nsrcs = sp->nsrcs_committed;
+	sp->last_hex[0] = '\0';
 	for (size_t i = 0; i < sp->nsrcs; i++) {
 		sp->srcs[i].max_off = sp->srcs[i].committed;
 	}
