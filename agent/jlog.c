@@ -17,6 +17,7 @@ struct jlog {
 	uint64_t size;
 	uint64_t max;
 	int failing; /* a write failed: logged once until one works again */
+	int rotate_failing; /* the same for rotation */
 };
 
 static int jlog_reopen(struct jlog *j)
@@ -70,11 +71,20 @@ void jlog_write(struct jlog *j, const char *line, size_t n)
 	if (j == NULL) {
 		return;
 	}
-	if (j->size + n + 1 > j->max && j->size > 0) {
+	if (j->fd < 0) {
+		/* An earlier reopen failed (the folder was full or gone): try
+		 * again, rather than rotating a file that is not open. */
+		jlog_reopen(j);
+	} else if (j->size + n + 1 > j->max && j->size > 0) {
 		char old[4096];
 		snprintf(old, sizeof old, "%s.1", j->path);
 		if (rename(j->path, old) < 0 || jlog_reopen(j) < 0) {
-			log_warn("rotate %s: %s", j->path, strerror(errno));
+			if (!j->rotate_failing) {
+				log_warn("rotate %s: %s", j->path, strerror(errno));
+			}
+			j->rotate_failing = 1;
+		} else {
+			j->rotate_failing = 0;
 		}
 	}
 	/* One writev: a line is never torn by another writer's line. */
