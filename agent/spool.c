@@ -471,7 +471,12 @@ struct spool *spool_open(const char *dir)
 			start = sg->gen == sp->ack_gen ? sp->ack.off : SEG_HEADER;
 			sp->ack.off = start;
 		}
-		scan_segment(sp, sg, start, i + 1 == sp->nsegs);
+		if (scan_segment(sp, sg, start, i + 1 == sp->nsegs) < 0) {
+			/* Unreadable is not corrupt: left as it is for a later
+			 * start, never dropped with its events. */
+			spool_close(sp);
+			return NULL;
+		}
 		if (sg->id == sp->ack.seg && sp->ack.off > sg->size) {
 			sp->ack.off = sg->size;
 		}
