@@ -250,7 +250,7 @@ static void read_from_copy(struct tsite *ts, struct tfile *tf, uint64_t from)
 	char *dir = path_dir(tf->path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
-	int found = 0;
+	int found = 0, stopped = 0;
 
 	while (d != NULL && !found && (de = readdir(d)) != NULL) {
 		char path[PATH_MAX], ident[65];
@@ -278,10 +278,11 @@ static void read_from_copy(struct tsite *ts, struct tfile *tf, uint64_t from)
 		lseek(fd, (off_t)from, SEEK_SET);
 		while (linebuf_read(&lb, fd) > 0) {
 			if (drain_lines(ts, &lb, tf->identity) < 0) {
+				stopped = 1; /* paused or failed: not the copy's end */
 				break;
 			}
 		}
-		if (!ts->failed && linebuf_rest(&lb, &line)) {
+		if (!stopped && !ts->paused && !ts->failed && linebuf_rest(&lb, &line)) {
 			deliver(ts, tf->identity, &line, 0);
 		}
 		linebuf_free(&lb);
@@ -305,7 +306,10 @@ static void tfile_truncated(struct tsite *ts, struct tfile *tf)
 	if (tf->identity[0]) {
 		read_from_copy(ts, tf, from);
 	}
-	if (ts->failed) {
+	/* Stopped part-way (paused, or a disk failure): the file is taken up
+	 * again later, the copy read once more from the same place; lines
+	 * already spooled are recognised then. */
+	if (ts->failed || ts->paused) {
 		return;
 	}
 	lseek(tf->fd, 0, SEEK_SET);
