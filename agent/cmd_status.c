@@ -140,10 +140,11 @@ int cmd_status(const char *config_path, int argc, char **argv)
 	}
 	snprintf(path, sizeof path, "%s/status.json", cfg->agent.state_dir);
 	config_free(cfg);
+	errno = 0;
 	text = read_all(path);
 	if (text == NULL) {
 		fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n", path,
-			strerror(errno ? errno : ENOENT));
+			errno ? strerror(errno) : "empty");
 		return EXIT_RUNTIME;
 	}
 	root = cJSON_Parse(text);

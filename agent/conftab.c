@@ -1,8 +1,6 @@
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "conftab.h"
 
 #include <ctype.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,8 +158,7 @@ static void free_value(const struct key_def *k, void *p)
 		words_free(*(char ***)p);
 		*(char ***)p = NULL;
 		break;
-	case V_REGEX:
-	case V_REGEX_I: {
+	case V_REGEX: {
 		struct regex_opt *r = p;
 		free(r->src);
 		rx_free(r->rx);
@@ -196,14 +193,17 @@ static int set_url(char **dst, const char *v)
 		return -1;
 	}
 	*dst = strdup(v);
-	return 0;
+	return *dst != NULL ? 0 : -1;
 }
 
 static int set_paths(char ***dst, const char *v, const char *dir)
 {
 	char **w = words_split(v, 0);
 
-	for (size_t i = 0; w != NULL && w[i] != NULL; i++) {
+	if (w == NULL) {
+		return -1; /* out of memory: never an empty list that looks set */
+	}
+	for (size_t i = 0; w[i] != NULL; i++) {
 		char *full = conftab_path(dir, w[i]);
 		if (full == NULL) {
 			words_free(w);
@@ -220,7 +220,10 @@ static int set_methods(char ***dst, const char *v)
 {
 	char **w = words_split(v, 1);
 
-	for (size_t i = 0; w != NULL && w[i] != NULL; i++) {
+	if (w == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; w[i] != NULL; i++) {
 		for (char *c = w[i]; *c; c++) {
 			if (!isalpha((unsigned char)*c)) {
 				words_free(w);
@@ -233,13 +236,18 @@ static int set_methods(char ***dst, const char *v)
 	return 0;
 }
 
-static int set_regex(struct regex_opt *r, const char *v, uint32_t opts, char *err, size_t errlen)
+static int set_regex(struct regex_opt *r, const char *v, char *err, size_t errlen)
 {
-	r->rx = rx_compile(v, opts, err, errlen);
+	r->rx = rx_compile(v, 0, err, errlen);
 	if (r->rx == NULL) {
 		return -1;
 	}
 	r->src = strdup(v);
+	if (r->src == NULL) {
+		rx_free(r->rx);
+		r->rx = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -333,8 +341,7 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 	case V_READFROM: return set_enum(p, v, readfrom_names);
 	case V_CLIENTIP: return set_enum(p, v, clientip_names);
 	case V_FORMAT: return set_enum(p, v, format_names);
-	case V_REGEX: return set_regex(p, v, 0, err, errlen);
-	case V_REGEX_I: return set_regex(p, v, PCRE2_CASELESS, err, errlen);
+	case V_REGEX: return set_regex(p, v, err, errlen);
 	case V_CIDRS: return set_cidrs(p, v);
 	case V_STATUS: return value_status_set(v, p);
 	case V_EVTYPE: return (*(int *)p = event_type_lookup(v)) >= 0 ? 0 : -1;
@@ -359,9 +366,7 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 			return -1;
 		}
 		/* Unset; types whose "unset" is not zero get it below. */
-		if (k->type == V_EVTYPE) {
-			*(int *)p = -1;
-		} else if (k->type == V_STATUS) {
+		if (k->type == V_STATUS) {
 			/* [filter]: every status; [event]: [filter]'s (finish_rules). */
 			memset(p, 0, sizeof(struct status_set));
 			if (k->target == T_SITE) {
@@ -374,7 +379,7 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		return 0;
 	}
 	free_value(k, p);
-	if (err[0] != '\0' && (k->type == V_REGEX || k->type == V_REGEX_I)) {
+	if (err[0] != '\0' && k->type == V_REGEX) {
 		diag_error(d, file, line, "%s: the regex does not compile %s", k->name, err);
 	} else if (err[0] != '\0') {
 		diag_error(d, file, line, "%s: %s", k->name, err);

@@ -27,7 +27,6 @@ enum vtype {
 	V_CLIENTIP, /* int: enum client_ip */
 	V_FORMAT,   /* int: enum parser_format */
 	V_REGEX,    /* struct regex_opt */
-	V_REGEX_I,  /* struct regex_opt, matched case-insensitively */
 	V_CIDRS,    /* struct cidr_list */
 	V_STATUS,   /* struct status_set */
 	V_EVTYPE,   /* int: enum event_type */
