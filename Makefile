@@ -37,7 +37,7 @@ DESTDIR   ?=
 
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS)
 
-.PHONY: all clean check check-unit check-integration deps demo bench lint install
+.PHONY: all clean check deps demo bench lint install
 
 all: pintail
 
