@@ -467,7 +467,7 @@ if wait_for 30 delivered_at_least 8; then ok "3 lines appended later were follow
 else bad "delivered $(delivered_count) of 8 events" "$(tail -n 20 "$T/agent.err")"; fi
 
 kill -HUP "$AGENT_PID" 2>/dev/null
-if wait_for 10 grep -q 'SIGHUP' "$T/agent.err" && sleep 1 && proc_alive "$AGENT_PID"; then
+if wait_for 10 grep -q 'configuration reloaded' "$T/agent.err" && proc_alive "$AGENT_PID"; then
 	ok "SIGHUP: the agent reloads and keeps running"
 else
 	bad "SIGHUP" "$(tail -n 10 "$T/agent.err")"
@@ -531,7 +531,11 @@ if wait_for 20 grep -q 'running (1 site' "$T/agent-traced.err" && wait_for 30 de
 		fi
 	fi
 	kill -HUP "$tp" 2>/dev/null
-	wait_for 10 grep -q 'configuration reloaded' "$T/agent-traced.err"
+	if wait_for 10 grep -q 'configuration reloaded' "$T/agent-traced.err"; then
+		ok "the traced agent reloaded on SIGHUP"
+	else
+		bad "the traced agent did not reload on SIGHUP" "$(tail -n 10 "$T/agent-traced.err")"
+	fi
 	kill -TERM "$tp" 2>/dev/null
 	for ((i = 0; i < 300; i++)); do proc_alive "$AGENT_PID" || break; sleep 0.05; done
 	end_pid "$AGENT_PID"
