@@ -51,7 +51,13 @@ struct pipeline *pipeline_new(const struct config *cfg, const struct site *site,
 	pl->scratch.p = malloc(pl->scratch.cap);
 	pl->out.max = 8 * (size_t)cfg->agent.max_line + 65536;
 	if (cm == NULL) {
-		cm = clickmem_new(CLICKMEM_CAPACITY, site->click_memory / 1000, NULL);
+		/* A memory of this process alone (parse's), never saved: its
+		 * salt protects nothing, and a fixed one makes which visitors a
+		 * full table forgets, and so the output, the same on every run
+		 * over the same input. */
+		static const uint8_t fixed_salt[16] = {'p', 'i', 'n', 't', 'a', 'i', 'l', ' ',
+							'p', 'a', 'r', 's', 'e', 0, 0, 0};
+		cm = clickmem_new(CLICKMEM_CAPACITY, site->click_memory / 1000, fixed_salt);
 		pl->own_cm = 1;
 	}
 	pl->cm = cm;

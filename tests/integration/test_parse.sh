@@ -44,6 +44,30 @@ n=$(wc -l < "$T/gen1.jsonl")
 	--log "$T/gen.log" --site gen --url https://shop.example.com \
 	|| fail "check_events.py refused the generated log's events"
 
+# 4b. More visitors with an epik than the click-id memory holds (16,384):
+# which of them a full memory forgets, and so the output, is the same on
+# every run.  40,000 visitors land with an epik, then each adds to the cart.
+"$PYTHON" - "$T/crowd.log" $(( $(date +%s) - 600 )) <<'EOF'
+import sys, time
+path, t = sys.argv[1], int(sys.argv[2])
+stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(t))
+ua = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+with open(path, "w") as f:
+    for page, method in (("/products/mug?epik=dj0y{0:05d}", "GET"), ("/cart/add", "POST")):
+        for i in range(40000):
+            ip = "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)
+            f.write('%s - - [%s] "%s %s HTTP/1.1" 200 512 "-" "%s"\n'
+                    % (ip, stamp, method, page.format(i), ua))
+EOF
+"$PINTAIL" -c "$CONF" parse gen "$T/crowd.log" > "$T/crowd1.jsonl" 2>/dev/null
+"$PINTAIL" -c "$CONF" parse gen "$T/crowd.log" > "$T/crowd2.jsonl" 2>/dev/null
+carts=$(grep -c '"event_name":"add_to_cart"' "$T/crowd1.jsonl" || true)
+assert_eq "add_to_cart events of the crowd" 40000 "$carts"
+remembered=$(grep '"event_name":"add_to_cart"' "$T/crowd1.jsonl" | grep -c '"click_id"' || true)
+[ "$remembered" -gt 8000 ] && [ "$remembered" -lt 40000 ] ||
+	fail "$remembered of 40,000 carts carry a click_id: the memory should hold some, not all"
+cmp -s "$T/crowd1.jsonl" "$T/crowd2.jsonl" || fail "a full click-id memory gave different output on a second run"
+
 # 5. Identical lines at two offsets give two event_ids.
 line='203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] "GET /products/blue-mug HTTP/1.1" 200 5123 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"'
 printf '%s\n%s\n' "$line" "$line" > "$T/twice.log"
