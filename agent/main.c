@@ -58,6 +58,14 @@ int main(int argc, char **argv)
 		config_path = argv[i + 1];
 		i += 2;
 	}
+	/* "pintail parse --help" and the like: the usage, before any
+	 * configuration is read (a site is never called "--help"). */
+	for (int j = i + 1; j < argc; j++) {
+		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+	}
 	if (i >= argc) {
 		/* No command: run, as systemd starts it. */
 		return agent_run(config_path);

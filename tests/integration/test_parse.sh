@@ -90,4 +90,14 @@ set +e
 "$PINTAIL" -c "$CONF" parse --now yesterday gen >/dev/null 2>&1; rc=$?
 set -e
 assert_eq "exit status for a bad --now" 1 "$rc"
+
+# 7. --help, also after a command and without a readable configuration;
+# --version.
+"$PINTAIL" --help > "$T/help" || fail "pintail --help failed"
+assert_grep '^usage: pintail \[-c FILE\] \[run\]$' "$T/help"
+assert_grep 'parse \[--now EPOCH\] SITE \[LOGFILE...\]' "$T/help"
+"$PINTAIL" -c "$T/no-such.conf" parse --help > "$T/help2" || fail "pintail parse --help failed"
+cmp -s "$T/help" "$T/help2" || fail "pintail parse --help printed something else than --help"
+"$PINTAIL" --version > "$T/version" || fail "pintail --version failed"
+assert_grep '^pintail [0-9]+\.[0-9]+\.[0-9]+' "$T/version"
 echo "test_parse: all checks passed"
