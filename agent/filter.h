@@ -46,6 +46,9 @@ void agent_cache_free(struct agent_cache *c);
 /* How many times an agent had to be checked against the lists. */
 uint64_t agent_cache_misses(const struct agent_cache *c);
 
+/* The cache's (unkeyed) hash of a user agent; exported for its tests. */
+uint64_t agent_cache_hash(const char *ua, size_t n);
+
 /*
  * Applies SITE's [filter] to HIT whose client address is CLIENT (as chosen
  * by client_ip).  Checks run cheapest first.  CACHE may be NULL.

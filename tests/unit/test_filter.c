@@ -229,6 +229,43 @@ static void test_cache_keeps_many_agents(void **state)
 	fx_free(f);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The cache's hash reads every byte of an agent, whatever its length: an
+ * agent of 1 to 200 bytes with one byte changed, anywhere, hashes to a
+ * value of its own (a skipped byte would make two of them equal).
+ */
+static void test_cache_hash_every_byte(void **state)
+{
+	enum { MAXLEN = 200 };
+	uint64_t *h = malloc(sizeof *h * (MAXLEN * (MAXLEN + 3) / 2));
+	char buf[MAXLEN];
+	size_t n = 0;
+	(void)state;
+	assert_non_null(h);
+	for (size_t len = 1; len <= MAXLEN; len++) {
+		memset(buf, 'a', len);
+		h[n++] = agent_cache_hash(buf, len);
+		for (size_t i = 0; i < len; i++) {
+			buf[i] = 'b';
+			h[n++] = agent_cache_hash(buf, len);
+			buf[i] = 'a';
+		}
+	}
+	qsort(h, n, sizeof *h, cmp_u64);
+	for (size_t i = 1; i < n; i++) {
+		if (h[i] == h[i - 1]) {
+			fail_msg("two of %zu agents share the hash %016llx", n, (unsigned long long)h[i]);
+		}
+	}
+	free(h);
+}
+
 static void test_exclude_bots_off(void **state)
 {
 	struct fx *f = &F;
@@ -622,6 +659,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_people_kept, fx_teardown),
 		cmocka_unit_test_teardown(test_bots_uncached, fx_teardown),
 		cmocka_unit_test_teardown(test_cache_keeps_many_agents, fx_teardown),
+		cmocka_unit_test(test_cache_hash_every_byte),
 		cmocka_unit_test_teardown(test_exclude_bots_off, fx_teardown),
 		cmocka_unit_test_teardown(test_exclude_agents, fx_teardown),
 		cmocka_unit_test_teardown(test_exclude_paths_default, fx_teardown),
