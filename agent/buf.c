@@ -191,9 +191,17 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 		while (run + 16 <= n && !block_needs_escape(s + run)) {
 			run += 16;
 		}
+		/* A rest under sixteen bytes: the string's last sixteen bytes,
+		 * overlapping what was looked at, are looked at once. */
+		if (run < n && run + 16 > n && n >= 16 && !block_needs_escape(s + n - 16)) {
+			run = n;
+		}
 #endif
 		while (run + 8 <= n && !word_needs_escape(s + run)) {
 			run += 8;
+		}
+		if (run < n && run + 8 > n && n >= 8 && !word_needs_escape(s + n - 8)) {
+			run = n; /* the same with the last eight bytes */
 		}
 		while (run < n && json_plain[u[run]]) {
 			run++;
@@ -230,9 +238,9 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-int buf_add_i64(struct buf *b, int64_t v)
+size_t fmt_i64(char out[FMT_I64_MAX], int64_t v)
 {
-	char tmp[24];
+	char tmp[FMT_I64_MAX];
 	size_t n = 0;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
@@ -243,5 +251,12 @@ int buf_add_i64(struct buf *b, int64_t v)
 	if (v < 0) {
 		tmp[sizeof tmp - 1 - n++] = '-';
 	}
-	return buf_add(b, tmp + sizeof tmp - n, n);
+	memcpy(out, tmp + sizeof tmp - n, n);
+	return n;
+}
+
+int buf_add_i64(struct buf *b, int64_t v)
+{
+	char tmp[FMT_I64_MAX];
+	return buf_add(b, tmp, fmt_i64(tmp, v));
 }

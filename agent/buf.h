@@ -58,4 +58,8 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n);
 /* Appends V in decimal, without printf. */
 int buf_add_i64(struct buf *b, int64_t v);
 
+/* V in decimal into OUT (not NUL-terminated); returns the length. */
+#define FMT_I64_MAX 24
+size_t fmt_i64(char out[FMT_I64_MAX], int64_t v);
+
 #endif

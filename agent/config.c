@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "conftab.h"
 #include "diag.h"
 #include "filter.h"
@@ -394,6 +395,16 @@ static void finish_site(struct load_ctx *c, struct site *s)
 		}
 		s->url_base = strndup(s->url, n);
 		s->url_scheme = strndup(s->url, strcspn(s->url, ":"));
+		if (s->url_base != NULL) {
+			/* Written into every event: escaped once, here. */
+			struct buf b = {0};
+			if (buf_add_json_chars(&b, s->url_base, n) == 0) {
+				s->url_base_json = b.p;
+				s->url_base_json_len = b.len;
+			} else {
+				buf_free(&b);
+			}
+		}
 		if (s->hosts == NULL) {
 			url_host(s->url, host, sizeof host);
 			s->hosts = words_split(host, 0);
@@ -556,6 +567,7 @@ static void site_free(struct site *s)
 	conftab_free_values(T_SITE, s);
 	secret_free(&s->token);
 	free(s->url_base);
+	free(s->url_base_json);
 	free(s->url_scheme);
 	free(s->name);
 	free(s->file);

@@ -82,6 +82,8 @@ struct site {
 	const struct parser_def *parser;
 	char *url_base;      /* url without a trailing '/' */
 	char *url_scheme;    /* "https" */
+	char *url_base_json; /* url_base as written in a JSON string, or NULL */
+	size_t url_base_json_len;
 	int routed;          /* shares a log file: take only hits of hosts */
 	char *token;         /* the access token, from the file or inline */
 

@@ -47,6 +47,8 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 		buf_add_json_chars(out, site->url_scheme, strlen(site->url_scheme));
 		buf_add(out, "://", 3);
 		buf_add_json_chars(out, host->p, host->n);
+	} else if (site->url_base_json != NULL) {
+		buf_add(out, site->url_base_json, site->url_base_json_len);
 	} else {
 		buf_add_json_chars(out, site->url_base, strlen(site->url_base));
 	}
@@ -275,9 +277,22 @@ int event_write(struct buf *out, const struct event_in *in, struct scratch *s, u
 	buf_adds(out, "{\"event_name\":\"");
 	buf_adds(out, event_type_name((enum event_type)in->rule->type));
 	buf_adds(out, "\",\"action_source\":\"web\",\"event_time\":");
-	buf_add_i64(out, in->time);
-	buf_adds(out, ",\"event_id\":");
-	buf_add_json_str(out, in->event_id, strlen(in->event_id));
+	if (in->time_dec != NULL) {
+		buf_add(out, in->time_dec, in->time_dec_len);
+	} else {
+		buf_add_i64(out, in->time);
+	}
+	if (in->event_id_hex && strlen(in->event_id) == EVENT_ID_LEN) {
+		/* Hex digits need no escaping: one copy, quotes and all. */
+		char id[sizeof ",\"event_id\":\"\"" + EVENT_ID_LEN];
+		memcpy(id, ",\"event_id\":\"", 13);
+		memcpy(id + 13, in->event_id, EVENT_ID_LEN);
+		id[13 + EVENT_ID_LEN] = '"';
+		buf_add(out, id, 14 + EVENT_ID_LEN);
+	} else {
+		buf_adds(out, ",\"event_id\":");
+		buf_add_json_str(out, in->event_id, strlen(in->event_id));
+	}
 	buf_adds(out, ",\"event_source_url\":");
 	event_source_url(out, in->site, in->hit);
 	write_user(out, in, s, dropped);

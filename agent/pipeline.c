@@ -32,6 +32,10 @@ struct pipeline {
 	char time_text[64];
 	size_t time_len; /* 0: nothing cached */
 	int64_t time_value;
+	/* The last event time written, in decimal (the same, most often). */
+	char time_dec[FMT_I64_MAX];
+	size_t time_dec_len; /* 0: nothing yet */
+	int64_t time_dec_of;
 };
 
 struct pipeline *pipeline_new(const struct config *cfg, const struct site *site,
@@ -254,11 +258,19 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 		memcpy(rid_buf, rid->p, rid->n);
 		rid_buf[rid->n] = '\0';
 		in->event_id = rid_buf;
+		in->event_id_hex = 0;
 	} else {
 		hash_event_id(pl->site->name, src->identity, src->offset, line, n,
 			      event_type_name((enum event_type)r->type), derived);
 		in->event_id = derived;
+		in->event_id_hex = 1;
 	}
+	if (pl->time_dec_len == 0 || pl->time_dec_of != in->time) {
+		pl->time_dec_len = fmt_i64(pl->time_dec, in->time);
+		pl->time_dec_of = in->time;
+	}
+	in->time_dec = pl->time_dec;
+	in->time_dec_len = pl->time_dec_len;
 	in->rule = r;
 	buf_reset(&pl->out);
 	/* What the event decodes into scratch is given back afterwards, so
