@@ -1,7 +1,22 @@
+/*
+ * The event id's SHA-256 uses OpenSSL's SHA256_* functions, deprecated
+ * since OpenSSL 3.0 but kept in its builds (Debian, Fedora, RHEL): in 3.0,
+ * keeping the digest state of the shared prefix and copying it for each
+ * event costs, with EVP_MD_CTX_copy_ex(), an allocation, a copy and a free
+ * (about 450 instructions, a third of the hash itself on a typical line),
+ * where a SHA256_CTX is copied by assignment.  The warning is silenced for
+ * this file only; an OpenSSL built without the deprecated functions
+ * (OPENSSL_NO_DEPRECATED_3_0), or PINTAIL_EVENT_ID_EVP, takes the EVP path,
+ * which the unit tests build and check as well.  Everything else hashes
+ * with EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "hash.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <openssl/opensslconf.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -169,16 +184,57 @@ void hash_identity(const char *first_line, size_t n, char out[SHA256_HEX_LEN + 1
 	hash_sha256_hex(first_line, n > 1024 ? 1024 : n, out);
 }
 
+/* The event id's digest: a SHA256_CTX, or an EVP context (see the top). */
+#if !defined(OPENSSL_NO_DEPRECATED_3_0) && !defined(PINTAIL_EVENT_ID_EVP)
+typedef SHA256_CTX ev_ctx;
+
+static int ev_start(ev_ctx *c) { return SHA256_Init(c) == 1 ? 0 : -1; }
+
+static int ev_copy(ev_ctx *dst, const ev_ctx *src)
+{
+	*dst = *src;
+	return 0;
+}
+
+static void ev_update(ev_ctx *c, const void *p, size_t n) { SHA256_Update(c, p, n); }
+
+static void ev_final(ev_ctx *c, uint8_t out[32]) { SHA256_Final(out, c); }
+#else
+typedef struct {
+	EVP_MD_CTX *md; /* allocated on first use, then kept */
+} ev_ctx;
+
+static int ev_ready(ev_ctx *c) { return c->md != NULL || (c->md = EVP_MD_CTX_new()) != NULL ? 0 : -1; }
+
+static int ev_start(ev_ctx *c)
+{
+	return ev_ready(c) == 0 && EVP_DigestInit_ex(c->md, sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static int ev_copy(ev_ctx *dst, const ev_ctx *src)
+{
+	return ev_ready(dst) == 0 && EVP_MD_CTX_copy_ex(dst->md, src->md) == 1 ? 0 : -1;
+}
+
+static void ev_update(ev_ctx *c, const void *p, size_t n) { EVP_DigestUpdate(c->md, p, n); }
+
+static void ev_final(ev_ctx *c, uint8_t out[32])
+{
+	unsigned int len = 32;
+	EVP_DigestFinal_ex(c->md, out, &len);
+}
+#endif
+
 /*
  * The digest state after the whole 64-byte blocks of "site NUL identity
  * NUL", which every event of one input shares: each event then hashes one
  * block less.  Kept for the last prefix seen.
  */
 static struct {
-	EVP_MD_CTX *ctx;
+	ev_ctx state;
 	char key[EVENT_PREFIX_MAX]; /* "site NUL identity NUL" */
 	size_t keylen;              /* 0: nothing kept */
-	size_t full;                /* the bytes of KEY in CTX's state */
+	size_t full;                /* the bytes of KEY in the state */
 } mid;
 
 /*
@@ -186,28 +242,25 @@ static struct {
  * (SITELEN + IDLEN + 2 bytes, at most EVENT_PREFIX_MAX); mid.key holds the
  * prefix and mid.full how much of it the state has taken.
  */
-static EVP_MD_CTX *prefix_state(const char *site, size_t sitelen, const char *identity,
-				size_t idlen)
+static const ev_ctx *prefix_state(const char *site, size_t sitelen, const char *identity,
+				  size_t idlen)
 {
 	size_t n = sitelen + idlen + 2;
 
 	if (mid.keylen == n && memcmp(mid.key, site, sitelen + 1) == 0 &&
 	    memcmp(mid.key + sitelen + 1, identity, idlen + 1) == 0) {
-		return mid.ctx;
-	}
-	if (mid.ctx == NULL && (mid.ctx = EVP_MD_CTX_new()) == NULL) {
-		return NULL;
+		return &mid.state;
 	}
 	mid.keylen = 0;
 	memcpy(mid.key, site, sitelen + 1);
 	memcpy(mid.key + sitelen + 1, identity, idlen + 1);
 	mid.full = n / 64 * 64;
-	if (EVP_DigestInit_ex(mid.ctx, sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(mid.ctx, mid.key, mid.full) != 1) {
+	if (ev_start(&mid.state) < 0) {
 		return NULL;
 	}
+	ev_update(&mid.state, mid.key, mid.full);
 	mid.keylen = n;
-	return mid.ctx;
+	return &mid.state;
 }
 
 void hash_event_id(const char *site, const char *identity, uint64_t offset, const char *line,
@@ -220,8 +273,8 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	size_t offlen = 0, n = 0, sitelen = strlen(site), idlen = strlen(identity);
 	size_t namelen = strlen(event_name);
 	uint8_t raw[32];
-	unsigned int rawlen = 32;
-	EVP_MD_CTX *ctx = digest_ctx(), *base;
+	static ev_ctx work;
+	const ev_ctx *base;
 
 	/* The offset in decimal, written backwards without printf. */
 	do {
@@ -239,7 +292,7 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 		return;
 	}
 	base = prefix_state(site, sitelen, identity, idlen);
-	if (ctx == NULL || base == NULL || EVP_MD_CTX_copy_ex(ctx, base) != 1) {
+	if (base == NULL || ev_copy(&work, base) < 0) {
 		digest_failed();
 	}
 	/* The prefix's last, partial block, then the rest. */
@@ -252,14 +305,14 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 		memcpy(buf + n, line, line_len);
 		n += line_len;
 	} else {
-		EVP_DigestUpdate(ctx, buf, n);
-		EVP_DigestUpdate(ctx, line, line_len);
+		ev_update(&work, buf, n);
+		ev_update(&work, line, line_len);
 		n = 0;
 	}
 	buf[n++] = '\0';
 	memcpy(buf + n, event_name, namelen);
 	n += namelen;
-	EVP_DigestUpdate(ctx, buf, n);
-	EVP_DigestFinal_ex(ctx, raw, &rawlen);
+	ev_update(&work, buf, n);
+	ev_final(&work, raw);
 	to_hex(raw, EVENT_ID_LEN / 2, out);
 }
