@@ -150,12 +150,10 @@ static void sip_update(struct sip *s, const void *data, size_t n)
 	s->ntail += n;
 }
 
-static uint64_t sip_final(struct sip *s)
+/* The last block B (the length's byte and the tail), then finalization. */
+static uint64_t sip_last(struct sip *s, uint64_t b)
 {
-	uint64_t b = (uint64_t)s->total << 56, v0, v1, v2, v3;
-	for (size_t i = 0; i < s->ntail; i++) {
-		b |= (uint64_t)s->tail[i] << (8 * i);
-	}
+	uint64_t v0, v1, v2, v3;
 	sip_block(s, b);
 	v0 = s->v0, v1 = s->v1, v2 = s->v2 ^ 0xff, v3 = s->v3;
 	SIPROUND;
@@ -163,6 +161,15 @@ static uint64_t sip_final(struct sip *s)
 	SIPROUND;
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t sip_final(struct sip *s)
+{
+	uint64_t b = (uint64_t)s->total << 56;
+	for (size_t i = 0; i < s->ntail; i++) {
+		b |= (uint64_t)s->tail[i] << (8 * i);
+	}
+	return sip_last(s, b);
 }
 
 uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n)
@@ -185,12 +192,24 @@ void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iple
 	/* 64 bits: among a million visitors a collision has a chance of
 	 * about 3e-8, and would only lend one visitor another's epik. */
 	struct sip s;
-	uint64_t h = htole64(agent_hash);
+	const uint8_t *p = (const uint8_t *)ip;
+	size_t n = iplen;
+	uint64_t h, last = (uint64_t)(8 + iplen) << 56;
 
+	/* SipHash of le64(AGENT_HASH) || IP, on a per-event path: the
+	 * agent's hash is a whole block, then the address's whole words
+	 * and its last bytes go in without sip_update()'s byte shuffling. */
 	sip_init(&s, cm->salt);
-	sip_update(&s, &h, 8);
-	sip_update(&s, ip, iplen);
-	h = sip_final(&s);
+	sip_block(&s, agent_hash);
+	for (; n >= 8; p += 8, n -= 8) {
+		sip_block(&s, le64(p));
+	}
+	for (size_t i = 0; i < n; i++) {
+		last |= (uint64_t)p[i] << (8 * i);
+	}
+	s.total = 8 + iplen;
+	s.ntail = 0;
+	h = sip_last(&s, last);
 	memcpy(key, &h, CLICKMEM_KEY_LEN);
 }
 

@@ -134,23 +134,53 @@ static struct slice client_addr(const struct site *site, const struct hit *hit)
 	return c;
 }
 
+/* 1 when the N bytes at P hold NEEDLE (M bytes, M >= 1). */
+static int contains(const char *p, size_t n, const char *needle, size_t m)
+{
+	const char *end = p + n;
+
+	while ((size_t)(end - p) >= m && (p = memchr(p, needle[0], (size_t)(end - p) - m + 1)) != NULL) {
+		if (memcmp(p, needle, m) == 0) {
+			return 1;
+		}
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * The length of the site's host that the URL part at P (N bytes, after
+ * "//") begins with, up to the host's end ('/', '?', ':', '#' or the end),
+ * or 0 when its host is none of them.
+ */
+static size_t site_host_at(char *const *hosts, const char *p, size_t n)
+{
+	for (size_t i = 0; hosts != NULL && hosts[i] != NULL; i++) {
+		size_t len = strlen(hosts[i]);
+		if (len > 0 && len <= n && strncasecmp(hosts[i], p, len) == 0 &&
+		    (len == n || p[len] == '/' || p[len] == '?' || p[len] == ':' || p[len] == '#')) {
+			return len;
+		}
+	}
+	return 0;
+}
+
 /* The epik in a referer on one of the site's hosts. */
 static int referer_epik(struct pipeline *pl, const struct slice *ref, struct slice *out)
 {
 	const char *h, *end = ref->p + ref->n, *hend, *q;
-	struct slice host, query;
+	size_t hlen;
+	struct slice query;
 
 	if (ref->p == NULL || (h = memchr(ref->p, '/', ref->n)) == NULL || h + 1 >= end || h[1] != '/') {
 		return 0;
 	}
 	h += 2;
-	hend = h;
-	while (hend < end && *hend != '/' && *hend != '?' && *hend != ':' && *hend != '#') {
-		hend++;
+	if ((hlen = site_host_at(pl->site->hosts, h, (size_t)(end - h))) == 0) {
+		return 0;
 	}
-	host.p = h;
-	host.n = (size_t)(hend - h);
-	if (!hosts_have(pl->site->hosts, host.p, host.n) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
+	hend = h + hlen;
+	if ((q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
 		return 0;
 	}
 	query.p = q + 1;
@@ -177,7 +207,7 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 
 	out->p = NULL;
 	out->n = 0;
-	if (hit->query.p != NULL && memmem(hit->query.p, hit->query.n, "epik", 4) != NULL) {
+	if (hit->query.p != NULL && contains(hit->query.p, hit->query.n, "epik", 4)) {
 		found = query_param(&hit->query, "epik", 4, &pl->scratch, out) && out->n > 0;
 	}
 	if (!found && hit->f[FIELD_COOKIE_EPIK].p != NULL) {
@@ -358,7 +388,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		/* A hit that is no event still teaches the memory: a landing
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */
 		if (site->click_memory > 0 &&
-		    (in.opt_out || (hit->query.p != NULL && memmem(hit->query.p, hit->query.n, "epik=", 5) != NULL)) &&
+		    (in.opt_out || (hit->query.p != NULL && contains(hit->query.p, hit->query.n, "epik=", 5))) &&
 		    hit_time(pl, &in.time) == 0) {
 			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
 		}

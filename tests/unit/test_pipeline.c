@@ -517,6 +517,11 @@ static void test_click_id_from_referer(void **state)
 	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://evil.example.net/shop.example.com?epik=x",
 		     NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
+	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://shop.example.com@evil.example.net/?epik=x",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://shop.example.co/?epik=x", NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
 	/* The request's own epik comes first. */
 	run(combined("203.0.113.10", T0, "GET", "/checkout?epik=dj0yJnU9own", 200,
 		     "https://shop.example.com/?epik=dj0yJnU9ref", NULL));

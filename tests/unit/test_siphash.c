@@ -61,12 +61,34 @@ static void test_key_in_two_steps(void **state)
 	clickmem_free(cm);
 }
 
+/* The same for addresses of every length up to 45 bytes (IPv6 with an
+ * IPv4 tail), across the 8-byte word boundaries of the hash. */
+static void test_key_every_length(void **state)
+{
+	static const char addr[] = "2001:db8:85a3:8d3:1319:8a2e:370:7348:192.0.2.1";
+	uint8_t salt[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	uint8_t key[CLICKMEM_KEY_LEN], msg[8 + sizeof addr];
+	struct clickmem *cm = clickmem_new(64, 3600, salt);
+	uint64_t agent = 0x0123456789abcdefULL, le = htole64(agent), want;
+	(void)state;
+	assert_non_null(cm);
+	memcpy(msg, &le, 8);
+	memcpy(msg + 8, addr, sizeof addr - 1);
+	for (size_t n = 0; n < sizeof addr; n++) {
+		clickmem_visitor_key(cm, addr, n, agent, key);
+		want = clickmem_siphash(salt, msg, 8 + n);
+		assert_memory_equal(key, &want, CLICKMEM_KEY_LEN);
+	}
+	clickmem_free(cm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_key_depends_on_salt),
 		cmocka_unit_test(test_key_in_two_steps),
+		cmocka_unit_test(test_key_every_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
