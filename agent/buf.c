@@ -238,21 +238,40 @@ int buf_add_json_chars(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-size_t fmt_i64(char out[FMT_I64_MAX], int64_t v)
+/* "00" to "99": two digits per division. */
+#define D2(i) {(char)('0' + (i) / 10), (char)('0' + (i) % 10)}
+#define D2x10(i) D2(i), D2(i + 1), D2(i + 2), D2(i + 3), D2(i + 4), D2(i + 5), D2(i + 6), \
+		 D2(i + 7), D2(i + 8), D2(i + 9)
+static const char digit_pairs[100][2] = {D2x10(0),  D2x10(10), D2x10(20), D2x10(30), D2x10(40),
+					 D2x10(50), D2x10(60), D2x10(70), D2x10(80), D2x10(90)};
+
+size_t fmt_u64(char *out, uint64_t u)
 {
 	char tmp[FMT_I64_MAX];
 	size_t n = 0;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-	do {
-		tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0) {
-		tmp[sizeof tmp - 1 - n++] = '-';
+	while (u >= 100) {
+		n += 2;
+		memcpy(tmp + sizeof tmp - n, digit_pairs[u % 100], 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		n += 2;
+		memcpy(tmp + sizeof tmp - n, digit_pairs[u], 2);
+	} else {
+		tmp[sizeof tmp - ++n] = (char)('0' + u);
 	}
 	memcpy(out, tmp + sizeof tmp - n, n);
 	return n;
+}
+
+size_t fmt_i64(char out[FMT_I64_MAX], int64_t v)
+{
+	if (v < 0) {
+		out[0] = '-';
+		return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(out, (uint64_t)v);
 }
 
 int buf_add_i64(struct buf *b, int64_t v)

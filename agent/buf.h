@@ -61,5 +61,6 @@ int buf_add_i64(struct buf *b, int64_t v);
 /* V in decimal into OUT (not NUL-terminated); returns the length. */
 #define FMT_I64_MAX 24
 size_t fmt_i64(char out[FMT_I64_MAX], int64_t v);
+size_t fmt_u64(char *out, uint64_t v); /* OUT: at least 20 bytes */
 
 #endif

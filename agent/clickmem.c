@@ -229,8 +229,14 @@ static struct entry *set_of(const struct clickmem *cm, const uint8_t key[CLICKME
 static struct entry *find(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
 {
 	struct entry *set = set_of(cm, key);
+	uint64_t k, e;
+
+	/* Keys are eight bytes: compared as one word each. */
+	_Static_assert(CLICKMEM_KEY_LEN == sizeof k, "a key is one 64-bit word");
+	memcpy(&k, key, sizeof k);
 	for (int i = 0; i < WAYS; i++) {
-		if (set[i].t != 0 && memcmp(set[i].key, key, CLICKMEM_KEY_LEN) == 0) {
+		memcpy(&e, set[i].key, sizeof e);
+		if (e == k && set[i].t != 0) {
 			return &set[i];
 		}
 	}

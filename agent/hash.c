@@ -13,6 +13,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "hash.h"
 
+#include "buf.h"
+
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/opensslconf.h>
@@ -23,13 +25,18 @@
 /* "site NUL identity NUL" longer than this is hashed without a shortcut. */
 #define EVENT_PREFIX_MAX 512
 
-static const char hexdigits[] = "0123456789abcdef";
+/* Each byte's two lower-case hex digits. */
+#define HX(d) (char)((d) < 10 ? '0' + (d) : 'a' - 10 + (d))
+#define HB(i) {HX((i) >> 4), HX((i) & 15)}
+#define HB4(i) HB(i), HB(i + 1), HB(i + 2), HB(i + 3)
+#define HB16(i) HB4(i), HB4(i + 4), HB4(i + 8), HB4(i + 12)
+#define HB64(i) HB16(i), HB16(i + 16), HB16(i + 32), HB16(i + 48)
+static const char hex_pairs[256][2] = {HB64(0), HB64(64), HB64(128), HB64(192)};
 
 static void to_hex(const uint8_t *raw, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdigits[raw[i] >> 4];
-		out[2 * i + 1] = hexdigits[raw[i] & 15];
+		memcpy(out + 2 * i, hex_pairs[raw[i]], 2);
 	}
 	out[2 * n] = '\0';
 }
@@ -269,22 +276,17 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	/* Everything but the line is small: it is gathered here, with the
 	 * line too when it fits, so that OpenSSL is called once or twice. */
 	char buf[EVENT_PREFIX_MAX + 2048];
-	char off[24];
-	size_t offlen = 0, n = 0, sitelen = strlen(site), idlen = strlen(identity);
+	char off[FMT_I64_MAX];
+	size_t offlen = fmt_u64(off, offset), n = 0, sitelen = strlen(site), idlen = strlen(identity);
 	size_t namelen = strlen(event_name);
 	uint8_t raw[32];
 	static ev_ctx work;
 	const ev_ctx *base;
 
-	/* The offset in decimal, written backwards without printf. */
-	do {
-		off[sizeof off - 1 - offlen++] = (char)('0' + offset % 10);
-		offset /= 10;
-	} while (offset > 0);
 	if (sitelen + idlen + 2 > EVENT_PREFIX_MAX) {
 		/* A site name no configuration can hold; hashed the long way. */
 		static const char nul = '\0';
-		const void *parts[] = {site, &nul, identity, &nul, off + sizeof off - offlen, &nul,
+		const void *parts[] = {site, &nul, identity, &nul, off, &nul,
 				       line, &nul, event_name};
 		size_t lens[] = {sitelen, 1, idlen, 1, offlen, 1, line_len, 1, namelen};
 		hash_sha256_parts(parts, lens, 9, raw);
@@ -298,7 +300,7 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	/* The prefix's last, partial block, then the rest. */
 	n = mid.keylen - mid.full;
 	memcpy(buf, mid.key + mid.full, n);
-	memcpy(buf + n, off + sizeof off - offlen, offlen);
+	memcpy(buf + n, off, offlen);
 	n += offlen;
 	buf[n++] = '\0';
 	if (line_len <= sizeof buf - n - namelen - 1) {

@@ -630,6 +630,32 @@ static void test_control_and_quotes_escaped(void **state)
  * The string writer copies plain text in blocks of 16 and 8 bytes: a byte
  * needing attention must be seen at every position of a block.
  */
+/* Decimal numbers: every length and the extremes, against printf. */
+static void test_fmt_numbers(void **state)
+{
+	char got[FMT_I64_MAX + 1], want[32];
+	uint64_t u = 0;
+	(void)state;
+	for (int i = 0; i < 2000; i++) {
+		/* 0..9, 10^k - 1, 10^k, and a spread of others. */
+		u = i < 10 ? (uint64_t)i : i % 3 == 0 ? u * 10 + 9 : u * 7 + (uint64_t)i;
+		got[fmt_u64(got, u)] = '\0';
+		snprintf(want, sizeof want, "%llu", (unsigned long long)u);
+		assert_string_equal(got, want);
+		got[fmt_i64(got, (int64_t)u)] = '\0';
+		snprintf(want, sizeof want, "%lld", (long long)(int64_t)u);
+		assert_string_equal(got, want);
+	}
+	got[fmt_u64(got, UINT64_MAX)] = '\0';
+	assert_string_equal(got, "18446744073709551615");
+	got[fmt_i64(got, INT64_MIN)] = '\0';
+	assert_string_equal(got, "-9223372036854775808");
+	got[fmt_i64(got, -1)] = '\0';
+	assert_string_equal(got, "-1");
+	got[fmt_i64(got, 0)] = '\0';
+	assert_string_equal(got, "0");
+}
+
 static void test_json_chars_every_position(void **state)
 {
 	static const struct {
@@ -767,6 +793,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_invalid_utf8_replaced, fx_teardown),
 		cmocka_unit_test_teardown(test_control_and_quotes_escaped, fx_teardown),
 		cmocka_unit_test(test_json_chars_every_position),
+		cmocka_unit_test(test_fmt_numbers),
 		cmocka_unit_test_teardown(test_opt_out_and_click_id, fx_teardown),
 		cmocka_unit_test_teardown(test_buffer_cap, fx_teardown),
 		cmocka_unit_test_teardown(test_long_values_never_half_written, fx_teardown),
