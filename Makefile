@@ -3,7 +3,7 @@
 # `make` builds ./pintail.  CFLAGS, CPPFLAGS and LDFLAGS from the environment
 # are honoured (package builds add their hardening flags there).
 
-PKGS      := libpcre2-8 libcjson openssl libcurl zlib
+PKGS      := libpcre2-8 libcjson openssl libcurl libdeflate
 PKG_CONFIG ?= pkg-config
 VERSION   := 0.1.0
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "hash.h"
 #include "decode.h"
@@ -199,7 +199,7 @@ static uint64_t read_record(int fd, uint64_t off, uint64_t size, struct buf *buf
 	}
 	buf_reset(buf);
 	if (buf_reserve(buf, len) < 0 || pread(fd, buf->p, len, (off_t)(off + REC_HEADER)) != (ssize_t)len ||
-	    (verify && crc32(0, (const Bytef *)buf->p, len) != le32toh(h[2]))) {
+	    (verify && libdeflate_crc32(0, buf->p, len) != le32toh(h[2]))) {
 		return 0;
 	}
 	buf->len = len;
@@ -236,7 +236,7 @@ static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t 
 				return 0;
 			}
 			if (off + REC_HEADER + len <= sp->ra_off + sp->ra.len) {
-				if (verify && crc32(0, p + REC_HEADER, len) != le32toh(h[2])) {
+				if (verify && libdeflate_crc32(0, p + REC_HEADER, len) != le32toh(h[2])) {
 					return 0;
 				}
 				*payload = p + REC_HEADER;
@@ -566,7 +566,7 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	uint8_t rec[REC_HEADER + REC_FIXED];
 	uint32_t h[4];
 	uint64_t off = htole64(r->offset), t = htole64((uint64_t)r->time);
-	uLong crc;
+	uint32_t crc;
 	size_t start;
 
 	if (idlen > 255 || plen > REC_MAX) {
@@ -606,9 +606,8 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 		errno = ENOMEM;
 		return -1;
 	}
-	/* One pass over the payload as it lies in the buffer: zlib's CRC
-	 * costs about as much per event as the rest of the spool does. */
-	crc = crc32(0, (const Bytef *)sp->wbuf.p + start + REC_HEADER, (uInt)plen);
+	/* One pass over the payload as it lies in the buffer. */
+	crc = libdeflate_crc32(0, sp->wbuf.p + start + REC_HEADER, plen);
 	h[2] = htole32((uint32_t)crc);
 	memcpy(sp->wbuf.p + start + 8, &h[2], 4);
 	note_source(sp, rec + REC_HEADER);

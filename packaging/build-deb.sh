@@ -12,7 +12,7 @@ OUT=${OUT:-$TOP/build/packages}
 cd "$TOP"
 
 BUILD_DEPS="debhelper dpkg-dev fakeroot lintian pkg-config libpcre2-dev libcjson-dev
-libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev"
+libcurl4-openssl-dev libssl-dev libdeflate-dev libsystemd-dev"
 
 need=""
 for p in $BUILD_DEPS; do

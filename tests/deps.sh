@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libpcre2-dev libcjson-dev libcurl4-openssl-dev libssl-dev
-libcmocka-dev zlib1g-dev libsystemd-dev python3 python3-jsonschema openssl nginx logrotate time curl"
+libcmocka-dev libdeflate-dev libsystemd-dev python3 python3-jsonschema openssl nginx logrotate time curl"
 
 missing=""
 for p in $PKGS; do

@@ -144,7 +144,7 @@ hold() {
 # live_py CMD ARGS...: the record / keys / writer / load helpers below.
 live_py() { "$PYTHON" "$T/live.py" "$@"; }
 cat > "$T/live.py" <<'PY'
-import http.client, json, os, re, sys, time
+import http.client, json, os, re, struct, sys, time, zlib
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 
@@ -330,6 +330,20 @@ def main():
         # digit was flipped ("-" if none was found: then the middle byte is flipped).
         seg, exp, out = a[0], a[1], a[2]
         data = bytearray(open(seg, "rb").read())
+        # First, the format: after the 16-byte segment header, records of
+        # a 16-byte header (magic "PTR1", length, CRC-32 as zlib computes it,
+        # 0) and the payload; all of them sound before the damage.
+        off, nrec = 16, 0
+        while off + 16 <= len(data):
+            magic, n, crc, zero = struct.unpack_from("<IIII", data, off)
+            if magic != 0x31525450 or zero != 0 or off + 16 + n > len(data):
+                sys.exit(f"live.py: no sound record at offset {off} of {seg}")
+            if zlib.crc32(data[off + 16:off + 16 + n]) != crc:
+                sys.exit(f"live.py: record at offset {off} of {seg}: CRC is not zlib's CRC-32")
+            off += 16 + n
+            nrec += 1
+        if off != len(data) or nrec == 0:
+            sys.exit(f"live.py: {seg} does not end on a record ({nrec} read)")
         ids = {k.split()[0] for k in keyfile(exp)}
         found = [(m.start(), m.group().decode()) for m in re.finditer(rb"[0-9a-f]{32}", bytes(data))
                  if m.group().decode() in ids]
