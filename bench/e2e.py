@@ -6,7 +6,7 @@
    local HTTP sink that answers like Pinterest without parsing.  Measured:
    wall time until the sink has every event, lines/s, pintail's CPU seconds
    per million lines (from /proc), and peak RSS (VmHWM); the best of
-   E2E_RUNS runs (default 3), each from an empty state folder.
+   E2E_RUNS runs (default 5), each from an empty state folder.
 2. Idle: `pintail run` on a quiet file for IDLE_SECONDS: its CPU use and its
    wakeups (context switches, from /proc/PID/status).
 
@@ -24,7 +24,7 @@ PINTAIL, WORK, LOG, EXPECTED, PARSE_CPU, REPO = sys.argv[1:7]
 EXPECTED = int(EXPECTED)
 PARSE_CPU = float(PARSE_CPU)
 IDLE_SECONDS = int(os.environ.get("IDLE_SECONDS", "60"))
-E2E_RUNS = int(os.environ.get("E2E_RUNS", "3"))
+E2E_RUNS = int(os.environ.get("E2E_RUNS", "5"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 

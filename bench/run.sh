@@ -23,7 +23,7 @@
 #              (default 9: the machine may be shared, and a slow spell
 #              should not decide the figure)
 #   CC         C compiler for the ceiling (default cc)
-#   E2E_RUNS   end-to-end backfills of `pintail run`; the best counts (default 3)
+#   E2E_RUNS   end-to-end backfills of `pintail run`; the best counts (default 5)
 #   IDLE_SECONDS  how long `pintail run` is watched idle (default 60)
 #
 # The log is generated once, with --seed 1 and timestamps starting two hours
