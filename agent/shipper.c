@@ -619,14 +619,19 @@ static void split_or_reject(struct shipper *sh, struct range r, const char *mess
  */
 static int all_processed(const struct buf *answer)
 {
-	static const char warn[] = "\"warning_message\":";
+	static const char warn[] = "warning_message\":";
 	const char *p, *end;
 
 	if (answer->p == NULL || memmem(answer->p, answer->len, "\"failed\"", 8) != NULL) {
 		return 0;
 	}
 	end = answer->p + answer->len;
-	for (p = answer->p; (p = memmem(p, (size_t)(end - p), warn, sizeof warn - 1)) != NULL;) {
+	/* A thousand results, each with its "warning_message": found by its
+	 * 'w' (memmem would set up its tables once per result). */
+	for (p = answer->p + (answer->len > 0); p < end && (p = memchr(p, 'w', (size_t)(end - p))) != NULL; p++) {
+		if ((size_t)(end - p) < sizeof warn - 1 || p[-1] != '"' || memcmp(p, warn, sizeof warn - 1) != 0) {
+			continue;
+		}
 		p += sizeof warn - 1;
 		while (p < end && *p == ' ') {
 			p++;

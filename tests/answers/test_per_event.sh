@@ -78,6 +78,18 @@ wait_until 10 "status: rejected = 6" site_stat_is shop rejected 6
 wait_until 10 "status: delivered = 74" site_stat_is shop delivered 74
 report "422 with per-event failures: 3 rejected, 37 delivered"
 
+# ---- 3. warnings in a 200: delivered, counted and logged, never rejected
+stage_lines c 0 20
+stage_keys shop "$LOG" > "$T/exp_c"
+ans_py pick "$T/exp_c" 2 > "$T/warn_c"
+ep_control "{\"warn_event_ids\": $(ans_py json_ids "$T/warn_c"), \"warning_message\": \"odd event C\"}"
+stage_commit "$LOG"
+wait_until 20 "status: delivered = 94" site_stat_is shop delivered 94
+wait_until 10 "status: warnings = 2" site_stat_is shop warnings 2
+wait_log 10 "Pinterest warns about event [0-9a-f]+: odd event C"
+assert_eq "rejected.log lines after warnings" 6 "$(rejected_keys shop | wc -l)"
+report "200 with per-event warnings: 20 delivered, 2 warnings counted"
+
 agent_stop TERM
 assert_no_violations
 assert_token_secret
