@@ -243,6 +243,16 @@ static struct entry *find(const struct clickmem *cm, const uint8_t key[CLICKMEM_
 	return NULL;
 }
 
+void clickmem_prefetch(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(set_of(cm, key));
+#else
+	(void)cm;
+	(void)key;
+#endif
+}
+
 int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t now,
 		 const char **out, size_t *outlen)
 {

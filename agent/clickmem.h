@@ -52,6 +52,9 @@ int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN],
 void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t,
 		  const char *epik, size_t n);
 
+/* Starts loading KEY's place in the table into the CPU cache (a hint). */
+void clickmem_prefetch(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN]);
+
 /* Forgets KEY (a visitor who sent Sec-GPC: 1). */
 void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN]);
 

@@ -203,10 +203,24 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 {
 	uint8_t key[CLICKMEM_KEY_LEN];
 	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
-	int found = 0;
+	int found = 0, memory = pl->site->click_memory > 0;
 
 	out->p = NULL;
 	out->n = 0;
+	if (memory) {
+		/* The visitor's key first, so that the memory's line is on its
+		 * way from RAM while the hit is searched for an epik. */
+		if (pl->agent_memo == NULL) {
+			clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
+		} else {
+			/* The agent's salted hash is kept with its filter verdict. */
+			if (*pl->agent_memo == 0) {
+				*pl->agent_memo = clickmem_agent_hash(pl->cm, ua->p, ua->n);
+			}
+			clickmem_visitor_key(pl->cm, client->p, client->n, *pl->agent_memo, key);
+		}
+		clickmem_prefetch(pl->cm, key);
+	}
 	if (hit->query.p != NULL && contains(hit->query.p, hit->query.n, "epik", 4)) {
 		found = query_param(&hit->query, "epik", 4, &pl->scratch, out) && out->n > 0;
 	}
@@ -224,17 +238,8 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 	if (!found) {
 		found = referer_epik(pl, &hit->f[FIELD_HTTP_REFERER], out);
 	}
-	if (!found && pl->site->click_memory <= 0) {
-		return;
-	}
-	if (pl->agent_memo == NULL) {
-		clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
-	} else {
-		/* The agent's salted hash is kept with its filter verdict. */
-		if (*pl->agent_memo == 0) {
-			*pl->agent_memo = clickmem_agent_hash(pl->cm, ua->p, ua->n);
-		}
-		clickmem_visitor_key(pl->cm, client->p, client->n, *pl->agent_memo, key);
+	if (!memory) {
+		return; /* click_memory = 0: nothing is remembered or forgotten */
 	}
 	if (opt_out) {
 		clickmem_forget(pl->cm, key);
