@@ -207,7 +207,7 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 
 	out->p = NULL;
 	out->n = 0;
-	if (memory) {
+	if (memory || opt_out) {
 		/* The visitor's key first, so that the memory's line is on its
 		 * way from RAM while the hit is searched for an epik. */
 		if (pl->agent_memo == NULL) {
@@ -238,11 +238,12 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 	if (!found) {
 		found = referer_epik(pl, &hit->f[FIELD_HTTP_REFERER], out);
 	}
-	if (!memory) {
-		return; /* click_memory = 0: nothing is remembered or forgotten */
-	}
 	if (opt_out) {
+		/* Forgotten even with click_memory = 0, which may have been
+		 * on before: the memory keeps what it saved then. */
 		clickmem_forget(pl->cm, key);
+	} else if (!memory) {
+		return; /* click_memory = 0: nothing is remembered */
 	} else if (found) {
 		clickmem_put(pl->cm, key, t, out->p, out->n);
 	} else if (clickmem_get(pl->cm, key, t, &out->p, &out->n)) {
@@ -392,8 +393,8 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		pl->st.no_event++;
 		/* A hit that is no event still teaches the memory: a landing
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */
-		if (site->click_memory > 0 &&
-		    (in.opt_out || (hit->query.p != NULL && contains(hit->query.p, hit->query.n, "epik=", 5))) &&
+		if ((in.opt_out || (site->click_memory > 0 && hit->query.p != NULL &&
+				     contains(hit->query.p, hit->query.n, "epik=", 5))) &&
 		    hit_time(pl, &in.time) == 0) {
 			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
 		}

@@ -607,6 +607,27 @@ static void test_click_memory_shared(void **state)
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9shared");
 }
 
+/* Sec-GPC: 1 forgets the visitor even with click_memory = 0: the memory
+ * may hold what it saved while the setting was on. */
+static void test_gpc_forgets_with_memory_off(void **state)
+{
+	uint8_t salt[16] = {9}, key[CLICKMEM_KEY_LEN];
+	(void)state;
+	fx_load(TU_SITE_HEAD("nginx_pintail") SHOP_HOSTS "click_memory = 0\n" TU_PINTEREST);
+	pipeline_free(F.pl);
+	F.cm = clickmem_new(1024, 30 * DAY, salt);
+	assert_non_null(F.cm);
+	clickmem_key(F.cm, "203.0.113.5", 11, UA_FIREFOX, strlen(UA_FIREFOX), key);
+	clickmem_put(F.cm, key, T0, "dj0yJnU9old", 11);
+	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, F.cm);
+	assert_non_null(F.pl);
+	run(pintail("203.0.113.5", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL); /* off: the memory is not read */
+	assert_int_equal(clickmem_count(F.cm), 1);
+	run(pintail("203.0.113.5", T0 + 20, "/b", NULL, NULL, "shop.example.com", NULL, NULL, "1"));
+	assert_int_equal(clickmem_count(F.cm), 0);
+}
+
 static void test_gpc_forgets(void **state)
 {
 	(void)state;
@@ -983,6 +1004,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_click_memory_learns_from_non_events, fx_teardown),
 		cmocka_unit_test_teardown(test_click_memory_shared, fx_teardown),
 		cmocka_unit_test_teardown(test_gpc_forgets, fx_teardown),
+		cmocka_unit_test_teardown(test_gpc_forgets_with_memory_off, fx_teardown),
 		cmocka_unit_test_teardown(test_gpc_forgets_on_non_event_hit, fx_teardown),
 		cmocka_unit_test_teardown(test_hashed_user_data, fx_teardown),
 		cmocka_unit_test_teardown(test_dropped_fields_counted, fx_teardown),
