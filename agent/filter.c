@@ -120,6 +120,9 @@ uint64_t agent_cache_misses(const struct agent_cache *c) { return c->misses; }
  * 64 bits.  (A plain 64-bit multiply per word was turned by the compiler
  * into SIMD code that emulates it, slower than the scalar multiplies.)
  */
+/* (A word equal to a key constant zeroes its step, and crafted agents could
+ * so crowd one set: that costs cache misses, never a wrong verdict, since
+ * a hit is confirmed on the whole string.) */
 #ifdef __SIZEOF_INT128__
 __extension__ typedef unsigned __int128 u128;
 static uint64_t mum(uint64_t a, uint64_t b)

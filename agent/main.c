@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	}
 	/* "pintail parse --help" and the like: the usage, before any
 	 * configuration is read (a site is never called "--help"). */
-	for (int j = i + 1; j < argc; j++) {
+	for (int j = i; j < argc; j++) {
 		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
 			usage(stdout);
 			return EXIT_OK;

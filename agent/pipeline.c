@@ -180,6 +180,15 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 		return 0;
 	}
 	hend = h + hlen;
+	if (hend < end && *hend == ':') {
+		/* A port, or "shop.example.com:x@evil.example.net": there the
+		 * site's name is user information and the host is another. */
+		for (const char *c = hend; c < end && *c != '/' && *c != '?' && *c != '#'; c++) {
+			if (*c == '@') {
+				return 0;
+			}
+		}
+	}
 	if ((q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
 		return 0;
 	}

@@ -628,8 +628,10 @@ static int all_processed(const struct buf *answer)
 	end = answer->p + answer->len;
 	/* A thousand results, each with its "warning_message": found by its
 	 * 'w' (memmem would set up its tables once per result). */
-	for (p = answer->p + (answer->len > 0); p < end && (p = memchr(p, 'w', (size_t)(end - p))) != NULL; p++) {
+	p = answer->p + (answer->len > 0);
+	while (p < end && (p = memchr(p, 'w', (size_t)(end - p))) != NULL) {
 		if ((size_t)(end - p) < sizeof warn - 1 || p[-1] != '"' || memcmp(p, warn, sizeof warn - 1) != 0) {
+			p++;
 			continue;
 		}
 		p += sizeof warn - 1;

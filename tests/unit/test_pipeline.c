@@ -522,6 +522,10 @@ static void test_click_id_from_referer(void **state)
 	EXPECT_STR(0, "user_data.click_id", NULL);
 	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://shop.example.co/?epik=x", NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* The site's name as user information: the host is evil's. */
+	run(combined("203.0.113.9", T0, "GET", "/checkout", 200, "https://shop.example.com:x@evil.example.net/?epik=x",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
 	/* The request's own epik comes first. */
 	run(combined("203.0.113.10", T0, "GET", "/checkout?epik=dj0yJnU9own", 200,
 		     "https://shop.example.com/?epik=dj0yJnU9ref", NULL));
@@ -623,6 +627,10 @@ static void test_gpc_forgets_with_memory_off(void **state)
 	assert_non_null(F.pl);
 	run(pintail("203.0.113.5", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL); /* off: the memory is not read */
+	assert_int_equal(clickmem_count(F.cm), 1);
+	/* ...nor written: another visitor's landing is not kept. */
+	run(pintail("203.0.113.6", T0 + 15, "/?epik=dj0yJnU9new", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9new");
 	assert_int_equal(clickmem_count(F.cm), 1);
 	run(pintail("203.0.113.5", T0 + 20, "/b", NULL, NULL, "shop.example.com", NULL, NULL, "1"));
 	assert_int_equal(clickmem_count(F.cm), 0);
