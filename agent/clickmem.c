@@ -163,14 +163,17 @@ static uint64_t sip_last(struct sip *s, uint64_t b)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static uint64_t sip_final(struct sip *s)
+/* The last block of a message of TOTAL bytes ending in the N (< 8) at P. */
+static uint64_t last_block(const uint8_t *p, size_t n, size_t total)
 {
-	uint64_t b = (uint64_t)s->total << 56;
-	for (size_t i = 0; i < s->ntail; i++) {
-		b |= (uint64_t)s->tail[i] << (8 * i);
+	uint64_t b = (uint64_t)total << 56;
+	for (size_t i = 0; i < n; i++) {
+		b |= (uint64_t)p[i] << (8 * i);
 	}
-	return sip_last(s, b);
+	return b;
 }
+
+static uint64_t sip_final(struct sip *s) { return sip_last(s, last_block(s->tail, s->ntail, s->total)); }
 
 uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n)
 {
@@ -194,7 +197,7 @@ void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iple
 	struct sip s;
 	const uint8_t *p = (const uint8_t *)ip;
 	size_t n = iplen;
-	uint64_t h, last = (uint64_t)(8 + iplen) << 56;
+	uint64_t h;
 
 	/* SipHash of le64(AGENT_HASH) || IP, on a per-event path: the
 	 * agent's hash is a whole block, then the address's whole words
@@ -204,12 +207,7 @@ void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iple
 	for (; n >= 8; p += 8, n -= 8) {
 		sip_block(&s, le64(p));
 	}
-	for (size_t i = 0; i < n; i++) {
-		last |= (uint64_t)p[i] << (8 * i);
-	}
-	s.total = 8 + iplen;
-	s.ntail = 0;
-	h = sip_last(&s, last);
+	h = sip_last(&s, last_block(p, n, 8 + iplen));
 	memcpy(key, &h, CLICKMEM_KEY_LEN);
 }
 

@@ -27,7 +27,7 @@ struct event_in {
 	const char *event_id;
 	int event_id_hex; /* 1: EVENT_ID is lower-case hex (derived), written as is */
 	int64_t time;
-	const char *time_dec; /* TIME in decimal (TIME_DEC_LEN bytes), or NULL */
+	const char *time_dec; /* TIME in decimal (time_dec_len bytes, no NUL), or NULL */
 	size_t time_dec_len;
 	int opt_out;
 };

@@ -5,11 +5,10 @@
  * event costs, with EVP_MD_CTX_copy_ex(), an allocation, a copy and a free
  * (about 450 instructions per event; `pintail parse` ran about 5 % faster
  * on the benchmark without them), where a SHA256_CTX is copied by
- * assignment.  The warning is silenced for
- * this file only; an OpenSSL built without the deprecated functions
- * (OPENSSL_NO_DEPRECATED_3_0), or PINTAIL_EVENT_ID_EVP, takes the EVP path,
- * which the unit tests build and check as well.  Everything else hashes
- * with EVP.
+ * assignment.  The warning is silenced for this file only.  An OpenSSL
+ * built without the deprecated functions (OPENSSL_NO_DEPRECATED_3_0), or
+ * PINTAIL_EVENT_ID_EVP, takes the EVP path, which the unit tests build and
+ * check as well.  Everything else hashes with EVP.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "hash.h"
@@ -274,11 +273,9 @@ static const ev_ctx *prefix_state(const char *site, size_t sitelen, const char *
 void hash_event_id(const char *site, const char *identity, uint64_t offset, const char *line,
 		   size_t line_len, const char *event_name, char out[EVENT_ID_LEN + 1])
 {
-	/* Everything but the line is small: it is gathered here, with the
-	 * line too when it fits, so that OpenSSL is called once or twice. */
-	char buf[EVENT_PREFIX_MAX + 2048];
+	char head[64 + FMT_I64_MAX + 1]; /* the prefix's partial block, offset, NUL */
 	char off[FMT_I64_MAX];
-	size_t offlen = fmt_u64(off, offset), n = 0, sitelen = strlen(site), idlen = strlen(identity);
+	size_t offlen = fmt_u64(off, offset), n, sitelen = strlen(site), idlen = strlen(identity);
 	size_t namelen = strlen(event_name);
 	uint8_t raw[32];
 	static ev_ctx work;
@@ -298,24 +295,17 @@ void hash_event_id(const char *site, const char *identity, uint64_t offset, cons
 	if (base == NULL || ev_copy(&work, base) < 0) {
 		digest_failed();
 	}
-	/* The prefix's last, partial block, then the rest. */
+	/* The prefix's last, partial block with the offset, then the line
+	 * and the name, each where it lies. */
 	n = mid.keylen - mid.full;
-	memcpy(buf, mid.key + mid.full, n);
-	memcpy(buf + n, off, offlen);
+	memcpy(head, mid.key + mid.full, n);
+	memcpy(head + n, off, offlen);
 	n += offlen;
-	buf[n++] = '\0';
-	if (line_len <= sizeof buf - n - namelen - 1) {
-		memcpy(buf + n, line, line_len);
-		n += line_len;
-	} else {
-		ev_update(&work, buf, n);
-		ev_update(&work, line, line_len);
-		n = 0;
-	}
-	buf[n++] = '\0';
-	memcpy(buf + n, event_name, namelen);
-	n += namelen;
-	ev_update(&work, buf, n);
+	head[n++] = '\0';
+	ev_update(&work, head, n);
+	ev_update(&work, line, line_len);
+	ev_update(&work, "", 1);
+	ev_update(&work, event_name, namelen);
 	ev_final(&work, raw);
 	to_hex(raw, EVENT_ID_LEN / 2, out);
 }

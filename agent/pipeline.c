@@ -148,23 +148,6 @@ static int contains(const char *p, size_t n, const char *needle, size_t m)
 	return 0;
 }
 
-/*
- * The length of the site's host that the URL part at P (N bytes, after
- * "//") begins with, up to the host's end ('/', '?', ':', '#' or the end),
- * or 0 when its host is none of them.
- */
-static size_t site_host_at(char *const *hosts, const char *p, size_t n)
-{
-	for (size_t i = 0; hosts != NULL && hosts[i] != NULL; i++) {
-		size_t len = strlen(hosts[i]);
-		if (len > 0 && len <= n && strncasecmp(hosts[i], p, len) == 0 &&
-		    (len == n || p[len] == '/' || p[len] == '?' || p[len] == ':' || p[len] == '#')) {
-			return len;
-		}
-	}
-	return 0;
-}
-
 /* The epik in a referer on one of the site's hosts. */
 static int referer_epik(struct pipeline *pl, const struct slice *ref, struct slice *out)
 {
@@ -175,21 +158,8 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 	if (ref->p == NULL || (h = memchr(ref->p, '/', ref->n)) == NULL || h + 1 >= end || h[1] != '/') {
 		return 0;
 	}
-	h += 2;
-	if ((hlen = site_host_at(pl->site->hosts, h, (size_t)(end - h))) == 0) {
-		return 0;
-	}
-	hend = h + hlen;
-	if (hend < end && *hend == ':') {
-		/* A port, or "shop.example.com:x@evil.example.net": there the
-		 * site's name is user information and the host is another. */
-		for (const char *c = hend; c < end && *c != '/' && *c != '?' && *c != '#'; c++) {
-			if (*c == '@') {
-				return 0;
-			}
-		}
-	}
-	if ((q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
+	h = authority_host(h + 2, (size_t)(end - h - 2), &hlen, &hend);
+	if (!hosts_have(pl->site->hosts, h, hlen) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
 		return 0;
 	}
 	query.p = q + 1;

@@ -28,31 +28,38 @@ int hosts_have(char *const *hosts, const char *p, size_t n)
 	return 0;
 }
 
-void url_host(const char *url, char *out, size_t outlen)
+const char *authority_host(const char *p, size_t n, size_t *hostlen, const char **rest)
 {
-	const char *h = strstr(url, "://"), *at = NULL, *end;
-	size_t n;
+	const char *h = p, *end = p, *stop = p + n, *hend;
 
-	h = h ? h + 3 : url;
-	end = h + strcspn(h, "/?#");
-	/* Past any userinfo, to its last '@', as curl does: in
-	 * "http://localhost@evil/" the host is evil. */
-	for (const char *p = h; p < end; p++) {
-		if (*p == '@') {
-			at = p;
+	while (end < stop && *end != '/' && *end != '?' && *end != '#') {
+		/* Past any userinfo, to its last '@', as curl does: in
+		 * "http://localhost@evil/" the host is evil. */
+		if (*end++ == '@') {
+			h = end;
 		}
 	}
-	if (at != NULL) {
-		h = at + 1;
-	}
-	if (*h == '[') {
+	if (h < end && *h == '[') {
 		const char *close = memchr(h, ']', (size_t)(end - h));
-		end = close ? close + 1 : end;
+		hend = close ? close + 1 : end;
 	} else {
 		const char *colon = memchr(h, ':', (size_t)(end - h));
-		end = colon ? colon : end;
+		hend = colon ? colon : end;
 	}
-	n = (size_t)(end - h) < outlen - 1 ? (size_t)(end - h) : outlen - 1;
+	*hostlen = (size_t)(hend - h);
+	if (rest != NULL) {
+		*rest = end;
+	}
+	return h;
+}
+
+void url_host(const char *url, char *out, size_t outlen)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	h = authority_host(h ? h + 3 : url, strlen(h ? h + 3 : url), &n, NULL);
+	n = n < outlen - 1 ? n : outlen - 1;
 	memcpy(out, h, n);
 	out[n] = '\0';
 }

@@ -19,10 +19,14 @@ char *path_dir(const char *path);
 int hosts_have(char *const *hosts, const char *p, size_t n);
 
 /*
- * The host of URL into OUT (at most OUTLEN - 1 bytes): after "scheme://"
- * and any userinfo, before the port or path; an IPv6 host keeps its
- * brackets.
+ * The host in the authority at P (N bytes, what follows "//" in a URL):
+ * past any userinfo, before the port; an IPv6 host keeps its brackets.
+ * Returns where it starts and sets *HOSTLEN; *REST (when REST is not NULL)
+ * is set to the authority's end, the path, '?', '#' or P + N.
  */
+const char *authority_host(const char *p, size_t n, size_t *hostlen, const char **rest);
+
+/* The host of URL (see authority_host()) into OUT, at most OUTLEN - 1 bytes. */
 void url_host(const char *url, char *out, size_t outlen);
 
 /* Wipes the secret string *S (token copies), frees it, sets *S to NULL. */

@@ -167,13 +167,47 @@ static void test_cidr(void **state)
 	assert_int_equal(cidr_addr("-", 1, a), -1);
 }
 
+/* Hosts in URLs: userinfo, ports, IPv6, and where the authority ends. */
+static void test_url_hosts(void **state)
+{
+	static const struct {
+		const char *authority, *host, *rest;
+	} cases[] = {
+		{"shop.example.com/a?b", "shop.example.com", "/a?b"},
+		{"SHOP.example.com:8080/?epik=x", "SHOP.example.com", "/?epik=x"},
+		{"u:p@evil.example.net:8443/", "evil.example.net", "/"},
+		{"shop.example.com:x@evil.example.net/?e", "evil.example.net", "/?e"},
+		{"a@b@c", "c", ""},
+		{"[2001:db8::1]:443/x", "[2001:db8::1]", "/x"},
+		{"host?q=1", "host", "?q=1"},
+		{"host#top", "host", "#top"},
+		{"", "", ""},
+	};
+	char out[64];
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *a = cases[i].authority, *rest;
+		size_t n;
+		const char *h = authority_host(a, strlen(a), &n, &rest);
+		if (n != strlen(cases[i].host) || memcmp(h, cases[i].host, n) != 0 || strcmp(rest, cases[i].rest) != 0) {
+			fail_msg("\"%s\": host \"%.*s\", rest \"%s\"", a, (int)n, h, rest);
+		}
+	}
+	url_host("https://localhost@evil.example.net/x", out, sizeof out);
+	assert_string_equal(out, "evil.example.net");
+	url_host("http://127.0.0.1:8080/v5", out, sizeof out);
+	assert_string_equal(out, "127.0.0.1");
+	url_host("https://a-very-long-host.example.com/", out, 8);
+	assert_string_equal(out, "a-very-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bool_int_id), cmocka_unit_test(test_status_sets),
 		cmocka_unit_test(test_words), cmocka_unit_test(test_suggest),
-		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_cidr), cmocka_unit_test(test_url_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
