@@ -202,12 +202,32 @@ struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t e
 	return rx;
 }
 
+int rx_check(const char *pattern, uint32_t options, char *err, size_t errlen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code,
+				      &off, NULL);
+
+	if (c == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof msg);
+		snprintf(err, errlen, "at offset %zu: %s", (size_t)off, (char *)msg);
+		return -1;
+	}
+	pcre2_code_free(c);
+	return 0;
+}
+
 int rx_match(struct rx *rx, const char *subject, size_t len)
 {
 	int rc;
 
-	if (rx->prefix_len > 0 && (len < rx->prefix_len || subject[0] != rx->prefix[0] ||
-				   memcmp(subject, rx->prefix, rx->prefix_len) != 0)) {
+	/* Paths all begin with '/': the prefix's last byte tells more than
+	 * its first, and spares most calls to memcmp(). */
+	if (rx->prefix_len > 0 &&
+	    (len < rx->prefix_len || subject[rx->prefix_len - 1] != rx->prefix[rx->prefix_len - 1] ||
+	     memcmp(subject, rx->prefix, rx->prefix_len - 1) != 0)) {
 		return 0;
 	}
 	if (rx->need >= 0 && memchr(subject, rx->need, len) == NULL) {

@@ -29,6 +29,12 @@ struct regex_opt {
 struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen);
 
 /*
+ * Checks that PATTERN compiles, as rx_compile() would, without keeping it:
+ * no JIT, no match data.  0, or -1 with "at offset N: message" in ERR.
+ */
+int rx_check(const char *pattern, uint32_t options, char *err, size_t errlen);
+
+/*
  * Matches SUBJECT (LEN bytes, not NUL-terminated).  Returns 1 on a match,
  * 0 when there is none, -1 when a limit was hit (treated as no match by
  * callers, and counted).  Allocates nothing once the first match is done.
