@@ -148,6 +148,16 @@ static int contains(const char *p, size_t n, const char *needle, size_t m)
 	return 0;
 }
 
+/*
+ * 0 when text P (N bytes) cannot hold an epik parameter: neither "epik"
+ * nor any '%' (names are compared decoded, so "e%70ik" is "epik" too).
+ * Most queries and referers are so answered with a memchr or two.
+ */
+static int may_hold_epik(const char *p, size_t n)
+{
+	return p != NULL && (contains(p, n, "epik", 4) || memchr(p, '%', n) != NULL);
+}
+
 /* The epik in a referer on one of the site's hosts. */
 static int referer_epik(struct pipeline *pl, const struct slice *ref, struct slice *out)
 {
@@ -155,7 +165,8 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 	size_t hlen;
 	struct slice query;
 
-	if (ref->p == NULL || (h = memchr(ref->p, '/', ref->n)) == NULL || h + 1 >= end || h[1] != '/') {
+	if (!may_hold_epik(ref->p, ref->n) || (h = memchr(ref->p, '/', ref->n)) == NULL || h + 1 >= end ||
+	    h[1] != '/') {
 		return 0;
 	}
 	h = authority_host(h + 2, (size_t)(end - h - 2), &hlen, &hend);
@@ -200,7 +211,7 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 		}
 		clickmem_prefetch(pl->cm, key);
 	}
-	if (hit->query.p != NULL && contains(hit->query.p, hit->query.n, "epik", 4)) {
+	if (may_hold_epik(hit->query.p, hit->query.n)) {
 		found = query_param(&hit->query, "epik", 4, &pl->scratch, out) && out->n > 0;
 	}
 	if (!found && hit->f[FIELD_COOKIE_EPIK].p != NULL) {
@@ -372,8 +383,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		pl->st.no_event++;
 		/* A hit that is no event still teaches the memory: a landing
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */
-		if ((in.opt_out || (site->click_memory > 0 && hit->query.p != NULL &&
-				     contains(hit->query.p, hit->query.n, "epik=", 5))) &&
+		if ((in.opt_out || (site->click_memory > 0 && may_hold_epik(hit->query.p, hit->query.n))) &&
 		    hit_time(pl, &in.time) == 0) {
 			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
 		}

@@ -451,6 +451,9 @@ static void test_click_id_from_query(void **state)
 	/* Empty epik: none. */
 	run(combined("198.51.100.2", T0, "GET", "/?epik=", 200, NULL, NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
+	/* Names are compared decoded: "e%70ik" is "epik". */
+	run(combined("198.51.100.3", T0, "GET", "/?e%70ik=dj0yJnU9encoded", 200, NULL, NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9encoded");
 }
 
 static void test_click_id_from_cookie(void **state)
@@ -508,6 +511,10 @@ static void test_click_id_from_referer(void **state)
 	run(combined("203.0.113.6", T0, "GET", "/checkout", 200, "http://SHOP.example.com:8080/?epik=dj0yJnU9port",
 		     NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9port");
+	/* A name written with an escape is still "epik". */
+	run(combined("203.0.113.11", T0, "GET", "/checkout", 200, "https://shop.example.com/?%65pik=dj0yJnU9esc",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9esc");
 	/* A foreign referer's epik is not the visitor's click on this site. */
 	run(combined("203.0.113.7", T0, "GET", "/checkout", 200, "https://evil.example.net/?epik=dj0yJnU9evil", NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
@@ -589,6 +596,10 @@ static void test_click_memory_learns_from_non_events(void **state)
 	assert_int_equal(run(combined("203.0.113.5", T0, "GET", "/go?epik=dj0yJnU9redirected", 302, NULL, NULL)), 0);
 	assert_int_equal(run(combined("203.0.113.5", T0 + 1, "GET", "/products/blue-mug", 200, NULL, NULL)), 1);
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9redirected");
+	/* Also when the name is written with an escape. */
+	assert_int_equal(run(combined("203.0.113.6", T0, "GET", "/go?e%70ik=dj0yJnU9esc", 302, NULL, NULL)), 0);
+	assert_int_equal(run(combined("203.0.113.6", T0 + 1, "GET", "/products/blue-mug", 200, NULL, NULL)), 1);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9esc");
 }
 
 static void test_click_memory_shared(void **state)
