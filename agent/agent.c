@@ -40,7 +40,6 @@
 #define COMMIT_BYTES (4u << 20)   /* ... or as soon as this much is appended */
 #define COMMIT_BYTES_MIN (64u << 10) /* ... in smaller pieces after a disk failure */
 #define DISK_RETRY_MS 5000        /* a failing state disk is tried again this often */
-#define CLICKMEM_CAPACITY 16384
 #define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
 #define STATUS_EVERY_MS 5000
 #define STOP_GRACE_MS 2000        /* at a stop, a request in flight may finish this long */

@@ -3,9 +3,9 @@
  * IP + user agent), so that a checkout hours after the landing carries it.
  *
  * A bounded, set-associative table: each key has four slots to live in, and
- * a new entry takes the oldest of them.  Keys are a salted SHA-256 of the IP
- * and user agent, never the values themselves.  Nothing is allocated after
- * clickmem_new().
+ * a new entry takes the oldest of them.  Keys are a salted hash (SipHash)
+ * of the IP and user agent, never the values themselves.  Nothing is
+ * allocated after clickmem_new().
  */
 #ifndef PINTAIL_CLICKMEM_H
 #define PINTAIL_CLICKMEM_H
@@ -15,6 +15,8 @@
 
 #define CLICKMEM_KEY_LEN 8
 #define CLICKMEM_EPIK_MAX 191
+/* The entries a site's memory holds, in the agent and in `parse`. */
+#define CLICKMEM_CAPACITY 16384
 
 struct clickmem;
 

@@ -14,7 +14,6 @@
 #include "parser.h"
 
 #define FUTURE_SLACK 300 /* events more than 5 minutes ahead are refused */
-#define CLICKMEM_CAPACITY 16384
 
 struct pipeline {
 	const struct config *cfg;
