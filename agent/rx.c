@@ -160,22 +160,33 @@ static int needed_byte(const pcre2_code *code, const char *pattern, uint32_t opt
 	return -1;
 }
 
+/* PCRE2's compilation of PATTERN, or NULL with "at offset N: message" in ERR. */
+static pcre2_code *compile(const char *pattern, uint32_t options, char *err, size_t errlen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code,
+				      &off, NULL);
+
+	if (c == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof msg);
+		snprintf(err, errlen, "at offset %zu: %s", (size_t)off, (char *)msg);
+	}
+	return c;
+}
+
 struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t errlen)
 {
 	struct rx *rx;
 	int code;
-	PCRE2_SIZE off;
 
 	if (rx_context() < 0 || (rx = calloc(1, sizeof *rx)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rx->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code,
-				 &off, NULL);
+	rx->code = compile(pattern, options, err, errlen);
 	if (rx->code == NULL) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		snprintf(err, errlen, "at offset %zu: %s", (size_t)off, (char *)msg);
 		free(rx);
 		return NULL;
 	}
@@ -204,19 +215,10 @@ struct rx *rx_compile(const char *pattern, uint32_t options, char *err, size_t e
 
 int rx_check(const char *pattern, uint32_t options, char *err, size_t errlen)
 {
-	int code;
-	PCRE2_SIZE off;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code,
-				      &off, NULL);
+	pcre2_code *c = compile(pattern, options, err, errlen);
 
-	if (c == NULL) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		snprintf(err, errlen, "at offset %zu: %s", (size_t)off, (char *)msg);
-		return -1;
-	}
 	pcre2_code_free(c);
-	return 0;
+	return c != NULL ? 0 : -1;
 }
 
 int rx_match(struct rx *rx, const char *subject, size_t len)
