@@ -581,6 +581,16 @@ static int same_files(const struct site *x, const struct site *y)
 	return 1;
 }
 
+/*
+ * 1 when the [agent] settings a running tailer holds are the same in X and
+ * Y: its line buffers are as long as max_line, and rotate_wait times its
+ * renamed files.  When they differ, sites restart to take the new ones.
+ */
+static int same_reading(const struct config *x, const struct config *y)
+{
+	return x->agent.max_line == y->agent.max_line && x->agent.rotate_wait == y->agent.rotate_wait;
+}
+
 static struct asite *find_in(struct asite **list, size_t n, const struct site *s)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -594,9 +604,10 @@ static struct asite *find_in(struct asite **list, size_t n, const struct site *s
 /*
  * SIGHUP: the configuration and token files are read again.  A
  * configuration with errors is refused and the running one kept.  Sites
- * whose files are followed the same way keep their tailer, spool and
- * connection, with the new settings; others are restarted from their
- * checkpoint; removed sites stop (their state is kept).
+ * whose files are followed the same way (same files, parser, read_from,
+ * max_line and rotate_wait) keep their tailer, spool and connection, with
+ * the new settings; others are restarted from their checkpoint; removed
+ * sites stop (their state is kept).  state_dir changes only at a restart.
  */
 static void agent_reload(struct agent *a)
 {
@@ -632,7 +643,8 @@ static void agent_reload(struct agent *a)
 		struct asite *old = find_asite(a, s->name);
 		struct pipeline *pl = NULL;
 		/* Without memory for its new pipeline, a site is restarted below. */
-		if (old != NULL && same_files(old->site, s) && (pl = pipeline_new(cfg, s, old->cm)) != NULL) {
+		if (old != NULL && same_files(old->site, s) && same_reading(a->cfg, cfg) &&
+		    (pl = pipeline_new(cfg, s, old->cm)) != NULL) {
 			struct shipper_conf sc;
 			/* Same files: new settings, same tailer, spool and connection. */
 			site_commit(old);
@@ -646,7 +658,8 @@ static void agent_reload(struct agent *a)
 			next[n++] = old;
 		} else {
 			if (old != NULL) {
-				log_info("site %s: its files changed; restarting it from its checkpoint", s->name);
+				log_info("site %s: %s changed; restarting it from its checkpoint", s->name,
+					 same_reading(a->cfg, cfg) ? "its files" : "max_line or rotate_wait");
 				site_stop(old);
 			} else {
 				log_info("site %s: added", s->name);

@@ -16,7 +16,9 @@
 #      delivered; re-added: they are, each once (it resumed from its
 #      checkpoint: neither re-read from the start nor skipped to the end);
 #   4. a new token file path (the old file now holds a refused token):
-#      deliveries go on with the new one, no 401.
+#      deliveries go on with the new one, no 401;
+#   5. [agent] max_line raised: the sites restart from their checkpoints
+#      and a line longer than the old limit is delivered, nothing twice.
 # shellcheck source=answers_lib.sh
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -117,6 +119,23 @@ wait_delivered "$T/exp_shop" 10
 wait_delivered "$T/exp_blog" 10
 assert_eq "401 answers" 0 "$(request_count 401)"
 report "new token file path: delivered with it (the old path holds a refused token)"
+
+# ---- 5. [agent] max_line raised: the sites restart and read with it
+# A line longer than the old max_line (64K, the default) and shorter than
+# the new one: a site kept running with its old line buffers skipped it.
+echo "max_line = 128K" >> "$CONF"
+agent_hup
+log_has 'site shop: max_line or rotate_wait changed; restarting it from its checkpoint' ||
+	fail "raising max_line: no \"site shop: max_line or rotate_wait changed\" line"
+[ "$(log_count 'configuration reloaded \(2 sites\)')" -ge 4 ] || fail "raising max_line: the reload was refused"
+printf '203.0.113.5 - - [%s] "GET /products/long-0 HTTP/1.1" 200 %s "-" "%s"\n' \
+	"$(log_time)" "$(head -c 70000 /dev/zero | tr '\0' 7)" "$UA" >> "$SHOP"
+append_lines "$SHOP" s5 0 5
+expected_keys shop "$SHOP" > "$T/exp_shop"
+assert_eq "events of the 70,000-byte line in pintail parse (max_line = 128K)" 1 \
+	"$("$PINTAIL" -c "$CONF" parse shop "$SHOP" 2>/dev/null | grep -c '/products/long-0')"
+wait_delivered "$T/exp_shop" 10
+report "max_line raised by a reload: a line longer than the old limit delivered"
 
 agent_stop TERM
 cat "$T/exp_shop" "$T/exp_blog" > "$T/exp"
