@@ -255,6 +255,16 @@ static void site_commit(struct asite *as)
 
 static void on_commit_timer(void *ctx) { site_commit(ctx); }
 
+/* A rotated file was read to its end: saved soon, so that it is closed
+ * (a deleted file's space freed, its folder let go) even if no line comes. */
+static void on_file_finished(void *ctx)
+{
+	struct asite *as = ctx;
+	if (!loop_timer_armed(as->commit_timer)) {
+		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
+	}
+}
+
 /* ---- what the shipper says ---- */
 
 static void hook_request(void *ctx, int status, size_t events, size_t processed, size_t failed,
@@ -408,6 +418,7 @@ static struct asite *site_start(struct agent *a, struct site *s)
 	tc.patterns = s->logs;
 	tc.max_line = (size_t)a->cfg->agent.max_line;
 	tc.rotate_wait_ms = a->cfg->agent.rotate_wait;
+	tc.finished = on_file_finished;
 	/* An unreadable checkpoint reads files from their beginning: events
 	 * already sent keep their ids, and Pinterest counts them once. */
 	tc.read_from_end = loaded == 0 && s->read_from == READ_FROM_END;

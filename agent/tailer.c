@@ -61,9 +61,12 @@ struct tsite {
 };
 
 struct watch {
-	int wd;
+	int wd;    /* -1 while the folder is missing: tried again by rewatch_tick() */
 	char *dir;
 };
+
+/* A missing folder of a pattern is looked for this often. */
+#define REWATCH_MS 5000
 
 struct tailer {
 	struct loop *loop;
@@ -71,6 +74,7 @@ struct tailer {
 	struct watch *watches;
 	size_t nwatches;
 	struct tsite *sites;
+	struct loop_timer *rewatch_timer;
 };
 
 /* ---- identity ---- */
@@ -98,9 +102,15 @@ static int file_identity(int fd, char out[65])
 
 /* ---- watches ---- */
 
+/*
+ * Watches folder DIR.  A folder that cannot be watched (it does not exist
+ * yet, or was deleted) is kept in the list with wd -1 and tried again every
+ * REWATCH_MS, so that logs written once it is back are read.
+ */
 static void watch_dir(struct tailer *t, const char *dir)
 {
 	struct watch *nw;
+	char *copy;
 	int wd;
 
 	for (size_t i = 0; i < t->nwatches; i++) {
@@ -108,19 +118,58 @@ static void watch_dir(struct tailer *t, const char *dir)
 			return;
 		}
 	}
-	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
-	if (wd < 0) {
-		log_warn("watch %s: %s (its logs are read when other changes are seen)", dir, strerror(errno));
-		return;
-	}
 	nw = realloc(t->watches, (t->nwatches + 1) * sizeof *nw);
-	if (nw == NULL) {
+	if (nw == NULL || (copy = strdup(dir)) == NULL) {
+		if (nw != NULL) {
+			t->watches = nw;
+		}
+		log_err("watch %s: out of memory", dir);
 		return;
 	}
 	t->watches = nw;
+	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
+	if (wd < 0) {
+		log_warn("watch %s: %s (looked for again every %d s)", dir, strerror(errno), REWATCH_MS / 1000);
+		if (!loop_timer_armed(t->rewatch_timer)) {
+			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+		}
+	}
 	nw[t->nwatches].wd = wd;
-	nw[t->nwatches].dir = strdup(dir);
+	nw[t->nwatches].dir = copy;
 	t->nwatches++;
+}
+
+static void reconcile(struct tsite *ts);
+
+/* The folders that could not be watched, tried again; the sites then look
+ * at their files again, so that a folder that came back is read. */
+static void rewatch_tick(void *ctx)
+{
+	struct tailer *t = ctx;
+	int back = 0, missing = 0;
+
+	for (size_t i = 0; i < t->nwatches; i++) {
+		struct watch *w = &t->watches[i];
+		if (w->wd >= 0) {
+			continue;
+		}
+		w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
+		if (w->wd >= 0) {
+			log_info("watching %s again", w->dir);
+			back = 1;
+		} else {
+			missing = 1;
+		}
+	}
+	if (back) {
+		for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
+			reconcile(ts);
+			tsite_read(ts);
+		}
+	}
+	if (missing) {
+		loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+	}
 }
 
 /* Watches the folders of the patterns, and of the targets of symlinks. */
@@ -394,6 +443,9 @@ static void rotate_tick(void *ctx)
 		}
 		tf->done = 1;
 		log_debug("%s (inode %llu): finished", tf->path, (unsigned long long)tf->ino);
+		if (ts->conf.finished != NULL) {
+			ts->conf.finished(ts->conf.ctx);
+		}
 	}
 }
 
@@ -772,6 +824,21 @@ static void on_event(struct tailer *t, const struct inotify_event *ev)
 	const char *dir = watch_dir_of(t, ev->wd);
 	char path[PATH_MAX];
 
+	if ((ev->mask & IN_IGNORED) && dir != NULL) {
+		/* The kernel dropped the watch: the folder was deleted (or its
+		 * file system unmounted).  It is looked for until it is back. */
+		for (size_t i = 0; i < t->nwatches; i++) {
+			if (t->watches[i].wd == ev->wd) {
+				t->watches[i].wd = -1;
+			}
+		}
+		log_warn("folder %s is gone; looking for it every %d s", dir, REWATCH_MS / 1000);
+		if (!loop_timer_armed(t->rewatch_timer)) {
+			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+		}
+		return;
+	}
+
 	if (dir != NULL && ev->len > 0) {
 		snprintf(path, sizeof path, "%s/%s", dir, ev->name);
 	}
@@ -831,14 +898,21 @@ struct tailer *tailer_new(struct loop *loop)
 		return NULL;
 	}
 	t->loop = loop;
+	t->rewatch_timer = loop_timer_new(loop, rewatch_tick, t);
+	if (t->rewatch_timer == NULL) {
+		free(t);
+		return NULL;
+	}
 	t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (t->ifd < 0) {
 		log_err("inotify_init1: %s", strerror(errno));
+		loop_timer_free(t->rewatch_timer);
 		free(t);
 		return NULL;
 	}
 	if (loop_watch(loop, t->ifd, EPOLLIN, on_inotify, t) < 0) {
 		close(t->ifd);
+		loop_timer_free(t->rewatch_timer);
 		free(t);
 		return NULL;
 	}
@@ -857,6 +931,7 @@ void tailer_free(struct tailer *t)
 		free(t->watches[i].dir);
 	}
 	free(t->watches);
+	loop_timer_free(t->rewatch_timer);
 	loop_unwatch(t->loop, t->ifd);
 	close(t->ifd);
 	free(t);

@@ -39,6 +39,10 @@ struct tsite_conf {
 	int read_from_end;     /* for files found at the site's first start */
 	tailer_line_fn fn;
 	void *ctx;
+	/* Called (with CTX) when a rotated file has been read to its end: it
+	 * is closed at the next tsite_saved(), so the caller saves soon, and
+	 * the file's disk space and folder are let go.  May be NULL. */
+	void (*finished)(void *ctx);
 };
 
 struct tailer *tailer_new(struct loop *loop);

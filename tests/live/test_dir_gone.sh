@@ -1,0 +1,49 @@
+#!/bin/bash
+# The logs' folder missing, then deleted and created again (SPEC §5:
+# deletion never loses a line; files that appear later are read from their
+# beginning):
+#   1. a site whose folder does not exist yet starts, says so, and reads
+#      the log written once the folder exists;
+#   2. the folder deleted while the agent runs ("folder ... is gone") and
+#      created again with a new log: that log is read from its beginning;
+#   nothing is delivered twice.
+. "$(dirname "$0")/live_lib.sh"
+
+DIR=$T/logs/site
+LOG=$DIR/access.log
+live_config
+endpoint_start
+make_live_site shop "$LOG"
+agent_start 1
+
+# 1. missing at the start
+missing() { [ "$(agent_log_count "watch $DIR: No such file or directory \(looked for again every 5 s\)")" -ge 1 ]; }
+wait_until 10 "a warning that $DIR cannot be watched yet" missing
+mkdir -p "$DIR"
+append_lines "$LOG" a 0 5
+expected_keys shop "$LOG" > "$T/exp_a"
+wait_delivered "$T/exp_a" 20
+[ "$(agent_log_count "watching $DIR again")" -eq 1 ] || fail "no \"watching $DIR again\" line"
+
+# 2. deleted, then created again with a new log
+rm -rf "$DIR"
+gone() { [ "$(agent_log_count "folder $DIR is gone; looking for it every 5 s")" -ge 1 ]; }
+wait_until 10 "\"folder $DIR is gone\"" gone
+sleep 1
+mkdir -p "$DIR"
+append_lines "$LOG" b 0 7
+expected_keys shop "$LOG" > "$T/exp_b"
+wait_delivered "$T/exp_b" 20
+[ "$(agent_log_count "watching $DIR again")" -eq 2 ] || fail "no second \"watching $DIR again\" line"
+# and it is watched again: a line appended now is read at once
+append_lines "$LOG" c 0 2
+expected_keys shop "$LOG" > "$T/exp_c"
+wait_delivered "$T/exp_c" 5
+
+agent_stop TERM
+cat "$T/exp_a" "$T/exp_c" > "$T/exp"
+assert_only_expected "$T/exp"
+assert_eq "duplicates" 0 "$(dup_count)"
+assert_no_violations
+assert_no_token
+echo "$LIVE_NAME: all checks passed"
