@@ -140,6 +140,42 @@ static void watch_dir(struct tailer *t, const char *dir)
 }
 
 static void reconcile(struct tsite *ts);
+static int site_in_dir(const struct tsite *ts, const char *dir);
+
+/* 1 when some site's patterns are in folder DIR. */
+static int dir_needed(const struct tailer *t, const char *dir)
+{
+	for (const struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
+		if (site_in_dir(ts, dir)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Watch I can no longer be watched (its folder is gone, or it must be
+ * watched anew).  A folder of a site's patterns is looked for every
+ * REWATCH_MS until it is back; any other (a symlink's old target's, a
+ * removed site's) is dropped.  Returns 1 when entry I was dropped.
+ */
+static int watch_lost(struct tailer *t, size_t i)
+{
+	struct watch *w = &t->watches[i];
+
+	w->wd = -1;
+	if (dir_needed(t, w->dir)) {
+		log_warn("folder %s is gone; looking for it every %d s", w->dir, REWATCH_MS / 1000);
+		if (!loop_timer_armed(t->rewatch_timer)) {
+			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+		}
+		return 0;
+	}
+	log_debug("folder %s is gone; no site's logs are in it now", w->dir);
+	free(w->dir);
+	*w = t->watches[--t->nwatches];
+	return 1;
+}
 
 /* The folders that could not be watched, tried again; the sites then look
  * at their files again, so that a folder that came back is read. */
@@ -151,6 +187,13 @@ static void rewatch_tick(void *ctx)
 	for (size_t i = 0; i < t->nwatches; i++) {
 		struct watch *w = &t->watches[i];
 		if (w->wd >= 0) {
+			continue;
+		}
+		if (!dir_needed(t, w->dir)) {
+			/* Its site was removed or changed by a reload. */
+			free(w->dir);
+			*w = t->watches[--t->nwatches];
+			i--;
 			continue;
 		}
 		w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
@@ -169,6 +212,28 @@ static void rewatch_tick(void *ctx)
 	}
 	if (missing) {
 		loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+	}
+}
+
+/*
+ * After a queue overflow, events may have been lost, IN_IGNORED among
+ * them: every folder is watched again by its path.  The kernel gives back
+ * the same descriptor for the same folder, a new one for a folder created
+ * anew (the old one is then removed), and an error for one that is gone.
+ */
+static void rewatch_all(struct tailer *t)
+{
+	for (size_t i = 0; i < t->nwatches; i++) {
+		struct watch *w = &t->watches[i];
+		int wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
+		if (wd >= 0) {
+			if (w->wd >= 0 && w->wd != wd) {
+				inotify_rm_watch(t->ifd, w->wd);
+			}
+			w->wd = wd;
+		} else if (watch_lost(t, i)) {
+			i--;
+		}
 	}
 }
 
@@ -783,7 +848,7 @@ void tsite_each_file(struct tsite *ts,
 
 static const char *watch_dir_of(const struct tailer *t, int wd)
 {
-	for (size_t i = 0; i < t->nwatches; i++) {
+	for (size_t i = 0; i < t->nwatches && wd >= 0; i++) {
 		if (t->watches[i].wd == wd) {
 			return t->watches[i].dir;
 		}
@@ -824,19 +889,22 @@ static void on_event(struct tailer *t, const struct inotify_event *ev)
 	const char *dir = watch_dir_of(t, ev->wd);
 	char path[PATH_MAX];
 
-	if ((ev->mask & IN_IGNORED) && dir != NULL) {
-		/* The kernel dropped the watch: the folder was deleted (or its
-		 * file system unmounted).  It is looked for until it is back. */
+	if (ev->mask & IN_IGNORED) {
+		/* The kernel dropped the watch: the folder was deleted, moved
+		 * away (below) or its file system unmounted.  (A descriptor
+		 * replaced by rewatch_all() is no longer in the list.) */
 		for (size_t i = 0; i < t->nwatches; i++) {
 			if (t->watches[i].wd == ev->wd) {
-				t->watches[i].wd = -1;
+				watch_lost(t, i);
+				break;
 			}
 		}
-		log_warn("folder %s is gone; looking for it every %d s", dir, REWATCH_MS / 1000);
-		if (!loop_timer_armed(t->rewatch_timer)) {
-			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
-		}
 		return;
+	}
+	if ((ev->mask & IN_MOVE_SELF) && dir != NULL) {
+		/* The watch follows the folder, the configuration its path:
+		 * let go of the folder, and look for one at the path again. */
+		inotify_rm_watch(t->ifd, ev->wd);
 	}
 
 	if (dir != NULL && ev->len > 0) {
@@ -882,7 +950,8 @@ static void on_inotify(void *ctx, int fd, uint32_t events)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				log_warn("inotify queue overflow: checking every file again");
+				log_warn("inotify queue overflow: checking every folder and file again");
+				rewatch_all(t);
 			}
 			on_event(t, ev);
 			p += sizeof *ev + ev->len;

@@ -6,6 +6,8 @@
 #      the log written once the folder exists;
 #   2. the folder deleted while the agent runs ("folder ... is gone") and
 #      created again with a new log: that log is read from its beginning;
+#   3. the folder moved away and a new one made at its path: its new log is
+#      read, and lines appended to the moved log still are;
 #   nothing is delivered twice.
 . "$(dirname "$0")/live_lib.sh"
 
@@ -40,8 +42,20 @@ append_lines "$LOG" c 0 2
 expected_keys shop "$LOG" > "$T/exp_c"
 wait_delivered "$T/exp_c" 5
 
+# 3. moved away (the watch would follow it) and a new folder made at its path;
+# the writer, not reopened yet, appends to the moved log within rotate_wait
+mv "$DIR" "$DIR.old"
+mkdir -p "$DIR"
+append_lines "$DIR.old/access.log" e 0 3
+append_lines "$LOG" d 0 4
+expected_keys shop "$LOG" > "$T/exp_d"
+expected_keys shop "$DIR.old/access.log" > "$T/exp_e"
+wait_delivered "$T/exp_d" 20
+wait_delivered "$T/exp_e" 20
+[ "$(agent_log_count "watching $DIR again")" -eq 3 ] || fail "no third \"watching $DIR again\" line"
+
 agent_stop TERM
-cat "$T/exp_a" "$T/exp_c" > "$T/exp"
+cat "$T/exp_a" "$T/exp_c" "$T/exp_d" "$T/exp_e" > "$T/exp"
 assert_only_expected "$T/exp"
 assert_eq "duplicates" 0 "$(dup_count)"
 assert_no_violations
