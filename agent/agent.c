@@ -88,6 +88,14 @@ struct agent {
 };
 
 static void site_commit(struct asite *as);
+
+/* A commit within COMMIT_DELAY_MS, unless one is due already. */
+static void commit_soon(struct asite *as)
+{
+	if (!loop_timer_armed(as->commit_timer)) {
+		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
+	}
+}
 static void agent_reload(struct agent *a);
 static void status_news(struct agent *a);
 
@@ -206,8 +214,8 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 		if (as->disk_failed && loop_timer_armed(as->disk_timer)) {
 			return -1;
 		}
-	} else if (!loop_timer_armed(as->commit_timer)) {
-		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
+	} else {
+		commit_soon(as);
 	}
 	if (spool_bytes(as->spool) >= as->a->cfg->agent.spool_max && !as->backpressured) {
 		log_warn("site %s: the spool is full (spool_max %" PRIu64 " bytes): reading paused until "
@@ -257,13 +265,7 @@ static void on_commit_timer(void *ctx) { site_commit(ctx); }
 
 /* A rotated file was read to its end: saved soon, so that it is closed
  * (a deleted file's space freed, its folder let go) even if no line comes. */
-static void on_file_finished(void *ctx)
-{
-	struct asite *as = ctx;
-	if (!loop_timer_armed(as->commit_timer)) {
-		loop_timer_arm(as->commit_timer, COMMIT_DELAY_MS);
-	}
-}
+static void on_file_finished(void *ctx) { commit_soon(ctx); }
 
 /* ---- what the shipper says ---- */
 

@@ -282,13 +282,14 @@ int event_write(struct buf *out, const struct event_in *in, struct scratch *s, u
 	} else {
 		buf_add_i64(out, in->time);
 	}
-	if (in->event_id_hex && strlen(in->event_id) == EVENT_ID_LEN) {
-		/* Hex digits need no escaping: one copy, quotes and all. */
-		char id[sizeof ",\"event_id\":\"\"" + EVENT_ID_LEN];
-		memcpy(id, ",\"event_id\":\"", 13);
-		memcpy(id + 13, in->event_id, EVENT_ID_LEN);
-		id[13 + EVENT_ID_LEN] = '"';
-		buf_add(out, id, 14 + EVENT_ID_LEN);
+	if (in->event_id_hex) {
+		/* EVENT_ID_LEN hex digits need no escaping: one copy, quotes and all. */
+		static const char key[] = ",\"event_id\":\"";
+		char id[sizeof key + EVENT_ID_LEN];
+		memcpy(id, key, sizeof key - 1);
+		memcpy(id + sizeof key - 1, in->event_id, EVENT_ID_LEN);
+		id[sizeof key - 1 + EVENT_ID_LEN] = '"';
+		buf_add(out, id, sizeof key + EVENT_ID_LEN);
 	} else {
 		buf_adds(out, ",\"event_id\":");
 		buf_add_json_str(out, in->event_id, strlen(in->event_id));

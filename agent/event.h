@@ -25,7 +25,7 @@ struct event_in {
 	struct slice client;   /* the client's address */
 	struct slice click_id; /* the epik, or absent */
 	const char *event_id;
-	int event_id_hex; /* 1: EVENT_ID is lower-case hex (derived), written as is */
+	int event_id_hex; /* 1: EVENT_ID is EVENT_ID_LEN lower-case hex digits (derived) */
 	int64_t time;
 	const char *time_dec; /* TIME in decimal (time_dec_len bytes, no NUL), or NULL */
 	size_t time_dec_len;

@@ -175,7 +175,8 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 		return 0;
 	}
 	h = authority_host(h + 2, (size_t)(end - h - 2), &hlen, &hend);
-	if (!hosts_have(pl->site->hosts, h, hlen) || (q = memchr(hend, '?', (size_t)(end - hend))) == NULL) {
+	/* (A '?' before the authority's end is not a URL's query.) */
+	if (q < hend || !hosts_have(pl->site->hosts, h, hlen)) {
 		return 0;
 	}
 	query.p = q + 1;

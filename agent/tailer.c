@@ -102,6 +102,21 @@ static int file_identity(int fd, char out[65])
 
 /* ---- watches ---- */
 
+/* Arms the re-watch timer, unless it is armed already. */
+static void rewatch_soon(struct tailer *t)
+{
+	if (!loop_timer_armed(t->rewatch_timer)) {
+		loop_timer_arm(t->rewatch_timer, REWATCH_MS);
+	}
+}
+
+/* Drops watch entry I (its folder no longer watched); the last takes its place. */
+static void watch_drop(struct tailer *t, size_t i)
+{
+	free(t->watches[i].dir);
+	t->watches[i] = t->watches[--t->nwatches];
+}
+
 /*
  * Watches folder DIR.  A folder that cannot be watched (it does not exist
  * yet, or was deleted) is kept in the list with wd -1 and tried again every
@@ -130,9 +145,7 @@ static void watch_dir(struct tailer *t, const char *dir)
 	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
 	if (wd < 0) {
 		log_warn("watch %s: %s (looked for again every %d s)", dir, strerror(errno), REWATCH_MS / 1000);
-		if (!loop_timer_armed(t->rewatch_timer)) {
-			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
-		}
+		rewatch_soon(t);
 	}
 	nw[t->nwatches].wd = wd;
 	nw[t->nwatches].dir = copy;
@@ -166,14 +179,11 @@ static int watch_lost(struct tailer *t, size_t i)
 	w->wd = -1;
 	if (dir_needed(t, w->dir)) {
 		log_warn("folder %s is gone; looking for it every %d s", w->dir, REWATCH_MS / 1000);
-		if (!loop_timer_armed(t->rewatch_timer)) {
-			loop_timer_arm(t->rewatch_timer, REWATCH_MS);
-		}
+		rewatch_soon(t);
 		return 0;
 	}
 	log_debug("folder %s is gone; no site's logs are in it now", w->dir);
-	free(w->dir);
-	*w = t->watches[--t->nwatches];
+	watch_drop(t, i);
 	return 1;
 }
 
@@ -191,9 +201,7 @@ static void rewatch_tick(void *ctx)
 		}
 		if (!dir_needed(t, w->dir)) {
 			/* Its site was removed or changed by a reload. */
-			free(w->dir);
-			*w = t->watches[--t->nwatches];
-			i--;
+			watch_drop(t, i--);
 			continue;
 		}
 		w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);

@@ -55,10 +55,10 @@ const char *authority_host(const char *p, size_t n, size_t *hostlen, const char 
 
 void url_host(const char *url, char *out, size_t outlen)
 {
-	const char *h = strstr(url, "://");
+	const char *sep = strstr(url, "://"), *a = sep ? sep + 3 : url, *h;
 	size_t n;
 
-	h = authority_host(h ? h + 3 : url, strlen(h ? h + 3 : url), &n, NULL);
+	h = authority_host(a, strlen(a), &n, NULL);
 	n = n < outlen - 1 ? n : outlen - 1;
 	memcpy(out, h, n);
 	out[n] = '\0';

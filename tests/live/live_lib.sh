@@ -457,6 +457,16 @@ assert_no_token() {
 	done
 }
 
+# assert_delivered_once EXPECTED_FILE: after the agent's stop, the closing
+# checks of most tests: only expected events delivered, none twice, no
+# request breaking the API contract, the token in no output.
+assert_delivered_once() {
+	assert_only_expected "$1"
+	assert_eq "events delivered twice" 0 "$(dup_count)"
+	assert_no_violations
+	assert_no_token
+}
+
 # ---------------------------------------------------------------- log lines
 
 log_time() { LC_ALL=C date -u '+%d/%b/%Y:%H:%M:%S +0000'; }
