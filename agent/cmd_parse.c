@@ -110,7 +110,7 @@ static int parse_fd(struct pipeline *pl, const struct config *cfg, int fd, const
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pintail [-c FILE] parse [--now EPOCH] SITE [LOGFILE...]\n");
+	fprintf(stderr, "usage: pintail [-c FILE] parse [--now EPOCH] [--] SITE [LOGFILE...]\n");
 	return EXIT_CONFIG;
 }
 
@@ -120,7 +120,7 @@ int cmd_parse(const char *config_path, int argc, char **argv)
 	struct config *cfg;
 	struct site *site;
 	struct pipeline *pl;
-	int i = 0, status = EXIT_OK;
+	int i = 0, ended = 0, status = EXIT_OK;
 	static char outbuf[PARSE_OUT_BUF];
 
 	if (i < argc && strcmp(argv[i], "--now") == 0) {
@@ -137,6 +137,12 @@ int cmd_parse(const char *config_path, int argc, char **argv)
 		}
 		now = v;
 		i += 2;
+	}
+	/* "--" ends the options, before the site or after it: a log file may
+	 * then be called "-h". */
+	if (i < argc && strcmp(argv[i], "--") == 0) {
+		ended = 1;
+		i++;
 	}
 	if (i >= argc) {
 		return usage();
@@ -160,7 +166,10 @@ int cmd_parse(const char *config_path, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-	if (++i >= argc) {
+	if (++i < argc && !ended && strcmp(argv[i], "--") == 0) {
+		i++;
+	}
+	if (i >= argc) {
 		status = parse_fd(pl, cfg, STDIN_FILENO, "stdin", now) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	}
 	for (; i < argc; i++) {

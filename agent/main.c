@@ -15,7 +15,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pintail [-c FILE] [run]\n"
 		"       pintail [-c FILE] check\n"
-		"       pintail [-c FILE] parse [--now EPOCH] SITE [LOGFILE...]\n"
+		"       pintail [-c FILE] parse [--now EPOCH] [--] SITE [LOGFILE...]\n"
 		"       pintail [-c FILE] send-test SITE\n"
 		"       pintail [-c FILE] status [SITE] [--json]\n"
 		"       pintail --version | --help\n"
@@ -59,8 +59,9 @@ int main(int argc, char **argv)
 		i += 2;
 	}
 	/* "pintail parse --help" and the like: the usage, before any
-	 * configuration is read (a site is never called "--help"). */
-	for (int j = i; j < argc; j++) {
+	 * configuration is read (a site is never called "--help").  After
+	 * "--", "-h" is a file's name. */
+	for (int j = i; j < argc && strcmp(argv[j], "--") != 0; j++) {
 		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
 			usage(stdout);
 			return EXIT_OK;

@@ -95,11 +95,22 @@ assert_eq "exit status for a bad --now" 1 "$rc"
 # --version.
 "$PINTAIL" --help > "$T/help" || fail "pintail --help failed"
 assert_grep '^usage: pintail \[-c FILE\] \[run\]$' "$T/help"
-assert_grep 'parse \[--now EPOCH\] SITE \[LOGFILE...\]' "$T/help"
+assert_grep 'parse \[--now EPOCH\] \[--\] SITE \[LOGFILE...\]' "$T/help"
 "$PINTAIL" -c "$T/no-such.conf" parse --help > "$T/help2" || fail "pintail parse --help failed"
 cmp -s "$T/help" "$T/help2" || fail "pintail parse --help printed something else than --help"
 "$PINTAIL" -c "$T/no-such.conf" --help > "$T/help3" || fail "pintail -c FILE --help failed"
 cmp -s "$T/help" "$T/help3" || fail "pintail -c FILE --help printed something else than --help"
+# After "--", "-h" and "--help" are log files, whether "--" comes before
+# the site or after it.
+cp "$TOP/tests/data/sample.log" "$T/-h"
+cp "$TOP/tests/data/sample.log" "$T/--help"
+(cd "$T" && "$PINTAIL" -c "$CONF" parse --now $NOW shop -- -h > dd1.jsonl 2>/dev/null) \
+	|| fail "pintail parse SITE -- -h failed"
+cmp -s "$T/out.jsonl" "$T/dd1.jsonl" || fail "parse SITE -- -h did not read the file -h"
+(cd "$T" && "$PINTAIL" -c "$CONF" parse --now $NOW -- shop --help -h > dd2.jsonl 2>/dev/null) \
+	|| fail "pintail parse -- SITE --help -h failed"
+[ "$(wc -l < "$T/dd2.jsonl")" -eq $((2 * $(wc -l < "$T/out.jsonl"))) ] \
+	|| fail "parse -- SITE --help -h did not read both files"
 "$PINTAIL" --version > "$T/version" || fail "pintail --version failed"
 assert_grep '^pintail [0-9]+\.[0-9]+\.[0-9]+' "$T/version"
 echo "test_parse: all checks passed"
