@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 
 /* The longest token we accept; real ones are a few hundred bytes. */
 #define TOKEN_MAX 4096
+#define STRINGIFY(x) #x
+#define NUMBER_TEXT(x) STRINGIFY(x)
 
 /* 1 when the group GID may read secrets: root's or pintail's. */
 static int trusted_group(gid_t gid)
@@ -38,26 +41,92 @@ static int too_open(const struct stat *st)
 	return (st->st_mode & S_IROTH) || ((st->st_mode & S_IRGRP) && !trusted_group(st->st_gid));
 }
 
+/*
+ * Why TOKEN (LEN bytes, trailing blanks already cut) cannot be a token, or
+ * NULL.  Tokens go into an HTTP header as they are: only printable ASCII
+ * without spaces is taken, so that a CR, a NUL or a byte-order mark never
+ * reaches the request.  Never says what the token holds.
+ */
+static const char *token_problem(const char *token, size_t len)
+{
+	if (len == 0) {
+		return "the token is empty";
+	}
+	if (len > TOKEN_MAX) {
+		return "the token is longer than " NUMBER_TEXT(TOKEN_MAX) " bytes: is this the right file?";
+	}
+	if (len >= 3 && memcmp(token, "\xef\xbb\xbf", 3) == 0) {
+		return "starts with a UTF-8 byte-order mark: save it without one";
+	}
+	if (len > 7 && strncasecmp(token, "Bearer ", 7) == 0) {
+		return "write the token alone, without \"Bearer \"";
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)token[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			return "expected the token alone on one line, without spaces";
+		}
+		if (c < 0x21 || c > 0x7e) {
+			return "the token holds a byte that is not printable ASCII";
+		}
+	}
+	return NULL;
+}
+
+/* LEN without the blanks and line ends at the end of P. */
+static size_t trim_end(const char *p, size_t len)
+{
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' ||
+			   p[len - 1] == '\t')) {
+		len--;
+	}
+	return len;
+}
+
+/* The inline access_token, checked as a file's would be. */
+static int read_inline_token(struct site *s, struct diag *d)
+{
+	const char *why = token_problem(s->access_token, strlen(s->access_token));
+
+	if (why != NULL) {
+		diag_error(d, s->file, site_key_line(s, "pinterest", "access_token"), "access_token: %s",
+			   why);
+		return -1;
+	}
+	secret_free(&s->token);
+	s->token = strdup(s->access_token);
+	return s->token ? 0 : -1;
+}
+
 int site_read_token(struct site *s, struct diag *d)
 {
-	char buf[TOKEN_MAX + 2];
+	/* Room for a token of TOKEN_MAX, its line end, and a byte more to
+	 * tell a longer file. */
+	char buf[TOKEN_MAX + 3];
 	int line = site_key_line(s, "pinterest", "access_token_file");
+	const char *why = NULL;
+	struct stat st;
 	ssize_t n;
 	size_t len;
 	int fd;
 
 	if (s->access_token_file == NULL) {
-		if (s->access_token == NULL) {
-			return -1;
-		}
-		secret_free(&s->token);
-		s->token = strdup(s->access_token);
-		return s->token ? 0 : -1;
+		return s->access_token == NULL ? -1 : read_inline_token(s, d);
 	}
-	fd = open(s->access_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	/* O_NONBLOCK: a FIFO put there must not hang the agent. */
+	fd = open(s->access_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
 			   strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
+			   S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+		close(fd);
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);
@@ -67,15 +136,14 @@ int site_read_token(struct site *s, struct diag *d)
 			   strerror(errno));
 		return -1;
 	}
-	len = (size_t)n;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
-			   buf[len - 1] == '\t')) {
-		len--;
-	}
+	len = trim_end(buf, (size_t)n);
 	buf[len] = '\0';
-	if (len == 0 || len > TOKEN_MAX || strpbrk(buf, "\r\n \t") != NULL) {
-		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
-			   len == 0 ? "the file is empty" : "expected the token alone on one line");
+	if ((size_t)n == sizeof buf - 1 && len == (size_t)n) {
+		len = TOKEN_MAX + 1; /* more than a token and its line end */
+	}
+	why = len == 0 ? "the file is empty" : token_problem(buf, len);
+	if (why != NULL) {
+		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file, why);
 		explicit_bzero(buf, sizeof buf);
 		return -1;
 	}

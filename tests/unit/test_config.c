@@ -157,6 +157,18 @@ static char *fx_path(const struct fx *f, const char *rel)
 	return p;
 }
 
+/* Writes N raw bytes (NULs too) to DIR/REL with MODE; returns the path. */
+static char *fx_write_n(struct fx *f, const char *rel, const char *data, size_t n, mode_t mode)
+{
+	char *p = fx_path(f, rel);
+	FILE *out = fopen(p, "w");
+	assert_non_null(out);
+	assert_int_equal(fwrite(data, 1, n, out), n);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(p, mode), 0);
+	return p;
+}
+
 static void fx_mkdir(struct fx *f, const char *rel)
 {
 	char *p = fx_path(f, rel);
@@ -1096,8 +1108,48 @@ static void test_token_file_unreadable(void **state)
 	r = expect_token_refused(f, "bad.token", "SECRETVALUE123\nSECRETVALUE456\n",
 				 "expected the token alone on one line");
 	assert_not_contains(r->out, "SECRETVALUE");
-	r = expect_token_refused(f, "bad.token", "Bearer SECRETVALUE123\n", "expected the token alone on one line");
+	r = expect_token_refused(f, "bad.token", "Bearer SECRETVALUE123\n",
+				 "bad.token: write the token alone, without \"Bearer \"");
 	assert_not_contains(r->out, "SECRETVALUE");
+
+	/* Bytes that would go into the HTTP header as they are: a byte-order
+	 * mark, a NUL, a control character.  Refused, never echoed. */
+	r = expect_token_refused(f, "bom.token", "\xef\xbb\xbfSECRETVALUE123\n",
+				 "bom.token: starts with a UTF-8 byte-order mark: save it without one");
+	assert_not_contains(r->out, "SECRETVALUE");
+	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/nul.token\n");
+	free(fx_write_n(f, "nul.token", "SECRET\0VALUE\n", 13, 0600));
+	r = expect_refused(f, f->site, 8, "nul.token: the token holds a byte that is not printable ASCII");
+	assert_not_contains(r->out, "SECRET");
+	r = expect_token_refused(f, "ctl.token", "SECRET\x7fVALUE\n", "not printable ASCII");
+	assert_not_contains(r->out, "SECRET");
+
+	/* Longer than any token: the wrong file, most likely. */
+	{
+		char big[5001];
+		memset(big, 'a', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		r = expect_token_refused(f, "big.token", big,
+					 "big.token: the token is longer than 4096 bytes: is this the right file?");
+		assert_not_contains(r->out, "aaaa");
+		/* 4096 bytes and a CRLF are still a token. */
+		big[4096] = '\r';
+		big[4097] = '\n';
+		big[4098] = '\0';
+		fx_new(f, NULL, BASE);
+		free(fx_write(f, "token", big, 0600));
+		r = expect_loaded(f, 0);
+		assert_int_equal(strlen(r->cfg->sites[0]->token), 4096);
+	}
+
+	/* A FIFO is refused at once: opening it must not wait for a writer. */
+	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/token.fifo\n");
+	{
+		char *fifo = fx_path(f, "token.fifo");
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		free(fifo);
+	}
+	expect_refused_once(f, f->site, 8, "token.fifo: not a regular file");
 
 	/* CRLF and trailing blanks are trimmed. */
 	fx_new(f, NULL, BASE);
@@ -1119,6 +1171,14 @@ static void test_token_both_or_neither(void **state)
 
 	fx_new(f, NULL, HEAD AD_LINE "test_mode = false\n");
 	expect_refused_once(f, f->site, 7, "[pinterest] needs access_token_file (or access_token)");
+
+	/* An inline token is checked as a file's is. */
+	fx_new(f, NULL, HEAD AD_LINE "access_token = Bearer SECRETVALUE123\n");
+	r = expect_refused(f, f->site, 8, "access_token: write the token alone, without \"Bearer \"");
+	assert_not_contains(r->out, "SECRETVALUE123");
+	fx_new(f, NULL, HEAD AD_LINE "access_token = SECRET\x01VALUE123\n");
+	r = expect_refused(f, f->site, 8, "access_token: the token holds a byte that is not printable ASCII");
+	assert_not_contains(r->out, "SECRET");
 
 	/* Inline alone is accepted (the file is 0600). */
 	fx_new(f, NULL, HEAD AD_LINE "access_token = SECRETVALUE123\n");
