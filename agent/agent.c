@@ -631,7 +631,7 @@ static void agent_reload(struct agent *a)
 
 	log_info("SIGHUP: reading the configuration again");
 	sd_notify(0, "RELOADING=1");
-	cfg = config_load(a->config_path, &d);
+	cfg = config_load(a->config_path, CONFIG_TOKENS, &d);
 	if (cfg == NULL) {
 		log_err("reload refused: %s has %d error(s) (above); the running configuration is kept",
 			a->config_path, d.errors);
@@ -766,7 +766,7 @@ int agent_run(const char *config_path)
 	struct agent a = {.config_path = config_path, .sigfd = -1, .lockfd = -1};
 	int status = EXIT_OK;
 
-	a.cfg = cmd_load_config(config_path);
+	a.cfg = cmd_load_config(config_path, CONFIG_TOKENS);
 	if (a.cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

@@ -153,7 +153,7 @@ int site_read_token(struct site *s, struct diag *d)
 	return s->token ? 0 : -1;
 }
 
-static void check_token(struct site *s, struct diag *d)
+static void check_token(struct site *s, unsigned flags, struct diag *d)
 {
 	int lf = site_key_line(s, "pinterest", "access_token_file");
 	int li = site_key_line(s, "pinterest", "access_token");
@@ -167,6 +167,9 @@ static void check_token(struct site *s, struct diag *d)
 	if (s->access_token_file == NULL && s->access_token == NULL) {
 		diag_error(d, s->file, site_key_line(s, "pinterest", "ad_account_id"),
 			   "[pinterest] needs access_token_file (or access_token)");
+		return;
+	}
+	if (!(flags & CONFIG_TOKENS)) {
 		return;
 	}
 	if (s->access_token_file != NULL) {
@@ -359,12 +362,12 @@ static void check_shared_pair(struct site *a, struct site *b, struct diag *d)
 	}
 }
 
-void config_validate(struct config *cfg, struct diag *d)
+void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 {
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		struct site *s = cfg->sites[i];
 		check_ids(s, d);
-		check_token(s, d);
+		check_token(s, flags, d);
 		check_endpoint(s, d);
 		check_rules(s, d);
 		check_parser_fields(s, d);

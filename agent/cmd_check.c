@@ -7,7 +7,7 @@
 #include "diag.h"
 #include "log.h"
 
-struct config *cmd_load_config(const char *config_path)
+struct config *cmd_load_config(const char *config_path, unsigned flags)
 {
 	struct diag d = {0};
 	struct config *cfg;
@@ -15,7 +15,7 @@ struct config *cmd_load_config(const char *config_path)
 	/* Every command may read access tokens: from here on, no core dump
 	 * of this process's memory. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	cfg = config_load(config_path, &d);
+	cfg = config_load(config_path, flags, &d);
 
 	if (cfg != NULL) {
 		log_set_level((enum log_level)cfg->agent.log_level);
@@ -52,7 +52,7 @@ int cmd_check(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "usage: pintail [-c FILE] check\n");
 		return EXIT_CONFIG;
 	}
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_load_config(config_path, CONFIG_TOKENS);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

@@ -147,7 +147,7 @@ int cmd_parse(const char *config_path, int argc, char **argv)
 	if (i >= argc) {
 		return usage();
 	}
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_load_config(config_path, 0);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

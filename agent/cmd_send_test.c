@@ -26,7 +26,7 @@ int cmd_send_test(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "usage: pintail [-c FILE] send-test SITE\n");
 		return EXIT_CONFIG;
 	}
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_load_config(config_path, CONFIG_TOKENS);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

@@ -128,7 +128,7 @@ int cmd_status(const char *config_path, int argc, char **argv)
 			want = argv[i];
 		}
 	}
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_load_config(config_path, 0);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

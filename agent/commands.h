@@ -13,7 +13,8 @@ int cmd_parse(const char *config_path, int argc, char **argv);
 int cmd_status(const char *config_path, int argc, char **argv);
 int cmd_send_test(const char *config_path, int argc, char **argv);
 
-/* Loads and checks the configuration, printing problems; NULL on errors. */
-struct config *cmd_load_config(const char *config_path);
+/* Loads and checks the configuration (config_load() FLAGS), printing
+ * problems; NULL on errors. */
+struct config *cmd_load_config(const char *config_path, unsigned flags);
 
 #endif

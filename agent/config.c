@@ -511,7 +511,7 @@ static void load_bots(struct load_ctx *c)
 	}
 }
 
-struct config *config_load(const char *path, struct diag *d)
+struct config *config_load(const char *path, unsigned flags, struct diag *d)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
 	struct load_ctx c = {.cfg = cfg, .d = d};
@@ -537,7 +537,7 @@ struct config *config_load(const char *path, struct diag *d)
 	load_sites(&c);
 	load_bots(&c);
 	free(c.dir);
-	config_validate(cfg, d);
+	config_validate(cfg, flags, d);
 	if (d->errors > errors_before) {
 		config_free(cfg);
 		return NULL;

@@ -102,13 +102,22 @@ struct config {
 	int line_of[CONF_MAX_KEYS];
 };
 
+/* What config_load() does beyond reading and checking the files. */
+enum {
+	/* Read each site's access token (and check its file): every command
+	 * that sends or checks; never `parse` or `status`, which need none
+	 * and may run as a user who cannot read it. */
+	CONFIG_TOKENS = 1,
+};
+
 /*
  * Reads the configuration whose main file is PATH: [agent], the parsers,
- * the bot list and every included site, and checks all of it.  Every
- * problem goes to D as "FILE:LINE: message" (warnings too).  Returns the
- * configuration when D counts no error, else NULL.
+ * the bot list and every included site, and checks all of it.  FLAGS:
+ * CONFIG_TOKENS or 0.  Every problem goes to D as "FILE:LINE: message"
+ * (warnings too).  Returns the configuration when D counts no error, else
+ * NULL.
  */
-struct config *config_load(const char *path, struct diag *d);
+struct config *config_load(const char *path, unsigned flags, struct diag *d);
 
 void config_free(struct config *cfg);
 
@@ -126,6 +135,6 @@ int site_key_line(const struct site *s, const char *section, const char *key);
 int site_read_token(struct site *s, struct diag *d);
 
 /* Cross-checks of a loaded configuration (check.c): ids, tokens, files. */
-void config_validate(struct config *cfg, struct diag *d);
+void config_validate(struct config *cfg, unsigned flags, struct diag *d);
 
 #endif

@@ -91,6 +91,19 @@ set +e
 set -e
 assert_eq "exit status for a bad --now" 1 "$rc"
 
+# 6b. parse never reads the access token: it works where the token file
+# is missing (or unreadable to the user running it), which check refuses.
+mv "$T/etc/token" "$T/etc/token.away"
+"$PINTAIL" -c "$CONF" parse --now $NOW shop "$TOP/tests/data/sample.log" > "$T/notoken.jsonl" 2>/dev/null \
+	|| fail "parse needed the token file"
+cmp -s "$T/out.jsonl" "$T/notoken.jsonl" || fail "parse without the token file gave other events"
+set +e
+"$PINTAIL" -c "$CONF" check >/dev/null 2>"$T/err"; rc=$?
+set -e
+assert_eq "check without the token file" 1 "$rc"
+assert_grep "token: No such file or directory" "$T/err"
+mv "$T/etc/token.away" "$T/etc/token"
+
 # 7. --help, also after a command and without a readable configuration;
 # --version.
 "$PINTAIL" --help > "$T/help" || fail "pintail --help failed"

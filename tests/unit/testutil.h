@@ -141,7 +141,7 @@ static inline struct tu_loaded tu_load(const char *conf)
 	size_t len = 0;
 	FILE *mem = open_memstream(&r.out, &len);
 	struct diag d = {.out = mem};
-	r.cfg = config_load(conf, &d);
+	r.cfg = config_load(conf, CONFIG_TOKENS, &d);
 	fclose(mem);
 	r.errors = d.errors;
 	r.warnings = d.warnings;
