@@ -192,6 +192,12 @@ static int set_url(char **dst, const char *v)
 	if (*host == '\0' || *host == '/' || strpbrk(v, " \t\"<>\\") != NULL) {
 		return -1;
 	}
+	/* Paths are appended to it (the request URI, or /ad_accounts/...):
+	 * a query or fragment would swallow them, and user:password would
+	 * reach Pinterest in every event_source_url. */
+	if (strpbrk(v, "?#") != NULL || memchr(host, '@', strcspn(host, "/")) != NULL) {
+		return -1;
+	}
 	*dst = strdup(v);
 	return *dst != NULL ? 0 : -1;
 }
@@ -291,7 +297,7 @@ static const char *const loglevel_names[] = {"error", "warn", "info", "debug", N
 static const char *expected(const struct key_def *k)
 {
 	switch (k->type) {
-	case V_URL: return "an http:// or https:// URL with a host";
+	case V_URL: return "an http:// or https:// URL with a host, and no user:password, query or fragment";
 	case V_ID: return "digits only, at most 18";
 	case V_INT: return "a whole number in range";
 	case V_BOOL: return "true or false";

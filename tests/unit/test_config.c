@@ -308,6 +308,9 @@ static int run_check(const char *conf, char **out)
 	"parser = nginx_combined\n"                                                           \
 	"\n"                                                                                   \
 	"[pinterest]\n"
+/* HEAD with another url. */
+#define HEAD_URL_AS(url)                                                                       \
+	"[site]\nurl = " url "\nlogs = /var/log/nginx/shop.log\nparser = nginx_combined\n\n[pinterest]\n"
 #define AD_LINE "ad_account_id = 549755885175\n"
 #define TOKEN_LINE "access_token_file = @D@/token\n"
 /* A complete, clean site of 8 lines: what tests append to starts at line 9. */
@@ -656,6 +659,22 @@ static void test_missing_required_keys(void **state)
 	       "[site]\nurl = shop.example.com\nlogs = /var/log/nginx/shop.log\nparser = nginx_combined\n\n[pinterest]\n" AD_LINE
 		       TOKEN_LINE);
 	r = expect_refused(f, f->site, 2, "bad value for url");
+
+	/* The request URI is appended to url: a query or fragment would
+	 * swallow it, and a user:password would go out in every event. */
+	{
+		static const char *const bad[] = {"https://user:SECRETPW@shop.example.com",
+						  "https://shop.example.com/shop?ref=x",
+						  "https://shop.example.com/#top"};
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			r = expect_value_refused(f, 0, HEAD_URL_AS("%s") AD_LINE TOKEN_LINE, bad[i], 2,
+						 "bad value for url: expected an http:// or https:// URL with a host, and no user:password, query or fragment");
+			assert_not_contains(r->out, "SECRETPW");
+		}
+	}
+	/* An "@" in the path is no user. */
+	fx_new(f, NULL, HEAD_URL_AS("https://shop.example.com/@shop") AD_LINE TOKEN_LINE);
+	expect_loaded(f, 0);
 }
 
 /* ================= ids ================= */
@@ -1452,6 +1471,11 @@ static void test_api_url(void **state)
 	/* Not a URL at all. */
 	fx_new(f, NULL, BASE "api_url = ftp://api.pinterest.com/v5\n");
 	expect_refused(f, f->site, 9, "bad value for api_url");
+	/* Paths are appended to api_url: no query, fragment or user. */
+	fx_new(f, NULL, BASE "api_url = https://api.pinterest.com/v5?x=1\n");
+	expect_refused(f, f->site, 9, "bad value for api_url");
+	fx_new(f, NULL, BASE "api_url = https://me:SECRETPW@api.pinterest.com/v5\n");
+	assert_not_contains(expect_refused(f, f->site, 9, "bad value for api_url")->out, "SECRETPW");
 
 	/* A ca_file that is not there. */
 	fx_new(f, NULL, BASE "ca_file = @D@/ca.pem\n");
