@@ -16,6 +16,12 @@
 	{"agent", #name, type, T_AGENT, offsetof(struct config, agent.name), def, 0, 0, 0, help}
 #define SI(sec, name, type, def, req, help) \
 	{sec, #name, type, T_SITE, offsetof(struct site, name), def, 0, 0, req, help}
+/* A duration that 0 would break (a timeout that never ends, a retry
+ * that never waits): at least one second. */
+#define AG_POSITIVE(name, def, help) \
+	{"agent", #name, V_DURATION, T_AGENT, offsetof(struct config, agent.name), def, 1000, 0, 0, help}
+#define SI_POSITIVE(sec, name, def, help) \
+	{sec, #name, V_DURATION, T_SITE, offsetof(struct site, name), def, 1000, 0, 0, help}
 #define RU(name, type, help) {"event", #name, type, T_RULE, offsetof(struct rule, name), NULL, 0, 0, 0, help}
 #define RF(name, idx, type, help) \
 	{"event", name, type, T_RULE, offsetof(struct rule, field[idx]), NULL, 0, 0, 0, help}
@@ -33,10 +39,10 @@ const struct key_def conf_keys[] = {
 	 64 * 1024, 0, 0, "per site; when full, reading pauses"},
 	{"agent", "max_line", V_SIZE, T_AGENT, offsetof(struct config, agent.max_line), "64K", 256,
 	 16 * 1024 * 1024, 0, "longer lines are counted and skipped whole"},
-	AG(rotate_wait, V_DURATION, "60s", "a renamed file is followed until idle this long"),
-	AG(retry_min, V_DURATION, "1s", "shortest backoff after a retryable failure"),
-	AG(retry_max, V_DURATION, "5m", "longest backoff"),
-	AG(pause_retry, V_DURATION, "60s", "how often a paused site (401/403/404) retries"),
+	AG_POSITIVE(rotate_wait, "60s", "a renamed file is followed until idle this long"),
+	AG_POSITIVE(retry_min, "1s", "shortest backoff after a retryable failure"),
+	AG_POSITIVE(retry_max, "5m", "longest backoff"),
+	AG_POSITIVE(pause_retry, "60s", "how often a paused site (401/403/404) retries"),
 	AG(outage_warn, V_DURATION, "10m", "one warning after failing this long"),
 
 	SI("site", url, V_URL, NULL, 1, "the site's URL; event_source_url = url + request URI"),
@@ -61,8 +67,8 @@ const struct key_def conf_keys[] = {
 	{"pinterest", "batch_max", V_INT, T_SITE, offsetof(struct site, batch_max), "1000", 1, 1000, 0,
 	 "events per request, 1..1000"},
 	SI("pinterest", flush_interval, V_DURATION, "2s", 0, "a partial batch waits no longer"),
-	SI("pinterest", timeout, V_DURATION, "30s", 0, "per request"),
-	SI("pinterest", max_event_age, V_DURATION, "7d", 0, "older events are rejected, not sent"),
+	SI_POSITIVE("pinterest", timeout, "30s", "per request"),
+	SI_POSITIVE("pinterest", max_event_age, "7d", "older events are rejected, not sent"),
 
 	SI("filter", exclude_bots, V_BOOL, "true", 0, "drop the built-in list's bots"),
 	SI("filter", exclude_agents, V_REGEX, NULL, 0, "PCRE2 on the user agent"),
@@ -333,7 +339,18 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 	case V_PATHS: return set_paths(p, v, dir);
 	case V_INT: return value_int(v, k->min, k->max, p);
 	case V_BOOL: return value_bool(v, p);
-	case V_DURATION: return value_duration_ms(v, p);
+	case V_DURATION: {
+		int64_t ms;
+		if (value_duration_ms(v, &ms) < 0) {
+			return -1;
+		}
+		if (ms < k->min) {
+			snprintf(err, errlen, "must be at least %lds, not 0", k->min / 1000);
+			return -1;
+		}
+		*(int64_t *)p = ms;
+		return 0;
+	}
 	case V_SIZE: {
 		uint64_t sz;
 		if (value_size(v, &sz) < 0 || sz < (uint64_t)k->min ||

@@ -45,7 +45,7 @@ struct key_def {
 	enum vtarget target;
 	size_t off;          /* offset of the value in its target struct */
 	const char *def;     /* default as text; NULL: none (unset or derived) */
-	long min, max;       /* bounds for V_INT and V_SIZE */
+	long min, max;       /* bounds for V_INT and V_SIZE; V_DURATION: the least, in ms */
 	int required;
 	const char *help;    /* one line for listings */
 };

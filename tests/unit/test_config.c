@@ -916,6 +916,29 @@ static void test_bad_duration(void **state)
 		assert_int_equal(r->cfg->sites[0]->timeout, 300000);
 	}
 
+	/* 0 where it would mean a request that never times out, or retries
+	 * that never wait; allowed where it means "off" or "at once". */
+	{
+		static const char *const agent_keys[] = {"rotate_wait", "retry_min", "retry_max",
+							 "pause_retry"};
+		static const char *const site_keys[] = {"timeout", "max_event_age"};
+		char fmt[512];
+		for (size_t i = 0; i < sizeof agent_keys / sizeof *agent_keys; i++) {
+			char needle[64];
+			snprintf(fmt, sizeof fmt, "%s = %%s\n", agent_keys[i]);
+			snprintf(needle, sizeof needle, "%s: must be at least 1s, not 0", agent_keys[i]);
+			expect_value_refused(f, 1, fmt, "0s", 5, needle);
+		}
+		for (size_t i = 0; i < sizeof site_keys / sizeof *site_keys; i++) {
+			char needle[64];
+			snprintf(fmt, sizeof fmt, BASE "%s = %%s\n", site_keys[i]);
+			snprintf(needle, sizeof needle, "%s: must be at least 1s, not 0", site_keys[i]);
+			expect_value_refused(f, 0, fmt, "0", 9, needle);
+		}
+		fx_new(f, "outage_warn = 0\n", BASE "flush_interval = 0s\n");
+		expect_loaded(f, 0);
+	}
+
 	/* retry_min above retry_max. */
 	fx_new(f, "retry_min = 10m\nretry_max = 1m\n", BASE);
 	expect_refused(f, f->conf, 5, "retry_min must not exceed retry_max");
