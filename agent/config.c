@@ -428,6 +428,8 @@ static int site_name_ok(const char *name)
 	       strlen(name);
 }
 
+static void site_free(struct site *s);
+
 static void load_site(struct load_ctx *c, const char *path)
 {
 	struct config *cfg = c->cfg;
@@ -444,6 +446,18 @@ static void load_site(struct load_ctx *c, const char *path)
 		blen -= 5;
 	}
 	s->name = strndup(base, blen);
+	/* The name is the site's state folder and its name in every command:
+	 * two files of one name (in two folders an include glob reaches)
+	 * would share a checkpoint. */
+	for (size_t i = 0; s->name != NULL && i < cfg->nsites; i++) {
+		if (strcmp(cfg->sites[i]->name, s->name) == 0) {
+			diag_error(c->d, path, 0, "site \"%s\" is already defined by %s: rename one of them",
+				   s->name, cfg->sites[i]->file);
+			free(s->name);
+			free(s);
+			return;
+		}
+	}
 	s->file = strdup(path);
 	conftab_defaults(T_SITE, s);
 	ns = realloc(cfg->sites, (cfg->nsites + 1) * sizeof *ns);
@@ -471,6 +485,12 @@ static void load_site(struct load_ctx *c, const char *path)
 	c->dir = path_dir(path);
 	if (ini_parse_file(path, site_item, c, c->d) == 0) {
 		finish_site(c, s);
+	} else {
+		/* Unreadable, or a folder: its error is said; checking what
+		 * could not be read would only add false ones. */
+		cfg->nsites--;
+		c->site = NULL;
+		site_free(s);
 	}
 }
 

@@ -1696,6 +1696,35 @@ static void test_missing_folders(void **state)
 	assert_warning_at(r->out, f->conf, 5, "no site is configured");
 }
 
+/*
+ * Two site files of one name would share a state folder: refused.  A site
+ * file that cannot be read gives its one error, not also those of the
+ * empty site it would leave.
+ */
+static void test_site_files_refused(void **state)
+{
+	struct fx *f = *state;
+	struct tu_loaded *r;
+	char *a, *b;
+
+	fx_new(f, "include = sites/*/*.conf\n", NULL);
+	fx_mkdir(f, "sites");
+	fx_mkdir(f, "sites/a");
+	fx_mkdir(f, "sites/b");
+	a = fx_write(f, "sites/a/shop.conf", BASE, 0600);
+	b = fx_write(f, "sites/b/shop.conf", BASE, 0600);
+	r = expect_refused_once(f, b, 0, "site \"shop\" is already defined by");
+	assert_contains(r->out, a);
+	free(a);
+	free(b);
+
+	fx_new(f, NULL, BASE);
+	fx_mkdir(f, "conf.d/old.conf");
+	a = fx_path(f, "conf.d/old.conf");
+	r = expect_refused_once(f, a, 0, "Is a directory");
+	free(a);
+}
+
 /* Warnings never change the outcome: `check` exits 0; errors make it 1. */
 static void test_warnings_keep_exit_status(void **state)
 {
@@ -1805,6 +1834,7 @@ int main(void)
 		T(test_overlapping_rules),
 		T(test_no_site),
 		T(test_missing_folders),
+		T(test_site_files_refused),
 		T(test_warnings_keep_exit_status),
 		T(test_main_file_missing),
 	};
