@@ -60,18 +60,26 @@ static int source_parse(const char *s, size_t n, int user, struct source *out, c
 	}
 	out->kind = SRC_LITERAL;
 	out->group = -1;
-	if (n > 6 && memcmp(s, "query:", 6) == 0) {
+	if (n >= 6 && memcmp(s, "query:", 6) == 0) {
 		out->kind = SRC_QUERY;
-		s += 6;
-		n -= 6;
-	} else if (n > 6 && memcmp(s, "group:", 6) == 0) {
+	} else if (n >= 6 && memcmp(s, "group:", 6) == 0) {
 		if (user) {
 			snprintf(err, errlen, "hashed user fields take only query: sources or literals");
 			return -1;
 		}
 		out->kind = SRC_GROUP;
-		s += 6;
-		n -= 6;
+	}
+	if (out->kind != SRC_LITERAL) {
+		/* "query: q" is "query:q"; a bare "query:" is no source, and
+		 * must not become the literal text "query:". */
+		for (s += 6, n -= 6; n > 0 && isspace((unsigned char)*s); s++, n--) {
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "%s needs a %s name",
+				 out->kind == SRC_QUERY ? "query:" : "group:",
+				 out->kind == SRC_QUERY ? "parameter" : "group");
+			return -1;
+		}
 	}
 	out->text = strndup(s, n);
 	out->len = n;

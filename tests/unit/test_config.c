@@ -889,6 +889,23 @@ static void test_group_on_hashed_field(void **state)
 	/* An empty alternative is refused. */
 	fx_new(f, NULL, BASE "\n[event s]\ntype = signup\nvalue = query:v ||\n");
 	expect_refused(f, f->site, 12, "an empty alternative");
+
+	/* A source without its name is refused, not taken as the literal
+	 * text "query:" (nor "group:" slipped into a hashed field). */
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\norder_id = query:\n");
+	expect_refused_once(f, f->site, 12, "order_id: query: needs a parameter name");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\npath = ^/(?<o>x)\norder_id = group: \n");
+	expect_refused_once(f, f->site, 13, "order_id: group: needs a group name");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nem = group:\n");
+	expect_refused_once(f, f->site, 12, "em: hashed user fields take only query: sources or literals");
+	/* A blank after the colon is no part of the name. */
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\norder_id = query: order\n");
+	{
+		struct tu_loaded *r = expect_loaded(f, 0);
+		const struct source *src = &r->cfg->sites[0]->rules[0]->field[RF_ORDER_ID].alt[0];
+		assert_int_equal(src->kind, SRC_QUERY);
+		assert_string_equal(src->text, "order");
+	}
 }
 
 /* ================= typed values ================= */
