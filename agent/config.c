@@ -527,7 +527,9 @@ static void load_bots(struct load_ctx *c)
 		needed |= cfg->sites[i]->exclude_bots;
 	}
 	if (needed && cfg->agent.bots_file != NULL) {
-		cfg->bots = filter_load_bots(cfg->agent.bots_file, c->d);
+		cfg->bots = filter_load_bots(cfg->agent.bots_file, cfg->file,
+					     cfg->line_of[conftab_index(conftab_find("agent", "bots_file"))],
+					     c->d);
 	}
 }
 

@@ -263,7 +263,7 @@ static int set_regex(struct regex_opt *r, const char *v, char *err, size_t errle
 	return 0;
 }
 
-static int set_cidrs(struct cidr_list *list, const char *v)
+static int set_cidrs(struct cidr_list *list, const char *v, char *err, size_t errlen)
 {
 	char **w = words_split(v, 1);
 	size_t n = words_count(w);
@@ -272,7 +272,15 @@ static int set_cidrs(struct cidr_list *list, const char *v)
 	list->items = n ? calloc(n, sizeof *list->items) : NULL;
 	list->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (list->items == NULL || cidr_parse(w[i], &list->items[i]) < 0) {
+		if (list->items == NULL) {
+			result = -1;
+			break;
+		}
+		if (cidr_parse(w[i], &list->items[i]) < 0) {
+			/* Addresses are no secret: name the one that is wrong. */
+			snprintf(err, errlen,
+				 "\"%.64s\" is not an address or network such as 192.0.2.0/24 or 2001:db8::/32",
+				 w[i]);
 			result = -1;
 			break;
 		}
@@ -365,7 +373,7 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 	case V_CLIENTIP: return set_enum(p, v, clientip_names);
 	case V_FORMAT: return set_enum(p, v, format_names);
 	case V_REGEX: return set_regex(p, v, err, errlen);
-	case V_CIDRS: return set_cidrs(p, v);
+	case V_CIDRS: return set_cidrs(p, v, err, errlen);
 	case V_STATUS: return value_status_set(v, p);
 	case V_EVTYPE: return (*(int *)p = event_type_lookup(v)) >= 0 ? 0 : -1;
 	case V_METHODS: return set_methods(p, v);
@@ -412,6 +420,9 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		/* Say which range. */
 		diag_error(d, file, line, "bad value for %s: expected %s, %ld to %ld", k->name,
 			   expected(k), k->min, k->max);
+	} else if (k->type == V_SIZE && k->min > 0) {
+		diag_error(d, file, line, "bad value for %s: expected %s, at least %ld (%ldK)", k->name,
+			   expected(k), k->min, k->min / 1024);
 	} else {
 		diag_error(d, file, line, "bad value for %s: expected %s", k->name, expected(k));
 	}

@@ -34,48 +34,54 @@ static int bot_line_ok(const char *file, int lineno, const char *pat, struct dia
 	return 1;
 }
 
-struct rx *filter_load_bots(const char *path, struct diag *d)
+struct rx *filter_load_bots(const char *path, const char *conf, int line, struct diag *d)
 {
 	FILE *f = fopen(path, "re");
 	struct buf all = {0};
-	char *line = NULL, err[256];
+	char *text = NULL, err[256];
 	size_t cap = 0;
 	ssize_t n;
 	int lineno = 0, bad = 0;
 	struct rx *rx = NULL;
 
 	if (f == NULL) {
-		diag_error(d, path, 0, "cannot open the bot list: %s", strerror(errno));
+		diag_error(d, conf, line, "bots_file %s%s: %s", path, line ? "" : " (the default)",
+			   strerror(errno));
 		return NULL;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
+	while ((n = getline(&text, &cap, f)) != -1) {
 		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) {
-			line[--n] = '\0';
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ')) {
+			text[--n] = '\0';
 		}
-		if (n == 0 || line[0] == '#') {
+		if (n == 0 || text[0] == '#') {
 			continue;
 		}
-		if (!bot_line_ok(path, lineno, line, d)) {
+		if (!bot_line_ok(path, lineno, text, d)) {
 			bad = 1;
 			continue;
 		}
 		/* One alternation, so a user agent is searched once. */
 		if ((all.len > 0 && buf_addc(&all, '|') < 0) || buf_adds(&all, "(?:") < 0 ||
-		    buf_add(&all, line, (size_t)n) < 0 || buf_addc(&all, ')') < 0) {
+		    buf_add(&all, text, (size_t)n) < 0 || buf_addc(&all, ')') < 0) {
 			bad = 1;
 			break;
 		}
 	}
+	if (ferror(f)) {
+		/* A folder opens, but does not read. */
+		diag_error(d, conf, line, "bots_file %s: %s", path, strerror(errno));
+		bad = 1;
+	}
 	fclose(f);
-	free(line);
+	free(text);
 	if (!bad && all.len > 0) {
 		rx = rx_compile(all.p, PCRE2_CASELESS, err, sizeof err);
 		if (rx == NULL) {
 			diag_error(d, path, 0, "the combined bot list does not compile %s", err);
 		}
 	} else if (!bad) {
-		diag_error(d, path, 0, "the bot list is empty");
+		diag_error(d, conf, line, "bots_file %s: the bot list is empty", path);
 	}
 	buf_free(&all);
 	return rx;

@@ -13,10 +13,12 @@ struct agent_cache;
 
 /*
  * Reads the bot list PATH (one PCRE2 per line, '#' comments) and compiles
- * it as one case-insensitive alternation.  Errors go to D as FILE:LINE.
- * Returns the compiled list, or NULL.
+ * it as one case-insensitive alternation.  A bad pattern is reported to D
+ * at its PATH:LINE; a list that cannot be read, or is empty, at CONF:LINE,
+ * where bots_file was set (LINE 0: its default).  Returns the compiled
+ * list, or NULL.
  */
-struct rx *filter_load_bots(const char *path, struct diag *d);
+struct rx *filter_load_bots(const char *path, const char *conf, int line, struct diag *d);
 
 /* Why a hit was filtered out; FILTER_PASS when it was not. */
 enum filter_reason {

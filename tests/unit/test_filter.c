@@ -600,7 +600,7 @@ static void test_load_bots(void **state)
 	snprintf(path, sizeof path, "%s/parsers/bots.txt", tu_top());
 	mem = open_memstream(&out, &len);
 	d.out = mem;
-	rx = filter_load_bots(path, &d);
+	rx = filter_load_bots(path, "pintail.conf", 3, &d);
 	fclose(mem);
 	assert_non_null(rx);
 	if (d.errors != 0) {
@@ -624,7 +624,7 @@ static void test_load_bots(void **state)
 	out = NULL;
 	mem = open_memstream(&out, &len);
 	d = (struct diag){.out = mem};
-	rx = filter_load_bots(p, &d);
+	rx = filter_load_bots(p, "pintail.conf", 3, &d);
 	fclose(mem);
 	assert_null(rx);
 	assert_int_equal(d.errors, 1);
@@ -636,16 +636,28 @@ static void test_load_bots(void **state)
 	free(out);
 	free(p);
 
-	/* An empty list (comments only) is an error, and so is a missing file. */
+	/* An empty list (comments only) is an error, and so are a missing
+	 * file and a folder: each told where bots_file was set (or that it is
+	 * the default). */
 	p = tu_write(dir, "empty.txt", "# nothing\n\n", 0644);
 	out = NULL;
 	mem = open_memstream(&out, &len);
 	d = (struct diag){.out = mem};
-	assert_null(filter_load_bots(p, &d));
-	assert_null(filter_load_bots("/nonexistent/pintail/bots.txt", &d));
+	assert_null(filter_load_bots(p, "pintail.conf", 3, &d));
+	assert_null(filter_load_bots("/nonexistent/pintail/bots.txt", "pintail.conf", 3, &d));
+	assert_null(filter_load_bots("/nonexistent/pintail/bots.txt", "pintail.conf", 0, &d));
+	assert_null(filter_load_bots(dir, "pintail.conf", 3, &d));
 	fclose(mem);
-	assert_int_equal(d.errors, 2);
-	assert_contains(out, "empty");
+	assert_int_equal(d.errors, 4);
+	{
+		char want[PATH_MAX + 64];
+		snprintf(want, sizeof want, "pintail.conf:3: bots_file %s: the bot list is empty\n", p);
+		assert_contains(out, want);
+		snprintf(want, sizeof want, "pintail.conf:3: bots_file %s: Is a directory\n", dir);
+		assert_contains(out, want);
+	}
+	assert_contains(out, "pintail.conf:3: bots_file /nonexistent/pintail/bots.txt: No such file or directory\n");
+	assert_contains(out, "pintail.conf: bots_file /nonexistent/pintail/bots.txt (the default): No such file or directory\n");
 	free(out);
 	free(p);
 	tu_rmtree(dir);
