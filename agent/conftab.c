@@ -277,10 +277,13 @@ static int set_cidrs(struct cidr_list *list, const char *v, char *err, size_t er
 			break;
 		}
 		if (cidr_parse(w[i], &list->items[i]) < 0) {
-			/* Addresses are no secret: name the one that is wrong. */
+			/* Named when it looks like an address gone wrong; anything
+			 * else may be a token pasted on the wrong line. */
+			int shown = strlen(w[i]) <= 64 && strpbrk(w[i], ".:") != NULL &&
+				    strspn(w[i], "0123456789abcdefABCDEF.:/") == strlen(w[i]);
 			snprintf(err, errlen,
-				 "\"%.64s\" is not an address or network such as 192.0.2.0/24 or 2001:db8::/32",
-				 w[i]);
+				 "%s%s%s (item %zu) is not an address or network such as 192.0.2.0/24 or 2001:db8::/32",
+				 shown ? "\"" : "", shown ? w[i] : "this", shown ? "\"" : "", i + 1);
 			result = -1;
 			break;
 		}

@@ -1016,9 +1016,16 @@ static void test_bad_cidr(void **state)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tu_loaded *r = expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", bad[i], 11,
-							   "bad value for exclude_ips");
+							   "exclude_ips: ");
+		assert_contains(r->out, "is not an address or network such as 192.0.2.0/24 or 2001:db8::/32");
 		assert_not_contains(r->out, "SECRETVALUE123");
 	}
+	/* The wrong item is named when it looks like an address, and by its
+	 * place when it could be anything else. */
+	expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", "10.0.0.0/8 192.0.2.300 ::1", 11,
+			     "exclude_ips: \"192.0.2.300\" (item 2) is not an address");
+	expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", "10.0.0.0/8 hostname", 11,
+			     "exclude_ips: this (item 2) is not an address");
 	fx_new(f, NULL, BASE "\n[filter]\nexclude_ips = 192.0.2.0/24, 2001:db8::/32 203.0.113.7 ::1\n");
 	{
 		struct tu_loaded *r = expect_loaded(f, 0);
