@@ -5,10 +5,12 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "commands.h"
@@ -104,6 +106,31 @@ static void print_site(const cJSON *s, double now)
 	}
 }
 
+/*
+ * Permission denied on the state: the service's files are its user's
+ * (0750 folder, 0600 files).  Names that user (the folder's owner, else
+ * "pintail") and the command to type, with -c when the configuration is
+ * not the default one (sudo does not pass $PINTAIL_CONFIG on).
+ */
+static void permission_hint(const char *path, int err, const char *dir, const char *config_path)
+{
+	struct stat st;
+	struct passwd *pw;
+	const char *user = "pintail";
+	char opt[4200] = "";
+
+	if (stat(dir, &st) == 0 && st.st_uid != 0 && (pw = getpwuid(st.st_uid)) != NULL) {
+		user = pw->pw_name;
+	}
+	if (strcmp(config_path, CONFIG_DEFAULT_PATH) != 0) {
+		snprintf(opt, sizeof opt, "-c %s ", config_path);
+	}
+	fprintf(stderr,
+		"pintail: %s: %s: the state belongs to the service; run this as root or as user %s "
+		"(sudo pintail %sstatus, or sudo -u %s pintail %sstatus)\n",
+		path, strerror(err), user, opt, user, opt);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: pintail [-c FILE] status [SITE] [--json]\n");
@@ -115,7 +142,7 @@ int cmd_status(const char *config_path, int argc, char **argv)
 	const char *want = NULL;
 	int json = 0, stale, status = EXIT_OK;
 	struct config *cfg;
-	char path[4096], *text;
+	char dir[4096], path[4200], *text;
 	cJSON *root, *sites, *s, *out_sites;
 	double now = (double)time(NULL), pid, written;
 
@@ -138,13 +165,18 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		config_free(cfg);
 		return EXIT_CONFIG;
 	}
-	snprintf(path, sizeof path, "%s/status.json", cfg->agent.state_dir);
+	snprintf(dir, sizeof dir, "%s", cfg->agent.state_dir);
+	snprintf(path, sizeof path, "%s/status.json", dir);
 	config_free(cfg);
 	errno = 0;
 	text = read_all(path);
 	if (text == NULL) {
-		fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n", path,
-			errno ? strerror(errno) : "empty");
+		if (errno == EACCES || errno == EPERM) {
+			permission_hint(path, errno, dir, config_path);
+		} else {
+			fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n",
+				path, errno ? strerror(errno) : "empty");
+		}
 		return EXIT_RUNTIME;
 	}
 	root = cJSON_Parse(text);
