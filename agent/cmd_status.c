@@ -1,15 +1,22 @@
 /*
  * `pintail status [SITE] [--json]`: what the agent is doing, from the
  * status.json it rewrites while there is news.  Works when the agent is not
- * running: then the last known state is shown, marked stale.
+ * running: then the last known state is shown, marked stale.  Whether it
+ * runs is told by its lock, not by the pid in the file: after a crash that
+ * pid may belong to any other process.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -104,6 +111,70 @@ static void print_site(const cJSON *s, double now)
 	}
 }
 
+/*
+ * Whether an agent holds DIR/pintail.lock, which `run` keeps locked
+ * (flock, exclusive) for its whole life; the kernel drops that lock when
+ * the agent dies, however it dies.  flock has no test-only call, so a
+ * shared lock is asked for and dropped at once: refused, an agent holds
+ * it; granted, none does (an agent starting in that instant waits for it,
+ * see statedir_lock).  The file is opened read-only and never created.
+ * Returns 1 (held; the pid the agent wrote in it goes to *HOLDER, 0 when
+ * unreadable), 0 (free), or -1 with errno set when the lock cannot be
+ * tested (no such file, permission denied).
+ */
+static int lock_held(const char *dir, long *holder)
+{
+	char file[4200], buf[32];
+	int fd, held = 0, saved;
+	ssize_t n;
+
+	*holder = 0;
+	snprintf(file, sizeof file, "%s/pintail.lock", dir);
+	fd = open(file, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		held = 1;
+		n = pread(fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		*holder = strtol(buf, NULL, 10);
+	}
+	close(fd); /* drops the shared lock, if it was granted */
+	return held;
+}
+
+/*
+ * Permission denied on the state: the service's files are its user's
+ * (0750 folder, 0600 files).  Names that user (the folder's owner, else
+ * "pintail") and the command to type, with -c when the configuration is
+ * not the default one (sudo does not pass $PINTAIL_CONFIG on).
+ */
+static void permission_hint(const char *path, int err, const char *dir, const char *config_path)
+{
+	struct stat st;
+	struct passwd *pw;
+	const char *user = "pintail";
+	char opt[4200] = "";
+
+	if (stat(dir, &st) == 0 && st.st_uid != 0 && (pw = getpwuid(st.st_uid)) != NULL) {
+		user = pw->pw_name;
+	}
+	if (strcmp(config_path, CONFIG_DEFAULT_PATH) != 0) {
+		snprintf(opt, sizeof opt, "-c %s ", config_path);
+	}
+	fprintf(stderr,
+		"pintail: %s: %s: the state belongs to the service; run this as root or as user %s "
+		"(sudo pintail %sstatus, or sudo -u %s pintail %sstatus)\n",
+		path, strerror(err), user, opt, user, opt);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: pintail [-c FILE] status [SITE] [--json]\n");
@@ -113,11 +184,12 @@ static int usage(void)
 int cmd_status(const char *config_path, int argc, char **argv)
 {
 	const char *want = NULL;
-	int json = 0, stale, status = EXIT_OK;
+	int json = 0, stale, running, held, lock_err = 0, status = EXIT_OK;
 	struct config *cfg;
-	char path[4096], *text;
+	char dir[4096], path[4200], *text;
 	cJSON *root, *sites, *s, *out_sites;
 	double now = (double)time(NULL), pid, written;
+	long holder;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
@@ -138,13 +210,18 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		config_free(cfg);
 		return EXIT_CONFIG;
 	}
-	snprintf(path, sizeof path, "%s/status.json", cfg->agent.state_dir);
+	snprintf(dir, sizeof dir, "%s", cfg->agent.state_dir);
+	snprintf(path, sizeof path, "%s/status.json", dir);
 	config_free(cfg);
 	errno = 0;
 	text = read_all(path);
 	if (text == NULL) {
-		fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n", path,
-			errno ? strerror(errno) : "empty");
+		if (errno == EACCES || errno == EPERM) {
+			permission_hint(path, errno, dir, config_path);
+		} else {
+			fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n",
+				path, errno ? strerror(errno) : "empty");
+		}
 		return EXIT_RUNTIME;
 	}
 	root = cJSON_Parse(text);
@@ -156,8 +233,20 @@ int cmd_status(const char *config_path, int argc, char **argv)
 	}
 	pid = num(root, "pid");
 	written = num(root, "written");
-	/* Stale: its writer is gone (or the file says it stopped). */
-	stale = pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH) || flag(root, "stopped");
+	held = lock_held(dir, &holder);
+	if (held >= 0) {
+		running = held;
+		/* An agent runs, but the file may still be its predecessor's. */
+		stale = !running || flag(root, "stopped") || (holder > 0 && holder != (long)pid);
+	} else {
+		/*
+		 * The lock cannot be tested (not ours to open, or gone): only the
+		 * pid is left, which after a crash may be another process's.
+		 */
+		lock_err = errno;
+		running = pid > 0 && !flag(root, "stopped") && !(kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+		stale = !running;
+	}
 	cJSON_AddBoolToObject(root, "stale", stale);
 	sites = cJSON_GetObjectItemCaseSensitive(root, "sites");
 	if (want != NULL) {
@@ -171,17 +260,45 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		cJSON_ReplaceItemInObjectCaseSensitive(root, "sites", out_sites);
 		sites = out_sites;
 	}
+	if (lock_err != 0) {
+		fprintf(stderr,
+			"pintail: %s/pintail.lock: %s: whether pintail runs is judged by the pid alone, "
+			"which may be another program's after a crash%s\n",
+			dir, strerror(lock_err),
+			lock_err == EACCES || lock_err == EPERM ? "; run this as root or as the service's user to be sure"
+								: "");
+	}
 	if (json) {
 		char *o = cJSON_PrintUnformatted(root);
 		printf("%s\n", o);
 		free(o);
 	} else {
-		char w[32];
+		char w[32], when[64] = "";
+		time_t wt = (time_t)written;
+		struct tm tm;
 		ago(w, sizeof w, written, now);
-		if (stale) {
-			printf("pintail is NOT running: last known state (pid %.0f, written %s), stale\n", pid, w);
+		if (written > 0 && localtime_r(&wt, &tm) != NULL) {
+			strftime(when, sizeof when, ", at %Y-%m-%d %H:%M:%S %z", &tm);
+		}
+		if (!running) {
+			printf("pintail is NOT running: last known state (pid %.0f, written %s%s), stale; %s\n", pid,
+			       w, when,
+			       flag(root, "stopped") ? "it stopped cleanly"
+						     : "it did not stop cleanly (crashed or killed)");
+		} else if (stale && flag(root, "stopped") && (holder <= 0 || holder == (long)pid)) {
+			/* Its last words, written while it still holds the lock. */
+			printf("pintail is stopping (pid %.0f), status written %s%s\n", pid, w, when);
+		} else if (stale) {
+			char who[32] = "";
+			if (holder > 0) {
+				snprintf(who, sizeof who, " (pid %ld)", holder);
+			}
+			printf("pintail is running%s but has not written its status yet: "
+			       "last known state (pid %.0f, written %s%s), stale\n",
+			       who, pid, w, when);
 		} else {
-			printf("pintail is running (pid %.0f), status written %s, up since %s", pid, w,
+			printf("pintail is %s (pid %.0f), status written %s, up since %s",
+			       lock_err ? "probably running" : "running", pid, w,
 			       ctime(&(time_t){(time_t)num(root, "started")}));
 		}
 		cJSON_ArrayForEach(s, sites)

@@ -163,8 +163,18 @@ static int ini_stream(struct ini_state *st, FILE *f)
 	int lineno = 0, result = 0;
 
 	while ((n = getline(&buf, &cap, f)) != -1) {
+		char *line = buf;
 		lineno++;
-		if (ini_line(st, buf, (size_t)n, lineno) < 0) {
+		/*
+		 * Editors on Windows start a UTF-8 file with a byte-order mark;
+		 * it is not part of the first line.  Anywhere else it stays a
+		 * stray character, reported like any other.
+		 */
+		if (lineno == 1 && n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+			line += 3;
+			n -= 3;
+		}
+		if (ini_line(st, line, (size_t)n, lineno) < 0) {
 			result = -1;
 			break;
 		}

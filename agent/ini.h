@@ -4,9 +4,10 @@
  * Syntax: "[section]" or "[section argument]", "key = value", comments on
  * lines starting with '#' or ';' (after optional blanks), and the rest of a
  * line after " ;" (a blank, then a semicolon) as an inline comment.  Keys
- * and values are trimmed.  Debian's libinih is not used because its build
- * cuts lines at 200 bytes (our regexes are longer) and reports no line
- * numbers.
+ * and values are trimmed.  A UTF-8 byte-order mark at the very start of the
+ * input is skipped (line 1 stays line 1).  Debian's libinih is not used
+ * because its build cuts lines at 200 bytes (our regexes are longer) and
+ * reports no line numbers.
  */
 #ifndef PINTAIL_INI_H
 #define PINTAIL_INI_H

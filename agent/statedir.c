@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -77,7 +78,17 @@ int statedir_lock(const char *path)
 		log_err("open %s: %s", file, strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/*
+	 * `pintail status` tests the lock by holding it shared for an instant
+	 * (flock has no test-only call).  Refusing then would leave the
+	 * service failed for good (exit 1 is not restarted), so a holder is
+	 * given a second to let go before it is taken for another agent.
+	 */
+	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno == EWOULDBLOCK && tries < 20) {
+			nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+			continue;
+		}
 		n = pread(fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';

@@ -15,9 +15,10 @@
 int statedir_prepare(const char *path);
 
 /*
- * Takes the lock PATH/pintail.lock for the life of the process.  When
- * another agent holds it, logs its pid and returns -1.  Returns the lock's
- * file descriptor (kept open).
+ * Takes the lock PATH/pintail.lock (flock, exclusive) for the life of the
+ * process.  When another agent holds it, logs its pid and returns -1; a
+ * holder that lets go within a second (`pintail status` testing it) is
+ * waited for.  Returns the lock's file descriptor (kept open).
  */
 int statedir_lock(const char *path);
 

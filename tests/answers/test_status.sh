@@ -13,7 +13,8 @@
 #   - paused (401): paused true, pause_reason with the 401 words; the table
 #     says PAUSED and the reason; afterwards not paused again;
 #   - after SIGTERM: exit 0, "pintail is NOT running: last known state ...
-#     stale", JSON stale true with the last counts (delivered 40).
+#     stale; it stopped cleanly", JSON stale true with the last counts
+#     (delivered 40); after kill -9: "... it did not stop cleanly".
 # shellcheck source=answers_lib.sh
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -130,7 +131,7 @@ rc=0
 "$PINTAIL" -c "$CONF" status > "$OUT/status.stopped" 2>&1 || rc=$?
 cat "$OUT/status.stopped"
 assert_eq "status after the agent stopped: exit status" 0 "$rc"
-assert_grep "^pintail is NOT running: last known state \\(pid $pid, .*stale" "$OUT/status.stopped"
+assert_grep "^pintail is NOT running: last known state \\(pid $pid, .*stale; it stopped cleanly$" "$OUT/status.stopped"
 assert_grep "^site shop " "$OUT/status.stopped"
 j=$(status_json)
 assert_eq "stale after stop" true "$(ans_py get "$j" stale)"
@@ -150,7 +151,7 @@ j=$(status_json)
 assert_eq "pid after kill -9" "$pid" "$(ans_py get "$j" pid)"
 assert_eq "stale after kill -9" true "$(ans_py get "$j" stale)"
 "$PINTAIL" -c "$CONF" status > "$OUT/status.killed" 2>&1 || fail "status failed after kill -9"
-assert_grep "^pintail is NOT running" "$OUT/status.killed"
+assert_grep "^pintail is NOT running: .*it did not stop cleanly \\(crashed or killed\\)$" "$OUT/status.killed"
 
 assert_no_violations
 assert_token_secret

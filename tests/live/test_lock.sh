@@ -3,7 +3,8 @@
 #   - a second run on the same state_dir exits non-zero at once (within 8 s)
 #     and its stderr names the pid of the running one, which goes on
 #     delivering;
-#   - the lock dies with its holder: after kill -9 a new run starts;
+#   - the lock dies with its holder: after kill -9 a new run starts, even
+#     while `pintail status` tests the lock (a shared flock, held briefly);
 #   - a state folder owned by another user (chown -R nobody) is refused, the
 #     message naming the user to run as; owned by us again, it is accepted.
 # shellcheck source=live_lib.sh
@@ -36,9 +37,15 @@ append_lines "$LOG" b 0 10
 expected_keys shop "$LOG" > "$T/exp"
 wait_delivered "$T/exp" 20
 
-# 2. The lock does not outlive its holder.
+# 2. The lock does not outlive its holder.  `pintail status` tests it by
+# holding it shared for an instant: an agent starting then waits for it
+# instead of refusing (exit 1, which systemd does not restart).
 agent_kill9
+flock -s "$T/state/pintail.lock" sleep 0.4 &
+prober=$!
+for _ in $(seq 100); do ! flock -n -x "$T/state/pintail.lock" true && break; sleep 0.02; done
 agent_start 1
+wait "$prober"
 append_lines "$LOG" c 0 5
 expected_keys shop "$LOG" > "$T/exp"
 wait_delivered "$T/exp" 20

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the INI reader (agent/ini.c): sections with and without an
  * argument, trimming, comments (whole-line and inline " ;"), long and empty
- * values, CRLF, and every syntax error reported as "FILE:LINE: message"
- * with the right line while reading goes on.
+ * values, CRLF, a UTF-8 byte-order mark, and every syntax error reported
+ * as "FILE:LINE: message" with the right line while reading goes on.
  */
 #include "testutil.h"
 
@@ -588,6 +588,56 @@ static void test_empty_input(void **state)
 	run_free(&r);
 }
 
+/*
+ * A UTF-8 byte-order mark, which editors on Windows write at the start of a
+ * file, is skipped there without shifting line numbers; anywhere else it is
+ * a stray character and reported as before.
+ */
+static void test_utf8_bom(void **state)
+{
+	static const char data[] = "\xef\xbb\xbf[site]\n"
+				   "url = https://a.example\n"
+				   "bad\n";
+	char *dir = tu_tmpdir(), *path, *expect;
+	struct run r;
+	(void)state;
+
+	path = write_bytes(dir, "bom.conf", data, sizeof data - 1);
+	r = run_any(NULL, NULL, path, 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.errors, 1);
+	assert_string_equal(r.items, "1 [site|-]\n2 site|-@1 url=<https://a.example>\n");
+	assert_true(asprintf(&expect, "%s:3: expected \"key = value\" or \"[section]\"\n", path) > 0);
+	assert_string_equal(r.diag, expect);
+	free(expect);
+	run_free(&r);
+	free(path);
+
+	/* Before a comment or a key, and with CRLF line ends. */
+	r = read_ok("\xef\xbb\xbf# written by Notepad\r\n[a]\r\nk = v\r\n", 0, "2 [a|-]\n3 a|-@2 k=<v>\n");
+	assert_string_equal(r.diag, "");
+	run_free(&r);
+
+	/* Only the first one: a second BOM, one after blanks, or one on a later line is an error. */
+	r = read_ok("\xef\xbb\xbf\xef\xbb\xbf[a]\n", 1, "");
+	assert_contains(r.diag, "t.conf:1: ");
+	run_free(&r);
+	r = read_ok(" \xef\xbb\xbf[a]\n", 1, "");
+	assert_contains(r.diag, "t.conf:1: ");
+	run_free(&r);
+	r = read_ok("[a]\n"
+		    "\xef\xbb\xbf[b]\n"
+		    "k\xef\xbb\xbf = v\n"
+		    "j = \xef\xbb\xbfw\n",
+		    2, "1 [a|-]\n4 a|-@1 j=<\xef\xbb\xbfw>\n");
+	assert_contains(r.diag, "t.conf:2: expected \"key = value\" or \"[section]\"");
+	assert_contains(r.diag, "t.conf:3: bad key name");
+	run_free(&r);
+
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Every problem of a file is reported in one pass, each on its line. */
 static void test_all_errors_in_one_pass(void **state)
 {
@@ -631,6 +681,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_handler_stops, teardown),
 		cmocka_unit_test_teardown(test_empty_input, teardown),
 		cmocka_unit_test_teardown(test_all_errors_in_one_pass, teardown),
+		cmocka_unit_test_teardown(test_utf8_bom, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
