@@ -140,4 +140,17 @@ rc=0
 as_nobody "$PINTAIL" -c "$CONF" status > "$T/nolock.dead" 2> "$T/nolock.dead.err" || rc=$?
 assert_grep "^pintail is NOT running: .*did not stop cleanly" "$T/nolock.dead"
 
+# 7. status never reads access tokens: a user who may read the site file
+# but not its 0600 token file still gets the status.
+make_site shop "$TOP/tests/data/sample-site.conf" "$TOP/tests/data/sample.log"
+chmod 644 "$T/etc/conf.d/shop.conf"
+chmod 600 "$T/etc/token"
+status_json 0 true
+chmod 644 "$STATE/status.json"
+rc=0
+as_nobody "$PINTAIL" -c "$CONF" status > "$T/notoken" 2> "$T/notoken.err" || rc=$?
+cat "$T/notoken.err"
+assert_eq "status without access to the token: exit status" 0 "$rc"
+assert_grep "^pintail is NOT running: .*stopped cleanly" "$T/notoken"
+
 echo "test_status: all checks passed"
