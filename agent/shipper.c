@@ -166,15 +166,60 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+int64_t shipper_retry_after_ms(const char *value, int64_t now)
+{
+	const char *p = value;
+	int64_t secs;
+
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	if (*p >= '0' && *p <= '9') {
+		/* delay-seconds: digits only.  Read digit by digit, stopping at
+		 * the cap: the value is the server's, of any length. */
+		secs = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (secs <= RETRY_AFTER_MAX_MS / 1000) {
+				secs = secs * 10 + (*p - '0');
+			}
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p != '\0') {
+			return 0;
+		}
+	} else {
+		/* An HTTP-date: a delay from now; one in the past asks for none.
+		 * curl_getdate() knows the three forms of RFC 9110 and answers
+		 * -1 for anything else. */
+		time_t t = curl_getdate(p, NULL);
+		if (t < 0 || (int64_t)t <= now) {
+			return 0;
+		}
+		secs = (int64_t)t - now;
+	}
+	/* Compared before multiplying. */
+	return secs > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : secs * 1000;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	struct shipper *sh = ctx;
 	size_t len = size * n;
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		long v = strtol(p + 12, NULL, 10);
-		if (v > 0) {
-			/* Compared before multiplying: the value is the server's. */
-			sh->retry_after_ms = v > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : v * 1000;
+		/* curl's header is not NUL-terminated, and ends in CRLF: the
+		 * value alone, in a string.  Longer than any date or count. */
+		char value[128];
+		size_t vlen = len - 12;
+		while (vlen > 0 && (p[12 + vlen - 1] == '\r' || p[12 + vlen - 1] == '\n' ||
+				    p[12 + vlen - 1] == ' ' || p[12 + vlen - 1] == '\t')) {
+			vlen--;
+		}
+		if (vlen < sizeof value) {
+			memcpy(value, p + 12, vlen);
+			value[vlen] = '\0';
+			sh->retry_after_ms = shipper_retry_after_ms(value, (int64_t)time(NULL));
 		}
 	}
 	return len;

@@ -94,6 +94,14 @@ struct shipper_stats {
 const struct shipper_stats *shipper_stats(const struct shipper *sh);
 
 /*
+ * The delay a Retry-After header's VALUE (without the name) asks for, in
+ * ms: delay-seconds or an HTTP-date, the date counted from NOW (Unix
+ * seconds); at most an hour.  0 when it asks for none: a date in the past,
+ * or a value that is neither form.
+ */
+int64_t shipper_retry_after_ms(const char *value, int64_t now);
+
+/*
  * Sends one page_visit (JSON in EVENT) in test mode and waits for the
  * answer, outside any loop: `pintail send-test`.  Writes the outcome in
  * words to MSG.  Returns 0 when Pinterest accepted it, 2 otherwise.
