@@ -20,6 +20,7 @@
 #define ANSWER_MAX (1u << 20)     /* a longer answer is cut: we need its start */
 #define BODY_MAX (8u << 20)       /* about this much JSON per request at most */
 #define RETRY_AFTER_MAX_MS (3600 * 1000)
+#define BACKOFF_FLOOR_MS 100      /* the shortest backoff, whatever retry_min says */
 #define SYSTEMIC_LIMIT 10         /* single events refused with one message in a row */
 
 struct ship {
@@ -481,22 +482,31 @@ static void note_success(struct shipper *sh)
 	sh->st.last_success = (int64_t)time(NULL);
 }
 
+int64_t shipper_backoff_ms(int64_t retry_min, int64_t retry_max, int attempt, uint32_t r)
+{
+	/* A floor under both bounds: a retry_min of 0 (or a retry_max below
+	 * the floor) would otherwise double 0 forever, a loop of requests
+	 * as fast as the endpoint answers its 429 or 503. */
+	int64_t lo = retry_min > BACKOFF_FLOOR_MS ? retry_min : BACKOFF_FLOOR_MS;
+	int64_t hi = retry_max > lo ? retry_max : lo;
+	int64_t cap = lo;
+
+	for (int i = 0; i < attempt && cap < hi; i++) {
+		cap = cap > hi / 2 ? hi : cap * 2;
+	}
+	/* Full jitter between retry_min and the exponential cap. */
+	return lo + (cap > lo ? (int64_t)(r % (uint64_t)(cap - lo + 1)) : 0);
+}
+
 static void backoff(struct shipper *sh)
 {
-	int64_t lo = sh->conf.retry_min_ms, cap = sh->conf.retry_min_ms, delay;
+	int64_t delay;
 	uint32_t r = 0;
 
-	for (int i = 0; i < sh->attempt && cap < sh->conf.retry_max_ms; i++) {
-		cap *= 2;
-	}
-	if (cap > sh->conf.retry_max_ms) {
-		cap = sh->conf.retry_max_ms;
-	}
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) {
 		r = (uint32_t)loop_now_ms();
 	}
-	/* Full jitter between retry_min and the exponential cap. */
-	delay = lo + (cap > lo ? (int64_t)(r % (uint64_t)(cap - lo + 1)) : 0);
+	delay = shipper_backoff_ms(sh->conf.retry_min_ms, sh->conf.retry_max_ms, sh->attempt, r);
 	if (sh->retry_after_ms > delay) {
 		delay = sh->retry_after_ms;
 	}

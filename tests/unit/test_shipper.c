@@ -1,7 +1,8 @@
 /*
  * test_shipper — the shipper's arithmetic of waiting: what a Retry-After
  * header asks for (delay-seconds or an HTTP-date, capped at an hour, never
- * negative).
+ * negative) and the bounds of the exponential backoff with full jitter
+ * (never a wait under 100 ms, even when retry_min is 0).
  */
 #include "testutil.h"
 
@@ -59,12 +60,74 @@ static void test_retry_after_garbage(void **state)
 	}
 }
 
+/* The largest wait attempt A can draw: the cap doubled from LO, up to HI. */
+static int64_t cap_of(int64_t lo, int64_t hi, int a)
+{
+	int64_t cap = lo;
+	for (int i = 0; i < a && cap < hi; i++) {
+		cap *= 2;
+	}
+	return cap < hi ? cap : hi;
+}
+
+/* Every attempt's waits lie in [LO, its cap], both ends reached. */
+static void check_bounds(int64_t retry_min, int64_t retry_max, int64_t lo, int64_t hi)
+{
+	static const uint32_t rs[] = {0, 1, 7, 12345, 99999, 0x7fffffffu, 0xfffffffeu, 0xffffffffu};
+	for (int a = 0; a < 40; a++) {
+		int64_t cap = cap_of(lo, hi, a);
+		for (size_t k = 0; k < sizeof rs / sizeof *rs; k++) {
+			int64_t d = shipper_backoff_ms(retry_min, retry_max, a, rs[k]);
+			if (d < lo || d > cap) {
+				fail_msg("retry_min %lld, retry_max %lld, attempt %d, r %u: %lld ms, not in [%lld, %lld]",
+					 (long long)retry_min, (long long)retry_max, a, rs[k], (long long)d,
+					 (long long)lo, (long long)cap);
+			}
+		}
+		/* R chosen to reach the bottom and the top of the range. */
+		assert_int_equal(shipper_backoff_ms(retry_min, retry_max, a, 0), lo);
+		assert_int_equal(shipper_backoff_ms(retry_min, retry_max, a, (uint32_t)(cap - lo)), cap);
+	}
+}
+
+static void test_backoff_bounds(void **state)
+{
+	(void)state;
+	/* The defaults: 1 s, 2 s, 4 s... up to 5 min. */
+	check_bounds(1000, 300000, 1000, 300000);
+	assert_int_equal(shipper_backoff_ms(1000, 300000, 0, 0xffffffffu), 1000);
+	assert_int_equal(cap_of(1000, 300000, 3), 8000);
+	assert_int_equal(shipper_backoff_ms(1000, 300000, 1000000, 299000), 300000);
+	/* Equal bounds: always that. */
+	check_bounds(2000, 2000, 2000, 2000);
+	/* retry_max up to a day, attempts past any doubling. */
+	check_bounds(1000, 86400000, 1000, 86400000);
+	assert_true(shipper_backoff_ms(1000, INT64_MAX, 200, 0xffffffffu) >= 1000);
+}
+
+/* A retry_min of 0 (which check is to refuse; say one got through) starts the doubling at 100 ms. */
+static void test_backoff_zero_min(void **state)
+{
+	(void)state;
+	check_bounds(0, 300000, 100, 300000);
+	assert_int_equal(shipper_backoff_ms(0, 300000, 0, 0), 100);
+	assert_int_equal(cap_of(100, 300000, 5), 3200);
+	/* The cap grows: late attempts can wait minutes. */
+	assert_int_equal(shipper_backoff_ms(0, 300000, 30, 299900), 300000);
+	/* Below the floor, or both bounds 0: never under 100 ms. */
+	check_bounds(10, 50, 100, 100);
+	check_bounds(0, 0, 100, 100);
+	check_bounds(-5, -5, 100, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retry_after_seconds),
 		cmocka_unit_test(test_retry_after_date),
 		cmocka_unit_test(test_retry_after_garbage),
+		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test(test_backoff_zero_min),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
