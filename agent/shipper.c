@@ -20,6 +20,7 @@
 #define ANSWER_MAX (1u << 20)     /* a longer answer is cut: we need its start */
 #define BODY_MAX (8u << 20)       /* about this much JSON per request at most */
 #define RETRY_AFTER_MAX_MS (3600 * 1000)
+#define BACKOFF_FLOOR_MS 100      /* the shortest backoff, whatever retry_min says */
 #define SYSTEMIC_LIMIT 10         /* single events refused with one message in a row */
 
 struct ship {
@@ -166,15 +167,60 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+int64_t shipper_retry_after_ms(const char *value, int64_t now)
+{
+	const char *p = value;
+	int64_t secs;
+
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	if (*p >= '0' && *p <= '9') {
+		/* delay-seconds: digits only.  Read digit by digit, stopping at
+		 * the cap: the value is the server's, of any length. */
+		secs = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (secs <= RETRY_AFTER_MAX_MS / 1000) {
+				secs = secs * 10 + (*p - '0');
+			}
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p != '\0') {
+			return 0;
+		}
+	} else {
+		/* An HTTP-date: a delay from now; one in the past asks for none.
+		 * curl_getdate() knows the three forms of RFC 9110 and answers
+		 * -1 for anything else. */
+		time_t t = curl_getdate(p, NULL);
+		if (t < 0 || (int64_t)t <= now) {
+			return 0;
+		}
+		secs = (int64_t)t - now;
+	}
+	/* Compared before multiplying. */
+	return secs > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : secs * 1000;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	struct shipper *sh = ctx;
 	size_t len = size * n;
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		long v = strtol(p + 12, NULL, 10);
-		if (v > 0) {
-			/* Compared before multiplying: the value is the server's. */
-			sh->retry_after_ms = v > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : v * 1000;
+		/* curl's header is not NUL-terminated, and ends in CRLF: the
+		 * value alone, in a string.  Longer than any date or count. */
+		char value[128];
+		size_t vlen = len - 12;
+		while (vlen > 0 && (p[12 + vlen - 1] == '\r' || p[12 + vlen - 1] == '\n' ||
+				    p[12 + vlen - 1] == ' ' || p[12 + vlen - 1] == '\t')) {
+			vlen--;
+		}
+		if (vlen < sizeof value) {
+			memcpy(value, p + 12, vlen);
+			value[vlen] = '\0';
+			sh->retry_after_ms = shipper_retry_after_ms(value, (int64_t)time(NULL));
 		}
 	}
 	return len;
@@ -436,22 +482,31 @@ static void note_success(struct shipper *sh)
 	sh->st.last_success = (int64_t)time(NULL);
 }
 
+int64_t shipper_backoff_ms(int64_t retry_min, int64_t retry_max, int attempt, uint32_t r)
+{
+	/* A floor under both bounds: a retry_min of 0 (or a retry_max below
+	 * the floor) would otherwise double 0 forever, a loop of requests
+	 * as fast as the endpoint answers its 429 or 503. */
+	int64_t lo = retry_min > BACKOFF_FLOOR_MS ? retry_min : BACKOFF_FLOOR_MS;
+	int64_t hi = retry_max > lo ? retry_max : lo;
+	int64_t cap = lo;
+
+	for (int i = 0; i < attempt && cap < hi; i++) {
+		cap = cap > hi / 2 ? hi : cap * 2;
+	}
+	/* Full jitter between retry_min and the exponential cap. */
+	return lo + (cap > lo ? (int64_t)(r % (uint64_t)(cap - lo + 1)) : 0);
+}
+
 static void backoff(struct shipper *sh)
 {
-	int64_t lo = sh->conf.retry_min_ms, cap = sh->conf.retry_min_ms, delay;
+	int64_t delay;
 	uint32_t r = 0;
 
-	for (int i = 0; i < sh->attempt && cap < sh->conf.retry_max_ms; i++) {
-		cap *= 2;
-	}
-	if (cap > sh->conf.retry_max_ms) {
-		cap = sh->conf.retry_max_ms;
-	}
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) {
 		r = (uint32_t)loop_now_ms();
 	}
-	/* Full jitter between retry_min and the exponential cap. */
-	delay = lo + (cap > lo ? (int64_t)(r % (uint64_t)(cap - lo + 1)) : 0);
+	delay = shipper_backoff_ms(sh->conf.retry_min_ms, sh->conf.retry_max_ms, sh->attempt, r);
 	if (sh->retry_after_ms > delay) {
 		delay = sh->retry_after_ms;
 	}

@@ -94,6 +94,22 @@ struct shipper_stats {
 const struct shipper_stats *shipper_stats(const struct shipper *sh);
 
 /*
+ * The delay a Retry-After header's VALUE (without the name) asks for, in
+ * ms: delay-seconds or an HTTP-date, the date counted from NOW (Unix
+ * seconds); at most an hour.  0 when it asks for none: a date in the past,
+ * or a value that is neither form.
+ */
+int64_t shipper_retry_after_ms(const char *value, int64_t now);
+
+/*
+ * The wait before retry ATTEMPT (0: the first), with R a random number:
+ * exponential backoff with full jitter, between retry_min and a cap that
+ * doubles from retry_min up to retry_max.  Never under 100 ms, whatever
+ * the bounds (a retry_min of 0 must not make a loop of requests).
+ */
+int64_t shipper_backoff_ms(int64_t retry_min, int64_t retry_max, int attempt, uint32_t r);
+
+/*
  * Sends one page_visit (JSON in EVENT) in test mode and waits for the
  * answer, outside any loop: `pintail send-test`.  Writes the outcome in
  * words to MSG.  Returns 0 when Pinterest accepted it, 2 otherwise.

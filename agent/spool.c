@@ -48,6 +48,7 @@ struct spool {
 	int wfd;                  /* the last segment, for appending */
 	struct spool_pos ack;     /* first unacknowledged byte */
 	uint32_t ack_gen;         /* the generation of ack.seg the ack was made in */
+	int ack_unsaved;          /* the last save of the ack failed (logged once) */
 	struct spool_pos commit;  /* end of what is durable */
 	struct spool_pos read;    /* where the next batch starts */
 	uint64_t events;          /* unacknowledged events */
@@ -893,7 +894,7 @@ static void retire(struct spool *sp)
 int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 {
 	char text[96];
-	int n;
+	int n, saved, err = 0;
 	const char *step = NULL;
 
 	next_segment(sp, &end);
@@ -908,13 +909,26 @@ int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 	if (pos_before(sp->read, end)) {
 		sp->read = end;
 	}
-	if (statedir_replace(sp->dir, "ack", text, (size_t)n, &step) < 0) {
-		log_warn("save %s/ack (%s): %s", sp->dir, step, strerror(errno));
-		/* A full disk: emptying the segment is what gives room back, and
-		 * needs none; the stale ack then counts for nothing. */
-		retire(sp);
-		return -1;
+	saved = statedir_replace(sp->dir, "ack", text, (size_t)n, &step) == 0;
+	if (!saved) {
+		err = errno;
+		/* A full disk fails every save until room is made: one line for
+		 * the whole spell, not one per request answered. */
+		if (!sp->ack_unsaved) {
+			log_warn("save %s/ack (%s): %s; the events since the last saved position are sent "
+				 "again after a restart", sp->dir, step, strerror(err));
+		}
+		sp->ack_unsaved = 1;
+	} else if (sp->ack_unsaved) {
+		log_info("%s/ack saved again", sp->dir);
+		sp->ack_unsaved = 0;
 	}
+	/* Segments wholly acknowledged go even when the ack could not be
+	 * saved: on a full disk that is the room that lets reading resume.
+	 * It is safe: the saved ack is older, so it points into one of these
+	 * segments (or before them), and a start that finds its segment gone
+	 * falls back to the first segment left (spool_open), sending again
+	 * what was acknowledged since, never skipping anything. */
 	while (sp->nsegs > 1 && sp->segs[0].id < sp->ack.seg) {
 		if (sp->rfd >= 0 && sp->rseg == sp->segs[0].id) {
 			close(sp->rfd);
@@ -922,7 +936,13 @@ int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
 		}
 		drop_segment(sp, 0);
 	}
+	/* Emptying the last segment gives room back too, and needs none; an
+	 * unsaved (stale) ack counts for nothing after it (see retire). */
 	retire(sp);
+	if (!saved) {
+		errno = err;
+		return -1;
+	}
 	return 0;
 }
 

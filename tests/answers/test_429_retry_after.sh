@@ -5,7 +5,8 @@
 # ~3 s after the 429 (endpoint record times, 0.1 s slack) and no later than
 # 8 s; delivery.log records the 429; everything is delivered once, nothing
 # rejected, no pause.  Then 3 consecutive 429s with Retry-After: 1: each gap
-# at least ~1 s.
+# at least ~1 s.  Then a 429 whose Retry-After is an HTTP-date (RFC 9110's
+# other form) 5 s ahead: the next request comes no earlier than that date.
 # shellcheck source=answers_lib.sh
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -37,7 +38,21 @@ report "gaps after each 429 (s): $gaps"
 for g in $gaps; do
 	fge "$g" 0.9 || fail "a request came ${g}s after a 429 with Retry-After"
 done
-assert_eq "429 answers" 4 "$(request_count 429)"
+
+# Retry-After as an HTTP-date, 5 s ahead (the 429 comes about 1 s from now,
+# after flush = 1s): the retry waits for the date, not retry_min's 1 s.
+until_s=$(($(date +%s) + 5))
+http_date=$(LC_ALL=C date -u -d "@$until_s" '+%a, %d %b %Y %H:%M:%S GMT')
+ep_control "{\"status\": 429, \"retry_after\": \"$http_date\", \"count\": 1}"
+append_lines "$LOG" c 0 10
+expected_keys shop "$LOG" > "$T/exp"
+wait_delivered "$T/exp" 20
+# The request after the last 429.
+tnext=$(live_py times "$RECORD" | awk '$2 == 429 { t = $1; n = ""; next } t != "" && n == "" { n = $1 } END { print n }')
+[ -n "$tnext" ] || fail "no request after the 429 with Retry-After: $http_date"
+report "the request after the 429 (Retry-After: $http_date) came at $tnext (the date: $until_s)"
+fge "$tnext" "$(awk -v u="$until_s" 'BEGIN { printf "%.1f", u - 0.1 }')" || fail "Retry-After: $http_date not honoured: the next request came at $tnext"
+assert_eq "429 answers" 5 "$(request_count 429)"
 assert_eq "events delivered twice" 0 "$(dup_count)"
 assert_eq "rejected.log lines" 0 "$(rejected_count shop)"
 [ "$(log_count 'delivery paused')" -eq 0 ] || fail "a 429 paused the site"

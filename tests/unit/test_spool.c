@@ -1,0 +1,292 @@
+/*
+ * test_spool — acknowledging when the ack cannot be saved (a full state
+ * disk): segments wholly acknowledged are deleted all the same, a start
+ * afterwards falls back to the first segment left (resending, never
+ * skipping), and the failed save is logged once per spell of failures.
+ *
+ * The save is made to fail by a folder where statedir_replace() makes its
+ * temporary file (spool/.ack.tmp): open() then fails with EISDIR, for root
+ * too, while the segments can still be deleted, as on a full disk.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "spool.h"
+
+#define IDENTITY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define JSON_LEN (64u << 10) /* 140 events make two segments (8 MiB each at most) */
+#define EVENTS 140
+
+static char *json;
+
+static int setup(void **state)
+{
+	(void)state;
+	/* The log's lines as on a terminal: "pintail: warning: ...". */
+	unsetenv("JOURNAL_STREAM");
+	json = malloc(JSON_LEN + 1);
+	if (json == NULL) {
+		return -1;
+	}
+	memset(json, 'x', JSON_LEN);
+	json[0] = '{';
+	json[JSON_LEN - 1] = '}';
+	json[JSON_LEN] = '\0';
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(json);
+	return 0;
+}
+
+static void append_events(struct spool *sp, int from, int n)
+{
+	char id[32];
+	for (int i = from; i < from + n; i++) {
+		snprintf(id, sizeof id, "ev-%d", i);
+		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
+				      .type = 0, .event_id = id, .json = json, .len = JSON_LEN};
+		assert_int_equal(spool_append(sp, &r), 0);
+	}
+	assert_int_equal(spool_commit(sp), 0);
+}
+
+/* The segment files in DIR/spool, in order, into IDS; their number. */
+static size_t segments(const char *dir, uint64_t *ids, size_t max)
+{
+	char path[4096];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof path, "%s/spool", dir);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strstr(de->d_name, ".seg") != NULL && n < max) {
+			ids[n++] = strtoull(de->d_name, NULL, 16);
+		}
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+			uint64_t t = ids[j];
+			ids[j] = ids[j - 1];
+			ids[j - 1] = t;
+		}
+	}
+	return n;
+}
+
+/*
+ * Reads a batch of N events (all there must be) and acknowledges it:
+ * spool_ack's result, or -2 when the batch was not N events.  Asserts
+ * nothing, as it runs while the log is captured (and cmocka's own
+ * messages with it).
+ */
+static int read_ack(struct spool *sp, size_t n, struct spool_pos *end)
+{
+	struct spool_batch b = {0};
+	int rc = -2;
+	if (spool_read_batch(sp, n, SIZE_MAX, &b) == (int)n) {
+		if (end != NULL) {
+			*end = b.end;
+		}
+		rc = spool_ack(sp, b.end, b.n);
+	}
+	spool_batch_free(&b);
+	return rc;
+}
+
+/* Makes the ack's save fail (ON) or work again. */
+static void ack_save_fails(const char *dir, int on)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/spool/.ack.tmp", dir);
+	if (on) {
+		assert_int_equal(mkdir(path, 0700), 0);
+	} else {
+		assert_int_equal(rmdir(path), 0);
+	}
+}
+
+/* Sends stderr (the log) to a file while a test looks at what is logged. */
+struct capture {
+	int saved;
+	char path[64];
+};
+
+static void capture_start(struct capture *c)
+{
+	int fd;
+	snprintf(c->path, sizeof c->path, "/tmp/pintail-unit-log-XXXXXX");
+	fd = mkstemp(c->path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	c->saved = dup(2);
+	assert_true(c->saved >= 0);
+	assert_true(dup2(fd, 2) == 2);
+	close(fd);
+}
+
+/* Stops capturing; the lines logged (caller frees). */
+static char *capture_end(struct capture *c)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	fflush(stderr);
+	assert_true(dup2(c->saved, 2) == 2);
+	close(c->saved);
+	f = fopen(c->path, "r");
+	assert_non_null(f);
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	unlink(c->path);
+	if (n < 0) {
+		free(text);
+		return strdup("");
+	}
+	return text;
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle)) {
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A spool of two segments on a disk that refuses the ack: acknowledging
+ * into the second segment still deletes the first (on a full disk, that is
+ * the room that lets reading resume), and the save's failure is one line.
+ */
+static void test_ack_unsaved_deletes_segments(void **state)
+{
+	char *dir = tu_tmpdir(), *log;
+	struct spool *sp;
+	struct spool_pos end;
+	struct capture c;
+	uint64_t ids[8];
+	size_t in_first;
+	int rc[3];
+
+	(void)state;
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_events(sp, 0, EVENTS);
+	assert_int_equal(segments(dir, ids, 8), 2);
+	{
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/spool/%016" PRIx64 ".seg", dir, ids[0]);
+		assert_int_equal(stat(path, &st), 0);
+		/* Records: a 16-byte header, 50 fixed bytes, the id, the JSON. */
+		uint64_t off = 16;
+		char id[32];
+		for (in_first = 0; off < (uint64_t)st.st_size; in_first++) {
+			off += 16 + 50 + (uint64_t)snprintf(id, sizeof id, "ev-%zu", in_first) + JSON_LEN;
+		}
+		assert_int_equal(off, st.st_size);
+		assert_true(in_first > 100 && in_first < EVENTS - 10);
+	}
+	/* A first ack saved: it points into the first segment. */
+	assert_int_equal(read_ack(sp, 10, &end), 0);
+	assert_int_equal(end.seg, ids[0]);
+
+	ack_save_fails(dir, 1);
+	capture_start(&c);
+	/* Into the second segment: the first goes, unsaved ack or not. */
+	rc[0] = read_ack(sp, in_first - 10 + 2, &end);
+	/* More requests answered while the disk stays full: no new line. */
+	rc[1] = read_ack(sp, 1, NULL);
+	rc[2] = read_ack(sp, 1, NULL);
+	log = capture_end(&c);
+	assert_int_equal(rc[0], -1);
+	assert_int_equal(rc[1], -1);
+	assert_int_equal(rc[2], -1);
+	assert_int_equal(end.seg, ids[1]);
+	assert_int_equal(segments(dir, ids, 8), 1);
+	assert_int_equal(ids[0], end.seg);
+	assert_int_equal(count(log, "/ack"), 1);
+	assert_contains(log, "Is a directory");
+	free(log);
+	assert_int_equal(spool_events(sp), EVENTS - in_first - 4);
+	spool_close(sp);
+
+	/* A start now finds the saved ack's segment gone: everything of the
+	 * first segment left is sent again, nothing is skipped. */
+	ack_save_fails(dir, 0);
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_events(sp), EVENTS - in_first);
+	{
+		struct spool_batch b = {0};
+		char want[32];
+		assert_int_equal(spool_read_batch(sp, 1, SIZE_MAX, &b), 1);
+		snprintf(want, sizeof want, "ev-%zu", in_first);
+		assert_string_equal(b.items[0].event_id, want);
+		spool_batch_free(&b);
+	}
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Each spell of failed saves is logged once; the save that works again is told. */
+static void test_ack_unsaved_logged_once_per_spell(void **state)
+{
+	char *dir = tu_tmpdir(), *log, path[4096];
+	struct spool *sp;
+	struct capture c;
+	int rc[6], rmdir_rc, mkdir_rc;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/spool/.ack.tmp", dir);
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_events(sp, 0, 8);
+	ack_save_fails(dir, 1);
+	capture_start(&c);
+	rc[0] = read_ack(sp, 1, NULL);
+	rc[1] = read_ack(sp, 1, NULL);
+	rmdir_rc = rmdir(path);
+	rc[2] = read_ack(sp, 1, NULL);
+	rc[3] = read_ack(sp, 1, NULL);
+	mkdir_rc = mkdir(path, 0700);
+	rc[4] = read_ack(sp, 1, NULL);
+	rc[5] = read_ack(sp, 1, NULL);
+	log = capture_end(&c);
+	assert_int_equal(rmdir_rc, 0);
+	assert_int_equal(mkdir_rc, 0);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(rc[i], i == 2 || i == 3 ? 0 : -1);
+	}
+	assert_int_equal(count(log, "warning: save "), 2);
+	assert_int_equal(count(log, "saved again"), 1);
+	free(log);
+	ack_save_fails(dir, 0);
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ack_unsaved_deletes_segments),
+		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
