@@ -226,6 +226,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+/* Frees a header list, first wiping it: its first entry holds the token. */
+static void headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *i = h; i != NULL; i = i->next) {
+		explicit_bzero(i->data, strlen(i->data));
+	}
+	curl_slist_free_all(h);
+}
+
 static void set_headers(struct shipper *sh)
 {
 	const char *token = *sh->conf.token ? *sh->conf.token : "";
@@ -234,7 +243,7 @@ static void set_headers(struct shipper *sh)
 	if (sh->headers != NULL && sh->header_token != NULL && strcmp(sh->header_token, token) == 0) {
 		return;
 	}
-	curl_slist_free_all(sh->headers);
+	headers_free(sh->headers);
 	if (sh->header_token != NULL) {
 		explicit_bzero(sh->header_token, strlen(sh->header_token));
 		free(sh->header_token);
@@ -856,7 +865,7 @@ void shipper_free(struct shipper *sh)
 	if (sh->easy != NULL) {
 		curl_easy_cleanup(sh->easy);
 	}
-	curl_slist_free_all(sh->headers);
+	headers_free(sh->headers);
 	if (sh->header_token != NULL) {
 		explicit_bzero(sh->header_token, strlen(sh->header_token));
 		free(sh->header_token);
@@ -935,7 +944,7 @@ int shipper_send_test(const struct shipper_conf *conf, const char *event, char *
 			describe_refusal(&c, status, message, msg, msglen);
 		}
 	}
-	curl_slist_free_all(h);
+	headers_free(h);
 	curl_easy_cleanup(e);
 	buf_free(&body);
 	buf_free(&answer);
