@@ -667,7 +667,17 @@ static void rotate_tick(void *ctx)
 			loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
 			continue;
 		}
-		/* Rotated away for good: an unterminated last line is a line. */
+		/* Rotated away for good: an unterminated last line is a line.
+		 * If it is the file's only line, the first line never became
+		 * complete: the identity is taken from it now (the file is
+		 * whole), as `parse` does, and the file read. */
+		if (!tf->identity[0] && !tf->truncated && first_line_identity(tf->fd, tf->identity, 1) > 0) {
+			tfile_read(ts, tf);
+			if (ts->paused || ts->failed) {
+				loop_timer_arm(ts->rotate_timer, 1000);
+				continue;
+			}
+		}
 		if (tf->identity[0] && linebuf_rest(&tf->lb, &line) && deliver(ts, tf->identity, &line, 0) < 0) {
 			continue;
 		}
