@@ -124,7 +124,7 @@ static struct config *load(const char *dir, const char *parser)
 		 dir, parser, dir);
 	write_file(path, text);
 	snprintf(path, sizeof path, "%s/pintail.conf", dir);
-	return config_load(path, &d);
+	return config_load(path, 0, &d); /* as parse: no token needed */
 }
 
 static void run(const char *dir, const char *parser, const char *const *lines, size_t nlines,
