@@ -867,9 +867,14 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	if (tf == NULL) {
 		return;
 	}
-	if (strcmp(found, e->path) != 0 || !matches_pattern(ts, found)) {
+	if (strcmp(found, e->path) != 0) {
 		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
 			 ts->conf.name, e->path, found);
+	} else if (!matches_pattern(ts, found)) {
+		/* Saved as rotated already: say, the copy of a copytruncate. */
+		log_info("site %s: %s (rotated) is read to its end", ts->conf.name, found);
+	}
+	if (strcmp(found, e->path) != 0 || !matches_pattern(ts, found)) {
 		free(tf->path);
 		tf->path = strdup(found);
 		tfile_rotated(ts, tf);

@@ -14,7 +14,8 @@
 # Every line of both copies and both new files is delivered, with the
 # event_ids `parse` gives each file, and no other event (before the fix, the
 # new file's first lines were never read and the rest went out under the old
-# file's identity and offsets).
+# file's identity and offsets).  Then kept is copied and truncated once more
+# while paused, and the agent restarted before the copy was read.
 # shellcheck source=live_lib.sh
 . "$(dirname "$0")/live_lib.sh"
 
@@ -56,7 +57,28 @@ report "expected $(wc -l < "$T/exp-copies") events from the copies, $(wc -l < "$
 
 ep_control '{"mode": "ok"}'
 wait_delivered "$T/exp" 60
+report "$(wc -l < "$T/exp") events delivered"
+
+# Again on site kept, and the agent stopped while the copy is followed
+# unread: the checkpoint names the copy (old identity, its offset) and the
+# new file; the next start reads the copy to its end, the new file from 0.
+ep_control '{"status": 503}'
+append_lines "$L/kept/access.log" kc 0 1500
+wait_until 15 "the spool of site kept to fill again" \
+	eval '[ "$(agent_log_count "site kept: the spool is full" "$AGENT_ERR")" -ge 2 ]'
+mv "$L/kept/access.log.1" "$L/kept/access.log.2"
+cp "$L/kept/access.log" "$L/kept/access.log.1"
+: > "$L/kept/access.log"
+noticed_again() { [ "$(grep -cF "$L/kept/access.log: truncated in place (copytruncate)" "$AGENT_ERR")" -ge 2 ]; }
+wait_until 15 "the agent to notice the second truncation" noticed_again
+append_lines "$L/kept/access.log" kd 0 5
+agent_stop TERM
+expected_keys kept "$L/kept/access.log.1" "$L/kept/access.log" >> "$T/exp"
+sort -u -o "$T/exp" "$T/exp"
+ep_control '{"mode": "ok"}'
+agent_start 2
+wait_delivered "$T/exp" 60
 agent_stop TERM
 assert_delivered_once "$T/exp"
-report "$(wc -l < "$T/exp") events delivered, none twice, none other"
+report "$(wc -l < "$T/exp") events delivered in all, none twice, none other"
 echo "$LIVE_NAME: all checks passed"
