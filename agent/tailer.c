@@ -44,6 +44,14 @@ struct tfile {
 	int64_t idle_since;    /* ROTATED: when it last grew or was rotated */
 	int done;              /* ROTATED and read to the end: close at the next save */
 	int seen;              /* marks during a reconcile */
+	/* What the last look that found the file unchanged (tfile_check())
+	 * vouches for: the bytes read up to VERIFIED are the file's, and it
+	 * held KNOWN_SIZE bytes then. */
+	uint64_t verified;
+	uint64_t known_size;
+	int truncated;         /* truncated in place, no copy to follow (2: another entry
+				* reads it): buffered lines, then from 0 (tfile_restart()) */
+	int reset_unsaved;     /* started over at 0 since the last save */
 };
 
 struct tsite {
@@ -81,23 +89,50 @@ struct tailer {
 
 /*
  * The identity of the file FD: the hash of its first line, cut to 1,024
- * bytes.  Returns 1 with OUT set, or 0 while the first line is incomplete.
+ * bytes.  Returns 1 with OUT set, 0 while the first line is incomplete, -1
+ * when the file cannot be read.  WHOLE says the file is complete (rotated
+ * away for good): then an unterminated first line is its first line, as
+ * `parse` takes an input's last line without "\n" (cmd_parse.c).
  */
-static int file_identity(int fd, char out[65])
+static int first_line_identity(int fd, char out[65], int whole)
 {
 	char buf[1024];
 	ssize_t n = pread(fd, buf, sizeof buf, 0);
 	const char *nl;
 
-	if (n <= 0) {
+	if (n < 0) {
+		return -1;
+	}
+	if (n == 0) {
 		return 0;
 	}
 	nl = memchr(buf, '\n', (size_t)n);
-	if (nl == NULL && (size_t)n < sizeof buf) {
+	if (nl == NULL && (size_t)n < sizeof buf && !whole) {
 		return 0;
 	}
 	hash_identity(buf, nl ? (size_t)(nl - buf) : (size_t)n, out);
 	return 1;
+}
+
+/* 1 with OUT set, or 0 while the first line is incomplete (or unreadable). */
+static int file_identity(int fd, char out[65]) { return first_line_identity(fd, out, 0) > 0; }
+
+/*
+ * 1 when the file FD still begins with the first line of identity
+ * IDENTITY, 0 when it does not (it was truncated and written anew, or is
+ * shorter than that line now), -1 when it cannot be read.  An unterminated
+ * start is hashed as it is: it matches an identity taken from a whole
+ * file's unterminated only line (rotate_tick()).
+ */
+static int same_first_line(int fd, const char *identity)
+{
+	char now[65];
+	int r = first_line_identity(fd, now, 1);
+
+	if (r < 0) {
+		return -1;
+	}
+	return r > 0 && strcmp(now, identity) == 0;
 }
 
 /* ---- watches ---- */
@@ -299,6 +334,7 @@ static struct tfile *tfile_open(struct tsite *ts, const char *path, int fd, cons
 	tf->dev = st->st_dev;
 	tf->ino = st->st_ino;
 	tf->saved = offset;
+	tf->verified = offset;
 	file_identity(fd, tf->identity);
 	if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
 		log_warn("seek %s: %s", path, strerror(errno));
@@ -362,94 +398,229 @@ static int drain_lines(struct tsite *ts, struct linebuf *lb, const char *identit
 	return ts->paused || ts->failed ? -1 : 0;
 }
 
+/* The file left its path: follow it until idle for rotate_wait. */
+static void tfile_rotated(struct tsite *ts, struct tfile *tf)
+{
+	if (tf->state == TF_ROTATED) {
+		return;
+	}
+	tf->state = TF_ROTATED;
+	tf->idle_since = loop_now_ms();
+	log_debug("%s (inode %llu) was rotated away; following it until idle for %llds", tf->path,
+		  (unsigned long long)tf->ino, (long long)(ts->conf.rotate_wait_ms / 1000));
+	loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
+}
+
+static struct tfile *find_by_inode(struct tsite *ts, dev_t dev, ino_t ino);
+
 /*
- * After copytruncate: the lines written between our last read and the
- * truncation are in the copy, a sibling whose first line is the old
- * identity.  Reads them from there.
+ * After copytruncate, the lines of TF from offset FROM on are in the copy:
+ * a sibling, not TF itself, at least FROM bytes long, whose first line is
+ * TF's.  Opens it: its descriptor (its path in PATH, its stat in ST), or -1
+ * when there is none, or -2 when the site follows that file already (from
+ * its beginning, with the same identity: it gives those lines itself).
  */
-static void read_from_copy(struct tsite *ts, struct tfile *tf, uint64_t from)
+static int open_copy(struct tsite *ts, const struct tfile *tf, uint64_t from, char *path, size_t len,
+		     struct stat *st)
 {
 	char *dir = path_dir(tf->path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
-	int found = 0, stopped = 0;
+	int found = -1;
 
-	while (d != NULL && !found && (de = readdir(d)) != NULL) {
-		char path[PATH_MAX], ident[65];
-		struct stat st;
-		struct linebuf lb;
-		struct lb_line line;
+	while (d != NULL && found == -1 && (de = readdir(d)) != NULL) {
 		int fd;
-
-		if (de->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) {
+		if (de->d_name[0] == '.' || snprintf(path, len, "%s/%s", dir, de->d_name) >= (int)len) {
 			continue;
 		}
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
 			continue;
 		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino == tf->ino ||
-		    (uint64_t)st.st_size <= from || !file_identity(fd, ident) ||
-		    strcmp(ident, tf->identity) != 0 || linebuf_init(&lb, ts->conf.max_line, READ_CHUNK, from) < 0) {
+		if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || (st->st_dev == tf->dev && st->st_ino == tf->ino) ||
+		    (uint64_t)st->st_size < from || same_first_line(fd, tf->identity) != 1) {
 			close(fd);
 			continue;
 		}
-		found = 1;
-		log_info("%s: truncated in place (copytruncate); reading its last lines from the copy %s",
-			 tf->path, path);
-		lseek(fd, (off_t)from, SEEK_SET);
-		while (linebuf_read(&lb, fd) > 0) {
-			if (drain_lines(ts, &lb, tf->identity) < 0) {
-				stopped = 1; /* paused or failed: not the copy's end */
-				break;
-			}
+		if (find_by_inode(ts, st->st_dev, st->st_ino) != NULL) {
+			close(fd);
+			found = -2;
+		} else {
+			found = fd;
 		}
-		if (!stopped && !ts->paused && !ts->failed && linebuf_rest(&lb, &line)) {
-			deliver(ts, tf->identity, &line, 0);
-		}
-		linebuf_free(&lb);
-		close(fd);
 	}
 	if (d != NULL) {
 		closedir(d);
 	}
-	if (!found && tf->identity[0]) {
-		log_warn("%s: truncated in place, and no copy of it was found beside it: lines written "
-			 "between the last read and the truncation are lost", tf->path);
-	}
 	free(dir);
+	return found;
 }
 
-/* The file shrank below what was read: copytruncate.  Starts it again at 0. */
-static void tfile_truncated(struct tsite *ts, struct tfile *tf)
+/*
+ * TF was truncated in place and has no copy (or its lines are read from
+ * the copy by another entry): the complete lines still buffered are
+ * handed out, then it starts over at 0 as a new file.  0, or -1 while that
+ * cannot be done yet (reading is paused: it stays truncated until then).
+ */
+static int tfile_restart(struct tsite *ts, struct tfile *tf)
 {
-	uint64_t from = linebuf_offset(&tf->lb);
+	uint64_t at;
 
-	if (tf->identity[0]) {
-		read_from_copy(ts, tf, from);
+	if (drain_lines(ts, &tf->lb, tf->identity) < 0) {
+		return -1;
 	}
-	/* Stopped part-way (paused, or a disk failure): the file is taken up
-	 * again later, the copy read once more from the same place; lines
-	 * already spooled are recognised then. */
-	if (ts->failed || ts->paused) {
-		return;
+	at = linebuf_offset(&tf->lb);
+	/* Lines handed out since the last save exist in no file now (with
+	 * TRUNCATED 2 the copy has them): a rewind before the next save
+	 * loses them (tsite_rewind()). */
+	tf->reset_unsaved = tf->truncated == 1 && tf->identity[0] && tf->saved < at;
+	if (tf->truncated == 1 && tf->identity[0] && tf->known_size > at) {
+		log_warn("site %s: %s was truncated in place and no copy of it is beside it: %llu bytes "
+			 "written to it before the truncation were not read and are lost", ts->conf.name, tf->path,
+			 (unsigned long long)(tf->known_size - at));
+		ts->lost++;
+	} else if (tf->truncated == 1 && tf->identity[0]) {
+		log_warn("site %s: %s was truncated in place and no copy of it is beside it: lines written "
+			 "between the last read and the truncation, if any, are lost", ts->conf.name, tf->path);
 	}
-	lseek(tf->fd, 0, SEEK_SET);
+	if (lseek(tf->fd, 0, SEEK_SET) < 0) {
+		log_warn("seek %s: %s", tf->path, strerror(errno));
+	}
 	linebuf_reset(&tf->lb, 0);
 	tf->identity[0] = '\0';
-	tf->saved = 0;
+	tf->saved = 0; /* a rewind now starts the new content over */
+	tf->verified = tf->known_size = 0;
+	tf->truncated = 0;
+	return 0;
+}
+
+/*
+ * TF shrank below what was read, or begins with another first line: it
+ * was truncated in place (copytruncate), and maybe written again since.
+ * If the copy is beside it, TF follows the copy from where it was (same
+ * identity, same offsets: the same event_ids), as a rotated file read to
+ * its end, and a new entry follows the truncated file from 0: each keeps
+ * its own saved offset, so a disk failure rewinds each where it was.  The
+ * new entry is returned (NULL if none).  Without a copy, see
+ * tfile_restart().  Nothing is handed out here but by tfile_restart(), so
+ * this is done even while reading is paused: the copy is held open before
+ * logrotate may compress and delete it.
+ */
+static struct tfile *tfile_truncated(struct tsite *ts, struct tfile *tf)
+{
+	uint64_t from = linebuf_offset(&tf->lb), keep;
+	struct tfile *succ = NULL;
+	char path[PATH_MAX], *copy_path;
+	struct stat st, tst;
+	int cfd = -1;
+
+	/* Bytes read after the last look that found the file unchanged may be
+	 * the new content: never taken for the old file's. */
+	keep = tf->verified > tf->lb.off ? tf->verified - tf->lb.off : 0;
+	if (keep < tf->lb.start) {
+		keep = tf->lb.start;
+	}
+	if (keep < tf->lb.end) {
+		tf->lb.end = (size_t)keep;
+	}
+	if (tf->identity[0]) {
+		cfd = open_copy(ts, tf, from, path, sizeof path, &st);
+	}
+	if (cfd < 0) {
+		tf->truncated = cfd == -2 ? 2 : 1; /* 2: another entry reads the copy */
+		tfile_restart(ts, tf);
+		return NULL;
+	}
+	log_info("%s: truncated in place (copytruncate); reading its last lines from the copy %s", tf->path,
+		 path);
+	/* The truncated file, as found at TF's path after a rotation.
+	 * (tfile_open() takes the descriptor, and closes it on failure.) */
+	if (fstat(tf->fd, &tst) < 0) {
+		close(tf->fd);
+	} else if ((succ = tfile_open(ts, tf->path, tf->fd, &tst, 0)) != NULL) {
+		succ->seen = 1; /* reconcile() must not take it for rotated away */
+		if (tf->state == TF_ROTATED) {
+			tfile_rotated(ts, succ);
+		}
+	}
+	if (succ == NULL) {
+		/* Out of memory: reconcile() opens it again later. */
+		log_err("site %s: %s: cannot follow it after its truncation", ts->conf.name, tf->path);
+	}
+	tf->fd = cfd;
+	tf->dev = st.st_dev;
+	tf->ino = st.st_ino;
+	if ((copy_path = strdup(path)) != NULL) {
+		free(tf->path);
+		tf->path = copy_path;
+	}
+	free(tf->target);
+	tf->target = NULL;
+	if (lseek(cfd, (off_t)from, SEEK_SET) < 0) {
+		log_warn("seek %s: %s", path, strerror(errno));
+	}
+	linebuf_reset(&tf->lb, from);
+	tf->verified = from;
+	tf->known_size = (uint64_t)st.st_size;
+	tf->state = TF_ACTIVE; /* followed from now on, until idle */
+	tfile_rotated(ts, tf);
+	return succ;
+}
+
+/*
+ * Looks whether TF was truncated since it was last looked at: it is
+ * shorter than what was read, or, when it grew again past that since (say
+ * while reading was paused), it no longer begins with its first line.
+ * Done before buffered bytes are handed out, so that bytes read after a
+ * truncation are never taken for the old file's.  Returns 1 when it was
+ * truncated (then *SUCC is the entry that follows the truncated file if TF
+ * follows its copy now, else NULL), or 0.
+ */
+static int tfile_check(struct tsite *ts, struct tfile *tf, struct tfile **succ)
+{
+	uint64_t end = tf->lb.off + tf->lb.end;
+	struct stat st;
+	int same = 1;
+
+	*succ = NULL;
+	if (tf->done || tf->truncated || fstat(tf->fd, &st) < 0) {
+		return 0;
+	}
+	/* After fstat: a first line unchanged now was unchanged at the fstat. */
+	if (tf->identity[0] && (same = same_first_line(tf->fd, tf->identity)) < 0) {
+		return 0; /* unreadable: the read says why */
+	}
+	if (same && (uint64_t)st.st_size >= end) {
+		tf->verified = end;
+		tf->known_size = (uint64_t)st.st_size;
+		return 0;
+	}
+	*succ = tfile_truncated(ts, tf);
+	return 1;
 }
 
 static void tfile_read(struct tsite *ts, struct tfile *tf)
 {
-	struct stat st;
+	struct tfile *succ;
 	ssize_t n;
-	int grew = 0;
 
-	if (tf->done || ts->paused || ts->failed) {
+	if (tf->done) {
 		return;
 	}
 	for (;;) {
+		/* Even while paused: see tfile_truncated(). */
+		if (tfile_check(ts, tf, &succ) && succ != NULL) {
+			/* TF follows the copy now, SUCC the truncated file. */
+			tfile_read(ts, tf);
+			tfile_read(ts, succ);
+			return;
+		}
+		if (tf->truncated && tfile_restart(ts, tf) < 0) {
+			return;
+		}
+		if (ts->paused || ts->failed) {
+			return;
+		}
 		if (!tf->identity[0] && !file_identity(tf->fd, tf->identity)) {
 			return; /* no complete first line yet */
 		}
@@ -464,29 +635,15 @@ static void tfile_read(struct tsite *ts, struct tfile *tf)
 		if (n == 0) {
 			break;
 		}
-		grew = 1;
-	}
-	if (grew) {
 		tf->idle_since = loop_now_ms();
 	}
-	/* At the end: a file shorter than what was read was truncated. */
-	if (fstat(tf->fd, &st) == 0 && (uint64_t)st.st_size < tf->lb.off + tf->lb.end) {
-		tfile_truncated(ts, tf);
+	/* At the end: truncated since the last look? */
+	if (tfile_check(ts, tf, &succ)) {
 		tfile_read(ts, tf);
+		if (succ != NULL) {
+			tfile_read(ts, succ);
+		}
 	}
-}
-
-/* The file left its path: follow it until idle for rotate_wait. */
-static void tfile_rotated(struct tsite *ts, struct tfile *tf)
-{
-	if (tf->state == TF_ROTATED) {
-		return;
-	}
-	tf->state = TF_ROTATED;
-	tf->idle_since = loop_now_ms();
-	log_debug("%s (inode %llu) was rotated away; following it until idle for %llds", tf->path,
-		  (unsigned long long)tf->ino, (long long)(ts->conf.rotate_wait_ms / 1000));
-	loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
 }
 
 /* Rotated files idle long enough are read to the end, their last line taken. */
@@ -510,7 +667,17 @@ static void rotate_tick(void *ctx)
 			loop_timer_arm_before(ts->rotate_timer, tf->idle_since + ts->conf.rotate_wait_ms);
 			continue;
 		}
-		/* Rotated away for good: an unterminated last line is a line. */
+		/* Rotated away for good: an unterminated last line is a line.
+		 * If it is the file's only line, the first line never became
+		 * complete: the identity is taken from it now (the file is
+		 * whole), as `parse` does, and the file read. */
+		if (!tf->identity[0] && !tf->truncated && first_line_identity(tf->fd, tf->identity, 1) > 0) {
+			tfile_read(ts, tf);
+			if (ts->paused || ts->failed) {
+				loop_timer_arm(ts->rotate_timer, 1000);
+				continue;
+			}
+		}
 		if (tf->identity[0] && linebuf_rest(&tf->lb, &line) && deliver(ts, tf->identity, &line, 0) < 0) {
 			continue;
 		}
@@ -587,10 +754,11 @@ static void reconcile(struct tsite *ts)
 				continue;
 			}
 			if (tf != NULL && tf->dev == st.st_dev && tf->ino == st.st_ino) {
+				struct tfile *succ;
 				tf->seen = 1;
-				if ((uint64_t)st.st_size < tf->lb.off + tf->lb.end) {
-					tfile_truncated(ts, tf);
-				}
+				/* Read by tsite_read() after this; the new entry
+				 * of a copytruncate is marked seen. */
+				tfile_check(ts, tf, &succ);
 				continue;
 			}
 			if (tf != NULL) {
@@ -683,8 +851,7 @@ static int matches_pattern(const struct tsite *ts, const char *path)
 static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 {
 	char found[PATH_MAX];
-	struct tfile *tf;
-	struct stat st;
+	struct tfile *tf, *succ;
 
 	if (!e->identity[0]) {
 		return; /* it had no complete line: it is read from 0 as a new file */
@@ -700,18 +867,21 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	if (tf == NULL) {
 		return;
 	}
-	if (fstat(tf->fd, &st) == 0 && (uint64_t)st.st_size < e->offset) {
-		/* Truncated while the agent was stopped (copytruncate). */
-		memcpy(tf->identity, e->identity, sizeof tf->identity);
-		tfile_truncated(ts, tf);
-	}
-	if (strcmp(found, e->path) != 0 || !matches_pattern(ts, found)) {
+	if (strcmp(found, e->path) != 0) {
 		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
 			 ts->conf.name, e->path, found);
+	} else if (!matches_pattern(ts, found)) {
+		/* Saved as rotated already: say, the copy of a copytruncate. */
+		log_info("site %s: %s (rotated) is read to its end", ts->conf.name, found);
+	}
+	if (strcmp(found, e->path) != 0 || !matches_pattern(ts, found)) {
 		free(tf->path);
 		tf->path = strdup(found);
 		tfile_rotated(ts, tf);
 	}
+	/* Truncated while the agent was stopped (copytruncate), its first
+	 * line written again alike: shorter than the offset. */
+	tfile_check(ts, tf, &succ);
 }
 
 struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
@@ -820,6 +990,7 @@ void tsite_saved(struct tsite *ts)
 	for (; tf != NULL; tf = next) {
 		next = tf->next;
 		tf->saved = linebuf_offset(&tf->lb);
+		tf->reset_unsaved = 0;
 		if (tf->done) {
 			tfile_remove(ts, tf);
 		}
@@ -829,10 +1000,19 @@ void tsite_saved(struct tsite *ts)
 void tsite_rewind(struct tsite *ts)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (tf->reset_unsaved) {
+			/* The lines handed out before tfile_restart() were
+			 * never saved, and the file no longer has them. */
+			log_warn("site %s: %s: the lines read from it before its truncation were not saved when "
+				 "the state disk failed, and no copy of it has them: lost", ts->conf.name, tf->path);
+			ts->lost++;
+			tf->reset_unsaved = 0;
+		}
 		if (lseek(tf->fd, (off_t)tf->saved, SEEK_SET) < 0) {
 			log_warn("seek %s: %s", tf->path, strerror(errno));
 		}
 		linebuf_reset(&tf->lb, tf->saved);
+		tf->verified = tf->saved;
 		tf->done = 0;
 	}
 	ts->failed = 0;

@@ -73,7 +73,8 @@ void tsite_saved(struct tsite *ts);
 /* Goes back to the offsets of the last saved checkpoint (after a disk error). */
 void tsite_rewind(struct tsite *ts);
 
-/* Bytes lost: files that vanished before they could be read. */
+/* Losses counted (each logged): files that vanished before they could be
+ * read, lines of a file truncated in place that no copy of it had. */
 uint64_t tsite_lost(const struct tsite *ts);
 
 /* For status: calls FN for each file with its path, inode, offset and size. */
