@@ -586,11 +586,18 @@ static int tfile_check(struct tsite *ts, struct tfile *tf, struct tfile **succ)
 	if (tf->done || tf->truncated || fstat(tf->fd, &st) < 0) {
 		return 0;
 	}
-	/* After fstat: a first line unchanged now was unchanged at the fstat. */
-	if (tf->identity[0] && (same = same_first_line(tf->fd, tf->identity)) < 0) {
+	if (!tf->identity[0] && end == 0) {
+		/* Nothing read yet: its identity is taken at this look, even
+		 * while reading is paused, so that a truncation before the first
+		 * read (an outage over two rotations) is told by its first line
+		 * and its lines found in the copy. */
+		file_identity(tf->fd, tf->identity);
+	} else if (tf->identity[0] && (same = same_first_line(tf->fd, tf->identity)) < 0) {
+		/* After fstat: a first line unchanged now was unchanged then. */
 		return 0; /* unreadable: the read says why */
 	}
-	if (same && (uint64_t)st.st_size >= end) {
+	/* A log only grows: shorter than at the last look is truncated. */
+	if (same && (uint64_t)st.st_size >= end && (uint64_t)st.st_size >= tf->known_size) {
 		tf->verified = end;
 		tf->known_size = (uint64_t)st.st_size;
 		return 0;
