@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -183,28 +184,37 @@ static int split_request(const struct slice *req, struct hit *hit)
 	return 0;
 }
 
-/* Absolute-form targets ("http://host/path") keep only "/path". */
+/*
+ * Absolute-form targets ("http://host/path") keep only "/path".  The
+ * scheme is case-insensitive (RFC 3986 3.1), and the authority ends at the
+ * first '/', '?' or '#': a '/' in "http://host?next=/a" is the query's.
+ */
 static void origin_form(struct slice *uri)
 {
-	const char *p = uri->p, *end = uri->p + uri->n, *slash;
+	const char *p = uri->p, *end = uri->p + uri->n;
 
 	if (uri->n < 8 || p[0] == '/') {
 		return;
 	}
-	if (!(memcmp(p, "http://", 7) == 0 || (uri->n > 8 && memcmp(p, "https://", 8) == 0))) {
+	if (strncasecmp(p, "http://", 7) == 0) {
+		p += 7;
+	} else if (uri->n > 8 && strncasecmp(p, "https://", 8) == 0) {
+		p += 8;
+	} else {
 		return;
 	}
-	p += p[4] == 's' ? 8 : 7; /* past "http://" or "https://" */
-	slash = memchr(p, '/', (size_t)(end - p));
-	if (slash == NULL) {
-		const char *q = memchr(p, '?', (size_t)(end - p));
+	while (p < end && *p != '/' && *p != '?' && *p != '#') {
+		p++;
+	}
+	if (p == end || *p != '/') {
 		/* "http://host?x" has an empty path: it is "/". */
-		uri->p = q ? q : "/";
-		uri->n = q ? (size_t)(end - q) : 1;
+		int query = p < end && *p == '?';
+		uri->p = query ? p : "/";
+		uri->n = query ? (size_t)(end - p) : 1;
 		return;
 	}
-	uri->p = slash;
-	uri->n = (size_t)(end - slash);
+	uri->p = p;
+	uri->n = (size_t)(end - p);
 }
 
 /*

@@ -258,6 +258,16 @@ static void test_absolute_form_query_without_path(void **state)
 		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com?x=1 HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
 	expect("query", &g.hit.query, "x=1");
 	expect("path", &g.hit.path, "/");
+	/* A '/' in that query is no path: the path stays "/". */
+	parse_ok("nginx_combined",
+		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com?next=/checkout/thank-you HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\"");
+	expect("path", &g.hit.path, "/");
+	expect("query", &g.hit.query, "next=/checkout/thank-you");
+	/* Nor in a fragment. */
+	request_ok("GET http://shop.example.com#/x HTTP/1.1", "GET", "/", "/", NULL);
+	/* The scheme in any case. */
+	request_ok("GET HTTP://shop.example.com/products/q HTTP/1.1", "GET", "/products/q", "/products/q", NULL);
+	request_ok("GET Https://shop.example.com:8443/a?b=1 HTTP/1.1", "GET", "/a?b=1", "/a", "b=1");
 }
 
 static void test_request_without_protocol(void **state)
