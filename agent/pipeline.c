@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "decode.h"
+#include "cidr.h"
 #include "clickmem.h"
 #include "config.h"
 #include "event.h"
@@ -112,25 +113,59 @@ static int routed_here(struct pipeline *pl, const struct hit *hit)
 	return 0;
 }
 
-/* The client address: remote_addr, or the first of X-Forwarded-For. */
+/*
+ * One X-Forwarded-For element (P to END) as an address: blanks trimmed,
+ * and a port dropped, as some proxies write it ("192.0.2.5:41234",
+ * "[2001:db8::1]:443").  1 with *OUT set when it is an address.
+ */
+static int forwarded_addr(const char *p, const char *end, struct slice *out)
+{
+	uint8_t addr[16];
+	const char *colon;
+
+	while (p < end && (*p == ' ' || *p == '\t')) {
+		p++;
+	}
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
+		end--;
+	}
+	if (p < end && *p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		if (close == NULL) {
+			return 0;
+		}
+		p++;
+		end = close;
+	} else if ((colon = memchr(p, ':', (size_t)(end - p))) != NULL &&
+		   memchr(colon + 1, ':', (size_t)(end - colon - 1)) == NULL) {
+		end = colon; /* one colon: an IPv4 address and its port */
+	}
+	out->p = p;
+	out->n = (size_t)(end - p);
+	return cidr_addr(out->p, out->n, addr) == 0;
+}
+
+/*
+ * The client address: remote_addr, or the first address of
+ * X-Forwarded-For (elements that are empty or no address, such as
+ * "unknown", are passed over); remote_addr when it holds none.
+ */
 static struct slice client_addr(const struct site *site, const struct hit *hit)
 {
-	struct slice c = hit->f[FIELD_REMOTE_ADDR];
 	const struct slice *xff = &hit->f[FIELD_HTTP_X_FORWARDED_FOR];
+	struct slice c;
 
 	if (site->client_ip == CLIENT_IP_X_FORWARDED_FOR && xff->p != NULL) {
-		const char *comma = memchr(xff->p, ',', xff->n);
-		c.p = xff->p;
-		c.n = comma ? (size_t)(comma - xff->p) : xff->n;
-		while (c.n > 0 && c.p[0] == ' ') {
-			c.p++;
-			c.n--;
-		}
-		while (c.n > 0 && c.p[c.n - 1] == ' ') {
-			c.n--;
+		const char *p = xff->p, *end = xff->p + xff->n;
+		while (p < end) {
+			const char *comma = memchr(p, ',', (size_t)(end - p));
+			if (forwarded_addr(p, comma ? comma : end, &c)) {
+				return c;
+			}
+			p = comma ? comma + 1 : end;
 		}
 	}
-	return c;
+	return hit->f[FIELD_REMOTE_ADDR];
 }
 
 /*

@@ -773,6 +773,28 @@ static void test_client_ip_forwarded_for(void **state)
 	snprintf(line, sizeof line, fmt, "");
 	assert_int_equal(run(line), 1);
 	EXPECT_STR(0, "user_data.client_ip_address", "10.0.0.2");
+	/* Empty elements, tabs and what is no address are passed over. */
+	snprintf(line, sizeof line, fmt, ", 198.51.100.8");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.8");
+	snprintf(line, sizeof line, fmt, "unknown,\t198.51.100.10");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.10");
+	snprintf(line, sizeof line, fmt, " ");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "10.0.0.2");
+	/* A port is dropped, IPv4 and bracketed IPv6. */
+	snprintf(line, sizeof line, fmt, "198.51.100.9:41234");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.9");
+	snprintf(line, sizeof line, fmt, "[2001:db9::1]:443, 10.0.0.1");
+	assert_int_equal(run(line), 1);
+	EXPECT_STR(0, "user_data.client_ip_address", "2001:db9::1");
+	/* And exclude_ips sees the address without its port. */
+	fx_load(TU_SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n[filter]\nexclude_ips = 192.0.2.0/24\n"
+		TU_PINTEREST);
+	snprintf(line, sizeof line, fmt, "192.0.2.5:41234");
+	assert_int_equal(run(line), 0);
 }
 
 /* ---- host routing ------------------------------------------------------- */
