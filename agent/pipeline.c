@@ -225,6 +225,23 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 	return query_param(&query, "epik", 4, &pl->scratch, out) && out->n > 0;
 }
 
+/* The click memory's key of the hit's visitor: client address and agent. */
+static void visitor_key(struct pipeline *pl, const struct hit *hit, const struct slice *client,
+			uint8_t key[CLICKMEM_KEY_LEN])
+{
+	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
+
+	if (pl->agent_memo == NULL) {
+		clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
+	} else {
+		/* The agent's salted hash is kept with its filter verdict. */
+		if (*pl->agent_memo == 0) {
+			*pl->agent_memo = clickmem_agent_hash(pl->cm, ua->p, ua->n);
+		}
+		clickmem_visitor_key(pl->cm, client->p, client->n, *pl->agent_memo, key);
+	}
+}
+
 /*
  * The hit's click id, first found wins: the query's epik, the _epik cookie,
  * a referer of the site, then the memory.  Keeps the memory up to date.
@@ -233,7 +250,6 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 		     int64_t t, int opt_out, struct slice *out)
 {
 	uint8_t key[CLICKMEM_KEY_LEN];
-	const struct slice *ua = &hit->f[FIELD_HTTP_USER_AGENT];
 	int found = 0, memory = pl->site->click_memory > 0;
 
 	out->p = NULL;
@@ -241,15 +257,7 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 	if (memory || opt_out) {
 		/* The visitor's key first, so that the memory's line is on its
 		 * way from RAM while the hit is searched for an epik. */
-		if (pl->agent_memo == NULL) {
-			clickmem_key(pl->cm, client->p, client->n, ua->p, ua->n, key);
-		} else {
-			/* The agent's salted hash is kept with its filter verdict. */
-			if (*pl->agent_memo == 0) {
-				*pl->agent_memo = clickmem_agent_hash(pl->cm, ua->p, ua->n);
-			}
-			clickmem_visitor_key(pl->cm, client->p, client->n, *pl->agent_memo, key);
-		}
+		visitor_key(pl, hit, client, key);
 		clickmem_prefetch(pl->cm, key);
 	}
 	if (may_hold_epik(hit->query.p, hit->query.n)) {
@@ -396,6 +404,14 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 	why = filter_hit(site, pl->cfg->bots, pl->agents, hit, &in.client, &pl->agent_memo);
 	if (why != FILTER_PASS) {
 		pl->st.filtered[why]++;
+		if (opted_out(hit)) {
+			/* Browsers send Sec-GPC: 1 with a page's styles, scripts and
+			 * images too, the hits the filters drop: the visitor is
+			 * forgotten all the same. */
+			uint8_t key[CLICKMEM_KEY_LEN];
+			visitor_key(pl, hit, &in.client, key);
+			clickmem_forget(pl->cm, key);
+		}
 		return 0;
 	}
 	in.opt_out = opted_out(hit);

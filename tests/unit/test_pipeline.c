@@ -690,6 +690,25 @@ static void test_gpc_forgets_on_non_event_hit(void **state)
 				     NULL, NULL, NULL)),
 			 1);
 	EXPECT_STR(0, "user_data.click_id", NULL);
+
+	/* The same when the hit with the header is filtered: a page's
+	 * stylesheet (exclude_paths), or an error (status). */
+	for (int i = 0; i < 2; i++) {
+		static const char *const filtered[] = {"/assets/site.css", "/no-such-page"};
+		static const int status[] = {200, 404};
+		char line[4096];
+		assert_int_equal(run(pintail("203.0.113.6", T0, "/?epik=dj0yJnU9gpc2", NULL, NULL, "shop.example.com",
+					     NULL, NULL, NULL)),
+				 0);
+		snprintf(line, sizeof line, "%s \"shop.example.com\" \"-\" \"-\" \"1\"",
+			 combined("203.0.113.6", T0 + 10, "GET", filtered[i], status[i], NULL, NULL));
+		assert_int_equal(run(line), 0);
+		assert_int_equal(stats()->filtered[i == 0 ? FILTER_PATH : FILTER_STATUS] > 0, 1);
+		assert_int_equal(run(pintail("203.0.113.6", T0 + 20, "/checkout/thank-you", NULL, NULL,
+					     "shop.example.com", NULL, NULL, NULL)),
+				 1);
+		EXPECT_STR(0, "user_data.click_id", NULL);
+	}
 }
 
 /* ---- user data and the URL ---------------------------------------------- */
