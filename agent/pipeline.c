@@ -329,7 +329,10 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	size_t scratch_used;
 	int written;
 
-	if (rid->p != NULL && rid->n < sizeof rid_buf) {
+	/* A request id of up to 127 bytes (nginx's has 32) is the event id;
+	 * a longer one, or one holding a NUL (an "\x00" in the log), cannot
+	 * be kept whole in the spool and is derived from instead. */
+	if (rid->p != NULL && rid->n < sizeof rid_buf && memchr(rid->p, '\0', rid->n) == NULL) {
 		memcpy(rid_buf, rid->p, rid->n);
 		rid_buf[rid->n] = '\0';
 		in->event_id = rid_buf;

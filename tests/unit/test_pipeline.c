@@ -322,6 +322,17 @@ static void test_request_id_is_event_id(void **state)
 	assert_int_equal(strlen(F.got.id[1]), 32);
 	assert_string_not_equal(F.got.id[0], F.got.id[1]);
 	assert_string_not_equal(F.got.id[0], "-");
+	/* A request id holding a NUL (logged as "\x00") is not cut short, nor
+	 * sent empty: the id is derived. */
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
+				     "shop.example.com", "\\x00abc", NULL, NULL)),
+			 2);
+	assert_int_equal(strlen(F.got.id[0]), 32);
+	EXPECT_STR(0, "event_id", F.got.id[0]);
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
+				     "shop.example.com", "ab\\x00c", NULL, NULL)),
+			 2);
+	assert_int_equal(strlen(F.got.id[0]), 32);
 }
 
 /* ---- rules -------------------------------------------------------------- */
