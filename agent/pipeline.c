@@ -203,8 +203,10 @@ static int referer_epik(struct pipeline *pl, const struct slice *ref, struct sli
 	struct slice query;
 
 	/* The query begins at the first '?' (none can come before it: the
-	 * scheme and authority hold none); most referers have none. */
+	 * scheme and authority hold none), unless a fragment ('#') begins
+	 * first; most referers have neither. */
 	if (ref->p == NULL || (q = memchr(ref->p, '?', ref->n)) == NULL ||
+	    memchr(ref->p, '#', (size_t)(q - ref->p)) != NULL ||
 	    !may_hold_epik(q + 1, (size_t)(end - q - 1)) || (h = memchr(ref->p, '/', ref->n)) == NULL ||
 	    h + 1 >= end || h[1] != '/') {
 		return 0;

@@ -526,6 +526,10 @@ static void test_click_id_from_referer(void **state)
 	run(combined("203.0.113.11", T0, "GET", "/checkout", 200, "https://shop.example.com/?%65pik=dj0yJnU9esc",
 		     NULL));
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9esc");
+	/* A "?epik=" inside the fragment is no query parameter. */
+	run(combined("203.0.113.12", T0, "GET", "/checkout", 200, "https://shop.example.com/x#?epik=dj0yJnU9frag",
+		     NULL));
+	EXPECT_STR(0, "user_data.click_id", NULL);
 	/* A foreign referer's epik is not the visitor's click on this site. */
 	run(combined("203.0.113.7", T0, "GET", "/checkout", 200, "https://evil.example.net/?epik=dj0yJnU9evil", NULL));
 	EXPECT_STR(0, "user_data.click_id", NULL);
