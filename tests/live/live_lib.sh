@@ -551,6 +551,39 @@ live_config() {
 	make_config "retry_min = 1s" "retry_max = 2s" "rotate_wait = 2s" "$@"
 }
 
+# state_on_tmpfs SIZE: state_dir on a tmpfs of SIZE (mount's size=, such as
+#   300k), unmounted at exit: a disk that fills.  Without the right to mount
+#   (not root), the test says SKIP and passes.
+state_on_tmpfs() {
+	if ! mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$T/state" 2> "$T/mount.err"; then
+		if [ "$(id -u)" -ne 0 ] || grep -qiE 'permission denied|not permitted|must be superuser|EPERM' "$T/mount.err"; then
+			echo "SKIP: $LIVE_NAME: cannot mount a tmpfs here: $(cat "$T/mount.err")"
+			exit 0
+		fi
+		fail "mount -t tmpfs failed: $(cat "$T/mount.err")"
+	fi
+	LIVE_MOUNTS+=("$T/state")
+}
+
+ENOSPC='No space left on device'
+enospc_logged() { [ "$(agent_log_count "$ENOSPC" "$AGENT_ERR")" -ge 1 ]; }
+
+# fill_state LOG LINES PAUSE ROUNDS LIMIT: while Pinterest refuses, appends
+#   LINES lines to LOG at a time, PAUSE seconds apart, at most ROUNDS times,
+#   until the agent says the state disk is full (waited for up to LIMIT s);
+#   FILLED is then the number of lines written.
+fill_state() {
+	local log=$1 lines=$2 pause=$3 rounds=$4 limit=$5 b
+	FILLED=0
+	for ((b = 0; b < rounds; b++)); do
+		append_lines "$log" a "$FILLED" "$lines"
+		FILLED=$((FILLED + lines))
+		enospc_logged && break
+		sleep "$pause"
+	done
+	wait_until "$limit" "a line saying \"$ENOSPC\" (after $FILLED lines)" enospc_logged
+}
+
 # make_live_site NAME LOGS [--read-from X] [--parser P] [--batch-max N]
 #   [--flush D] [--timeout D] [--extra TEXT]: a site file for the endpoint
 #   (endpoint_start first: it needs EP_PORT).  TEXT is appended verbatim

@@ -16,14 +16,7 @@
 
 LOG=$T/logs/access.log
 live_config
-if ! mount -t tmpfs -o size=300k,mode=0700 tmpfs "$T/state" 2> "$T/mount.err"; then
-	if [ "$(id -u)" -ne 0 ] || grep -qiE 'permission denied|not permitted|must be superuser|EPERM' "$T/mount.err"; then
-		echo "$LIVE_NAME: skipped (cannot mount a tmpfs here: $(cat "$T/mount.err"))"
-		exit 0
-	fi
-	fail "mount -t tmpfs failed: $(cat "$T/mount.err")"
-fi
-LIVE_MOUNTS+=("$T/state")
+state_on_tmpfs 300k
 
 endpoint_start
 make_live_site shop "$LOG"
@@ -31,17 +24,8 @@ ep_control '{"status": 503}'
 : > "$LOG"
 agent_start 1
 
-ENOSPC='No space left on device'
-enospc_logged() { [ "$(agent_log_count "$ENOSPC" "$AGENT_ERR")" -ge 1 ]; }
-n=0
-for ((b = 0; b < 400; b++)); do
-	append_lines "$LOG" a "$n" 10
-	n=$((n + 10))
-	enospc_logged && break
-	sleep 0.2
-done
-wait_until 15 "a line saying \"$ENOSPC\" (after $n lines)" enospc_logged
-report "disk full after $n lines"
+fill_state "$LOG" 10 0.2 400 15
+report "disk full after $FILLED lines"
 
 cp "$LOG" "$LOG.1"
 : > "$LOG"

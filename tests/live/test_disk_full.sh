@@ -14,31 +14,15 @@
 
 LOG=$T/logs/access.log
 live_config
-if ! mount -t tmpfs -o size=300k,mode=0700 tmpfs "$T/state" 2> "$T/mount.err"; then
-	if grep -qiE 'permission denied|not permitted|must be superuser|EPERM' "$T/mount.err"; then
-		echo "SKIP: $LIVE_NAME: cannot mount a tmpfs here: $(cat "$T/mount.err")"
-		exit 0
-	fi
-	fail "mount -t tmpfs failed: $(cat "$T/mount.err")"
-fi
-LIVE_MOUNTS+=("$T/state")
+state_on_tmpfs 300k
 
 endpoint_start
 make_live_site shop "$LOG" --batch-max 100
 ep_control '{"status": 503}'
 agent_start 1
 
-ENOSPC='No space left on device'
-enospc_logged() { [ "$(agent_log_count "$ENOSPC" "$AGENT_ERR")" -ge 1 ]; }
-n=0
-for ((b = 0; b < 40; b++)); do
-	append_lines "$LOG" a "$n" 200
-	n=$((n + 200))
-	enospc_logged && break
-	sleep 0.3
-done
-wait_until 15 "a line saying \"$ENOSPC\" (after $n lines)" enospc_logged
-report "disk full after $n lines: $(df -k "$T/state" | awk 'NR == 2 { print $3 " KiB used of " $2 }')"
+fill_state "$LOG" 200 0.3 40 15
+report "disk full after $FILLED lines: $(df -k "$T/state" | awk 'NR == 2 { print $3 " KiB used of " $2 }')"
 grep -F "$ENOSPC" "$AGENT_ERR" | head -n 3 | sed 's/^/    /'
 
 # Paused, not spamming, not dead: more lines, 3 s.

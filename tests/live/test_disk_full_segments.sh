@@ -14,14 +14,7 @@
 
 LOG=$T/logs/access.log
 live_config
-if ! mount -t tmpfs -o size=10m,mode=0700 tmpfs "$T/state" 2> "$T/mount.err"; then
-	if grep -qiE 'permission denied|not permitted|must be superuser|EPERM' "$T/mount.err"; then
-		echo "SKIP: $LIVE_NAME: cannot mount a tmpfs here: $(cat "$T/mount.err")"
-		exit 0
-	fi
-	fail "mount -t tmpfs failed: $(cat "$T/mount.err")"
-fi
-LIVE_MOUNTS+=("$T/state")
+state_on_tmpfs 10m
 
 endpoint_start
 make_live_site shop "$LOG" --batch-max 1000
@@ -29,23 +22,14 @@ ep_control '{"status": 503}'
 : > "$LOG"
 agent_start 1
 
-ENOSPC='No space left on device'
-enospc_logged() { [ "$(agent_log_count "$ENOSPC" "$AGENT_ERR")" -ge 1 ]; }
-n=0
-for ((b = 0; b < 200; b++)); do
-	append_lines "$LOG" a "$n" 2000
-	n=$((n + 2000))
-	enospc_logged && break
-	sleep 0.5
-done
-wait_until 30 "a line saying \"$ENOSPC\" (after $n lines)" enospc_logged
+fill_state "$LOG" 2000 0.5 200 30
 SPOOL=$T/state/shop/spool
 nseg=$(find "$SPOOL" -name '*.seg' | wc -l)
 [ "$nseg" -ge 2 ] || fail "the disk filled with $nseg spool segment(s): the test needs two"
 first=$(find "$SPOOL" -name '*.seg' | sort | head -n 1)
 # The last free blocks taken: no ack can be saved until the agent frees some.
 dd if=/dev/zero of="$T/state/filler" bs=4k 2> /dev/null || true
-report "disk full after $n lines, $nseg segments: $(df -k "$T/state" | awk 'NR == 2 { print $3 " KiB used of " $2 }')"
+report "disk full after $FILLED lines, $nseg segments: $(df -k "$T/state" | awk 'NR == 2 { print $3 " KiB used of " $2 }')"
 
 ep_control '{"mode": "ok"}'
 expected_keys shop "$LOG" > "$T/exp"

@@ -157,18 +157,6 @@ static char *fx_path(const struct fx *f, const char *rel)
 	return p;
 }
 
-/* Writes N raw bytes (NULs too) to DIR/REL with MODE; returns the path. */
-static char *fx_write_n(struct fx *f, const char *rel, const char *data, size_t n, mode_t mode)
-{
-	char *p = fx_path(f, rel);
-	FILE *out = fopen(p, "w");
-	assert_non_null(out);
-	assert_int_equal(fwrite(data, 1, n, out), n);
-	assert_int_equal(fclose(out), 0);
-	assert_int_equal(chmod(p, mode), 0);
-	return p;
-}
-
 static void fx_mkdir(struct fx *f, const char *rel)
 {
 	char *p = fx_path(f, rel);
@@ -1184,7 +1172,7 @@ static void test_token_file_unreadable(void **state)
 				 "bom.token: starts with a UTF-8 byte-order mark: save it without one");
 	assert_not_contains(r->out, "SECRETVALUE");
 	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/nul.token\n");
-	free(fx_write_n(f, "nul.token", "SECRET\0VALUE\n", 13, 0600));
+	free(tu_write_n(f->dir, "nul.token", "SECRET\0VALUE\n", 13, 0600));
 	r = expect_refused(f, f->site, 8, "nul.token: the token holds a byte that is not printable ASCII");
 	assert_not_contains(r->out, "SECRET");
 	r = expect_token_refused(f, "ctl.token", "SECRET\x7fVALUE\n", "not printable ASCII");

@@ -142,20 +142,6 @@ static void run_free(struct run *r)
 	r->items = r->diag = NULL;
 }
 
-/* Writes LEN bytes of DATA to DIR/NAME; returns the path (caller frees). */
-static char *write_bytes(const char *dir, const char *name, const char *data, size_t len)
-{
-	char *path;
-	FILE *f;
-
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	return path;
-}
-
 static void test_sections_and_keys(void **state)
 {
 	struct run r;
@@ -324,7 +310,7 @@ static void test_long_value(void **state)
 		memcpy(big, "[a]\nk = ", 8);
 		memcpy(big + sizeof big - 9, "\nz = 1\n", 7);
 		big[sizeof big - 2] = '\n';
-		path = write_bytes(dir, "big.conf", big, sizeof big - 1);
+		path = tu_write_n(dir, "big.conf", big, sizeof big - 1, 0644);
 		r = run_any(NULL, NULL, path, 0);
 		assert_int_equal(r.rc, 0);
 		assert_int_equal(r.errors, 0);
@@ -494,7 +480,7 @@ static void test_nul_byte(void **state)
 	struct run r;
 	(void)state;
 
-	path = write_bytes(dir, "nul.conf", data, sizeof data - 1);
+	path = tu_write_n(dir, "nul.conf", data, sizeof data - 1, 0644);
 	r = run_any(NULL, NULL, path, 0);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.errors, 3);
@@ -602,7 +588,7 @@ static void test_utf8_bom(void **state)
 	struct run r;
 	(void)state;
 
-	path = write_bytes(dir, "bom.conf", data, sizeof data - 1);
+	path = tu_write_n(dir, "bom.conf", data, sizeof data - 1, 0644);
 	r = run_any(NULL, NULL, path, 0);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.errors, 1);

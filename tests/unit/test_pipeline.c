@@ -797,33 +797,28 @@ static void test_client_ip_forwarded_for(void **state)
 {
 	static const char fmt[] =
 		"{\"time_iso8601\":\"2026-11-28T10:00:00+00:00\",\"remote_addr\":\"10.0.0.2\",\"request\":\"GET /p HTTP/1.1\",\"status\":200,\"http_user_agent\":\"Mozilla/5.0\",\"http_x_forwarded_for\":\"%s\"}";
+	static const struct {
+		const char *xff, *want;
+	} cases[] = {
+		{" 2001:db8::5 , 198.51.100.1, 10.0.0.1", "2001:db8::5"},
+		/* No X-Forwarded-For, or only blanks: the peer's address. */
+		{"", "10.0.0.2"},
+		{" ", "10.0.0.2"},
+		/* Empty elements, tabs and what is no address are passed over. */
+		{", 198.51.100.8", "198.51.100.8"},
+		{"unknown,\t198.51.100.10", "198.51.100.10"},
+		/* A port is dropped, IPv4 and bracketed IPv6. */
+		{"198.51.100.9:41234", "198.51.100.9"},
+		{"[2001:db9::1]:443, 10.0.0.1", "2001:db9::1"},
+	};
 	char line[512];
 	(void)state;
 	fx_load(TU_SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n" TU_PINTEREST);
-	snprintf(line, sizeof line, fmt, " 2001:db8::5 , 198.51.100.1, 10.0.0.1");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "2001:db8::5");
-	/* No X-Forwarded-For: the peer's address. */
-	snprintf(line, sizeof line, fmt, "");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "10.0.0.2");
-	/* Empty elements, tabs and what is no address are passed over. */
-	snprintf(line, sizeof line, fmt, ", 198.51.100.8");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.8");
-	snprintf(line, sizeof line, fmt, "unknown,\t198.51.100.10");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.10");
-	snprintf(line, sizeof line, fmt, " ");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "10.0.0.2");
-	/* A port is dropped, IPv4 and bracketed IPv6. */
-	snprintf(line, sizeof line, fmt, "198.51.100.9:41234");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "198.51.100.9");
-	snprintf(line, sizeof line, fmt, "[2001:db9::1]:443, 10.0.0.1");
-	assert_int_equal(run(line), 1);
-	EXPECT_STR(0, "user_data.client_ip_address", "2001:db9::1");
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		snprintf(line, sizeof line, fmt, cases[i].xff);
+		assert_int_equal(run(line), 1);
+		EXPECT_STR(0, "user_data.client_ip_address", cases[i].want);
+	}
 	/* And exclude_ips sees the address without its port. */
 	fx_load(TU_SITE_HEAD("nginx_json") "client_ip = http_x_forwarded_for\n[filter]\nexclude_ips = 192.0.2.0/24\n"
 		TU_PINTEREST);

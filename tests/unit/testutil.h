@@ -46,17 +46,25 @@ static inline char *tu_tmpdir(void)
 }
 
 /* Writes CONTENT to DIR/NAME with MODE; returns the path (caller frees). */
-static inline char *tu_write(const char *dir, const char *name, const char *content, mode_t mode)
+/* Writes LEN bytes of DATA (NULs too) to DIR/NAME with MODE; returns the
+ * path (caller frees). */
+static inline char *tu_write_n(const char *dir, const char *name, const char *data, size_t len,
+			       mode_t mode)
 {
 	char *path;
 	FILE *f;
 	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-	f = fopen(path, "w");
+	f = fopen(path, "wb");
 	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, mode), 0);
 	return path;
+}
+
+static inline char *tu_write(const char *dir, const char *name, const char *content, mode_t mode)
+{
+	return tu_write_n(dir, name, content, strlen(content), mode);
 }
 
 static inline int tu_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
