@@ -773,12 +773,16 @@ int agent_run(const char *config_path)
 	}
 	if (geteuid() == 0) {
 		log_warn("running as root is not needed: pintail only needs to read the logs "
-			 "(the service runs as user pintail, in group adm)");
+			 "(the service runs as user pintail)");
 	}
 	if (statedir_prepare(a.cfg->agent.state_dir) < 0 ||
 	    (a.lockfd = statedir_lock(a.cfg->agent.state_dir)) < 0) {
+		/* A setup problem is not retried (systemd does not restart exit
+		 * status 1); the rest (another agent still running, a disk
+		 * that is full or read-only for now) is, after 5 s. */
+		status = statedir_setup_problem(errno) ? EXIT_CONFIG : EXIT_RUNTIME;
 		config_free(a.cfg);
-		return EXIT_CONFIG;
+		return status;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	a.started = (int64_t)time(NULL);

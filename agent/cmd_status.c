@@ -154,7 +154,8 @@ static int lock_held(const char *dir, long *holder)
  * Permission denied on the state: the service's files are its user's
  * (0750 folder, 0600 files).  Names that user (the folder's owner, else
  * "pintail") and the command to type, with -c when the configuration is
- * not the default one (sudo does not pass $PINTAIL_CONFIG on).
+ * not the default one (runuser and sudo do not pass $PINTAIL_CONFIG on).
+ * runuser comes first: it is in util-linux, where sudo may be missing.
  */
 static void permission_hint(const char *path, int err, const char *dir, const char *config_path)
 {
@@ -171,8 +172,8 @@ static void permission_hint(const char *path, int err, const char *dir, const ch
 	}
 	fprintf(stderr,
 		"pintail: %s: %s: the state belongs to the service; run this as root or as user %s "
-		"(sudo pintail %sstatus, or sudo -u %s pintail %sstatus)\n",
-		path, strerror(err), user, opt, user, opt);
+		"(runuser -u %s -- pintail %sstatus, or sudo pintail %sstatus)\n",
+		path, strerror(err), user, user, opt, opt);
 }
 
 static int usage(void)
@@ -200,14 +201,11 @@ int cmd_status(const char *config_path, int argc, char **argv)
 			want = argv[i];
 		}
 	}
-	cfg = cmd_load_config(config_path, 0);
+	/* [agent] alone: the state folder is all that is needed, and a
+	 * mistake in a site file must not hide what the agent is doing. */
+	cfg = cmd_load_config(config_path, CONFIG_AGENT_ONLY);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
-		return EXIT_CONFIG;
-	}
-	if (want != NULL && config_site(cfg, want) == NULL) {
-		fprintf(stderr, "pintail: no site called \"%s\"\n", want);
-		config_free(cfg);
 		return EXIT_CONFIG;
 	}
 	snprintf(dir, sizeof dir, "%s", cfg->agent.state_dir);
@@ -259,6 +257,14 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		}
 		cJSON_ReplaceItemInObjectCaseSensitive(root, "sites", out_sites);
 		sites = out_sites;
+		if (cJSON_GetArraySize(sites) == 0) {
+			fprintf(stderr,
+				"pintail: no site called \"%s\" in the agent's status (added since the agent "
+				"started? `systemctl reload pintail` takes it in; `pintail check` lists "
+				"the configured sites)\n",
+				want);
+			status = EXIT_CONFIG;
+		}
 	}
 	if (lock_err != 0) {
 		fprintf(stderr,

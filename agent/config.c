@@ -555,11 +555,13 @@ struct config *config_load(const char *path, unsigned flags, struct diag *d)
 		diag_error(d, path, cfg->line_of[conftab_index(conftab_find("agent", "retry_min"))],
 			   "retry_min must not exceed retry_max");
 	}
-	load_parsers(&c);
-	load_sites(&c);
-	load_bots(&c);
+	if (!(flags & CONFIG_AGENT_ONLY)) {
+		load_parsers(&c);
+		load_sites(&c);
+		load_bots(&c);
+		config_validate(cfg, flags, d);
+	}
 	free(c.dir);
-	config_validate(cfg, flags, d);
 	if (d->errors > errors_before) {
 		config_free(cfg);
 		return NULL;

@@ -108,12 +108,17 @@ enum {
 	 * that sends or checks; never `parse` or `status`, which need none
 	 * and may run as a user who cannot read it. */
 	CONFIG_TOKENS = 1,
+	/* Read and check pintail.conf's [agent] section alone: `status`,
+	 * which needs only state_dir, and must work while a site file it
+	 * does not need has an error (the agent runs on, with the
+	 * configuration it had). */
+	CONFIG_AGENT_ONLY = 2,
 };
 
 /*
  * Reads the configuration whose main file is PATH: [agent], the parsers,
  * the bot list and every included site, and checks all of it.  FLAGS:
- * CONFIG_TOKENS or 0.  Every problem goes to D as "FILE:LINE: message"
+ * CONFIG_TOKENS, CONFIG_AGENT_ONLY or 0.  Every problem goes to D as "FILE:LINE: message"
  * (warnings too).  Returns the configuration when D counts no error, else
  * NULL.
  */

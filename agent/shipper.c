@@ -813,6 +813,12 @@ static void ship_check_done(struct ship *s)
 
 /* ---- life ---- */
 
+static void warn_test_mode(const struct shipper_conf *conf)
+{
+	log_warn("site %s: TEST MODE is on: Pinterest validates the events but records none "
+		 "(test_mode = false in [pinterest] for real traffic)", conf->site);
+}
+
 struct shipper *shipper_new(struct ship *s, const struct shipper_conf *conf, struct spool *spool,
 			    const struct shipper_hooks *hooks)
 {
@@ -840,14 +846,20 @@ struct shipper *shipper_new(struct ship *s, const struct shipper_conf *conf, str
 	curl_easy_setopt(sh->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(sh->easy, CURLOPT_HEADERDATA, sh);
 	if (conf->test_mode) {
-		log_warn("site %s: TEST MODE is on: Pinterest validates the events but records none "
-			 "(test_mode = false in [pinterest] for real traffic)", conf->site);
+		warn_test_mode(conf);
 	}
 	return sh;
 }
 
 void shipper_reconfigure(struct shipper *sh, const struct shipper_conf *conf)
 {
+	/* A reload that turns test mode on is said as loudly as a start with
+	 * it: from then on nothing sent is recorded. */
+	if (conf->test_mode && !sh->conf.test_mode) {
+		warn_test_mode(conf);
+	} else if (!conf->test_mode && sh->conf.test_mode) {
+		log_info("site %s: test mode is off: events are recorded from now on", conf->site);
+	}
 	sh->conf = *conf;
 	make_url(conf, sh->url, sizeof sh->url);
 	setup_easy(sh->easy, conf, sh->url);

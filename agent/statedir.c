@@ -38,32 +38,51 @@ static int mkdir_p(const char *path, mode_t mode)
 	return result;
 }
 
+/* Logs a failure and returns -1 with errno still ERR (logging may change it). */
+#define FAIL_WITH(err, ...)          \
+	do {                         \
+		int err_ = (err);    \
+		log_err(__VA_ARGS__); \
+		errno = err_;        \
+		return -1;           \
+	} while (0)
+
 int statedir_prepare(const char *path)
 {
 	struct stat st;
 
 	if (mkdir_p(path, 0750) < 0) {
-		log_err("state folder %s: cannot create it: %s", path, strerror(errno));
-		return -1;
+		/* Read-only: most often pintail.service's sandbox, where only
+		 * /var/lib/pintail may be written. */
+		FAIL_WITH(errno, "state folder %s: cannot create it: %s%s", path, strerror(errno),
+			  errno == EROFS ? " (under pintail.service only /var/lib/pintail is writable: "
+					   "for another state_dir, add ReadWritePaths=FOLDER with "
+					   "`systemctl edit pintail`)"
+					 : "");
 	}
 	if (stat(path, &st) < 0) {
-		log_err("state folder %s: %s", path, strerror(errno));
-		return -1;
+		FAIL_WITH(errno, "state folder %s: %s", path, strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		log_err("state folder %s is not a folder", path);
-		return -1;
+		FAIL_WITH(ENOTDIR, "state folder %s is not a folder", path);
 	}
 	if (st.st_uid != geteuid()) {
 		struct passwd *pw = getpwuid(st.st_uid);
 		char uid[32];
+		const char *who = pw ? pw->pw_name : uid;
 		snprintf(uid, sizeof uid, "%u", (unsigned)st.st_uid);
-		log_err("state folder %s belongs to user %s: run pintail as %s (e.g. sudo -u %s pintail run), "
-			"so that it never leaves files that user cannot write",
-			path, pw ? pw->pw_name : uid, pw ? pw->pw_name : uid, pw ? pw->pw_name : uid);
-		return -1;
+		FAIL_WITH(EPERM,
+			  "state folder %s belongs to user %s: run pintail as %s (runuser -u %s -- "
+			  "pintail run), so that it never leaves files that user "
+			  "cannot write",
+			  path, who, who, who);
 	}
 	return 0;
+}
+
+int statedir_setup_problem(int err)
+{
+	return err == EACCES || err == EPERM || err == ENOTDIR || err == EROFS;
 }
 
 int statedir_lock(const char *path)
@@ -75,8 +94,7 @@ int statedir_lock(const char *path)
 	snprintf(file, sizeof file, "%s/pintail.lock", path);
 	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		log_err("open %s: %s", file, strerror(errno));
-		return -1;
+		FAIL_WITH(errno, "open %s: %s", file, strerror(errno));
 	}
 	/*
 	 * `pintail status` tests the lock by holding it shared for an instant
@@ -92,10 +110,9 @@ int statedir_lock(const char *path)
 		n = pread(fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
-		log_err("another pintail (pid %s) is running on the state folder %s (lock %s)",
-			buf[0] ? buf : "unknown", path, file);
 		close(fd);
-		return -1;
+		FAIL_WITH(EWOULDBLOCK, "another pintail (pid %s) is running on the state folder %s (lock %s)",
+			  buf[0] ? buf : "unknown", path, file);
 	}
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {

@@ -10,9 +10,19 @@
 /*
  * Makes PATH (and its parents) with mode 0750 when missing, and refuses a
  * folder owned by another user than the one running, naming the user to
- * run as.  Logs why on failure.  0 or -1.
+ * run as.  Logs why on failure.  0, or -1 with errno set: see
+ * statedir_setup_problem().
  */
 int statedir_prepare(const char *path);
+
+/*
+ * 1 when ERR, from statedir_prepare() or statedir_lock(), is a problem of
+ * the setup that only the operator can fix (another owner, no permission,
+ * not a folder, a read-only file system: the service's sandbox); 0 when it
+ * may pass by itself (another agent holding the lock, a full disk, an I/O
+ * error), so that trying again is worth it.
+ */
+int statedir_setup_problem(int err);
 
 /*
  * Takes the lock PATH/pintail.lock (flock, exclusive) for the life of the

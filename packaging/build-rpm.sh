@@ -54,3 +54,9 @@ rm -f "$OUT"/pintail-*.rpm
 find "$top/RPMS" "$top/SRPMS" -name '*.rpm' -exec cp {} "$OUT"/ \;
 cp "$top/build.log" "$OUT/pintail-$version.rpm.build.log"
 for f in "$OUT"/pintail-*.rpm; do echo "build-rpm: built $f"; done
+if [ -f /etc/debian_version ]; then
+	# Its automatic dependencies name Debian's library symbol versions
+	# (libcurl's CURL_OPENSSL_4): dnf refuses it on Fedora and RHEL.
+	echo "build-rpm: note: the binary RPM is linked against this Debian host's libraries; to" \
+		"install on Fedora/RHEL, rebuild the .src.rpm there (rpmbuild --rebuild)"
+fi

@@ -1,13 +1,18 @@
 #!/bin/sh
 # srcfiles.sh: print the source files of the tree (paths relative to its top
-# folder, one a line) that a package build starts from.  In a git checkout:
-# the tracked files and the untracked ones git does not ignore (so the
-# working tree is packaged as it is, uncommitted changes included); else
-# every file but build/, .git and the built binary.  Read-only.
+# folder, one a line) that a package build starts from.  In a git checkout
+# (a worktree too): the tracked files, as they are in the working tree
+# (uncommitted changes included); files git does not track are left out,
+# and named on stderr, so that a stray file (a token, a scratch log) never
+# ends up in a source package.  Without git (an unpacked tarball): every
+# file but build/, .git and the built binary.  Read-only.
 set -eu
 cd "$(dirname "$0")/.."
-if [ -d .git ] && command -v git >/dev/null 2>&1; then
-	git ls-files --cached --others --exclude-standard | while IFS= read -r f; do
+if command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files --others --exclude-standard | while IFS= read -r f; do
+		echo "srcfiles: not packaged (not tracked by git; git add it to package it): $f" >&2
+	done
+	git ls-files --cached | while IFS= read -r f; do
 		[ -f "$f" ] && printf '%s\n' "$f"
 	done
 else

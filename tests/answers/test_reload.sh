@@ -18,7 +18,9 @@
 #   4. a new token file path (the old file now holds a refused token):
 #      deliveries go on with the new one, no 401;
 #   5. [agent] max_line raised: the sites restart from their checkpoints
-#      and a line longer than the old limit is delivered, nothing twice.
+#      and a line longer than the old limit is delivered, nothing twice;
+#   6. test_mode turned on by a reload: the "TEST MODE is on" warning of a
+#      start is logged then too; turned off again: said as well.
 # shellcheck source=answers_lib.sh
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -136,6 +138,17 @@ assert_eq "events of the 70,000-byte line in pintail parse (max_line = 128K)" 1 
 	"$("$PINTAIL" -c "$CONF" parse shop "$SHOP" 2>/dev/null | grep -c '/products/long-0')"
 wait_delivered "$T/exp_shop" 10
 report "max_line raised by a reload: a line longer than the old limit delivered"
+
+# ---- 6. test mode switched by a reload is said in the log
+sed -i 's/^timeout = 10s$/&\ntest_mode = true/' "$T/etc/conf.d/shop.conf"
+agent_hup
+log_has 'warning: site shop: TEST MODE is on: Pinterest validates the events but records none' ||
+	fail "test_mode turned on by a reload: no \"TEST MODE is on\" warning"
+sed -i '/^test_mode = true$/d' "$T/etc/conf.d/shop.conf"
+agent_hup
+log_has 'site shop: test mode is off: events are recorded from now on' ||
+	fail "test_mode turned off by a reload: not said"
+report "test mode turned on and off by reloads: both logged"
 
 agent_stop TERM
 cat "$T/exp_shop" "$T/exp_blog" > "$T/exp"

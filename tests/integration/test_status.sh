@@ -14,7 +14,11 @@
 #     true, stopping; held by another pid: running but the status is the
 #     predecessor's, stale true;
 #   - lock not readable by this user: the pid alone decides, and stderr says
-#     so.
+#     so;
+#   - a site file with a mistake (the agent runs on with the configuration
+#     it had) does not keep status from reporting: only [agent] is read;
+#   - a SITE missing from the agent's status (added since it started):
+#     exit 1 and the hint to reload, not an empty report.
 . "$(dirname "$0")/lib.sh"
 
 make_config
@@ -64,8 +68,8 @@ rc=0
 as_nobody "$PINTAIL" -c "$CONF" status > "$T/denied" 2> "$T/denied.err" || rc=$?
 assert_eq "status, status.json not readable: exit status" 2 "$rc"
 assert_grep "status.json: Permission denied: .*run this as root or as user " "$T/denied.err"
+assert_grep "runuser -u [a-z0-9_-]+ -- pintail -c $CONF status" "$T/denied.err"
 assert_grep "sudo pintail -c $CONF status" "$T/denied.err"
-assert_grep "sudo -u [a-z0-9_-]+ pintail -c $CONF status" "$T/denied.err"
 ! grep -q "ever run" "$T/denied.err" || fail "permission denied still suggests that \`pintail run\` never ran"
 chmod 644 "$STATE/status.json"
 
@@ -152,5 +156,23 @@ as_nobody "$PINTAIL" -c "$CONF" status > "$T/notoken" 2> "$T/notoken.err" || rc=
 cat "$T/notoken.err"
 assert_eq "status without access to the token: exit status" 0 "$rc"
 assert_grep "^pintail is NOT running: .*stopped cleanly" "$T/notoken"
+
+# 8. A mistake in a site file: status reads [agent] alone and reports.
+printf '{"version":1,"pid":0,"written":%s,"started":%s,"stopped":true,"sites":[{"name":"shop"}]}\n' \
+	"$(date +%s)" "$(date +%s)" > "$STATE/status.json"
+echo "bogus_key = 1" >> "$T/etc/conf.d/shop.conf"
+"$PINTAIL" -c "$CONF" check > /dev/null 2>&1 && fail "the broken site file passed check"
+status broken
+cat "$T/broken.err"
+assert_eq "status with a broken site file: exit status" 0 "$rc"
+assert_grep "^pintail is .*last known state \(pid 0, written 0 s ago" "$T/broken"
+assert_grep "^site shop \(ad account \): idle, all delivered" "$T/broken"
+
+# 9. A site the agent does not know (yet): exit 1, and what to do.
+status unknown blog
+assert_eq "status of a site missing from the agent's status: exit status" 1 "$rc"
+assert_grep 'no site called "blog" in the agent.s status \(added since the agent started\? `systemctl reload pintail`' "$T/unknown.err"
+status known shop
+assert_eq "status of a known site: exit status" 0 "$rc"
 
 echo "test_status: all checks passed"

@@ -616,6 +616,22 @@ else
 	bad "dpkg --purge" "$out"
 fi
 
+# ------------------------------------------------------------- sources
+
+# A file git does not track (a developer's token, a scratch log) never goes
+# into a package's sources; it is named on stderr instead.
+srcfiles_ok() {
+	local stray=.srcfiles-stray.token rc=0
+	[ -d .git ] || [ -f .git ] || { echo "not a git checkout: nothing to check"; return 0; }
+	echo not-a-real-token > "$stray"
+	if sh packaging/srcfiles.sh 2>/dev/null | grep -qxF "$stray"; then echo "$stray is listed"; rc=1; fi
+	sh packaging/srcfiles.sh 2>&1 >/dev/null | grep -q "not packaged .*: $stray$" || { echo "$stray is not named on stderr"; rc=1; }
+	sh packaging/srcfiles.sh 2>/dev/null | grep -qx agent/main.c || { echo "agent/main.c is missing"; rc=1; }
+	rm -f "$stray"
+	return $rc
+}
+check "srcfiles.sh: an untracked file stays out of the sources, and is named" srcfiles_ok
+
 # ------------------------------------------------------------- RPM
 
 if out=$(bash packaging/build-rpm.sh 2>&1); then
