@@ -8,6 +8,7 @@
 #include <glob.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,27 @@ static int trusted_group(gid_t gid)
 static int too_open(const struct stat *st)
 {
 	return (st->st_mode & S_IROTH) || ((st->st_mode & S_IRGRP) && !trusted_group(st->st_gid));
+}
+
+/*
+ * What to type so that FILE (of ST) is the service's to read and nobody
+ * else's, into OUT.  By its owner: "chmod 600" on a file root owns would
+ * lock the service (user pintail) out of it, and its next start would
+ * fail; such a file is given to group pintail instead.
+ */
+static void private_advice(const char *file, const struct stat *st, char *out, size_t len)
+{
+	struct passwd *pw = getpwnam("pintail");
+	struct group *gr = getgrnam("pintail");
+
+	if (pw != NULL && st->st_uid == pw->pw_uid) {
+		snprintf(out, len, "chmod 600 %s", file);
+	} else if (gr != NULL) {
+		snprintf(out, len, "chgrp pintail %s && chmod 640 %s (the service reads it as user pintail)",
+			 file, file);
+	} else {
+		snprintf(out, len, "chmod 600 %s (or 640 with group pintail)", file);
+	}
 }
 
 /*
@@ -158,6 +180,7 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 	int lf = site_key_line(s, "pinterest", "access_token_file");
 	int li = site_key_line(s, "pinterest", "access_token");
 	struct stat st;
+	char fix[2 * PATH_MAX + 96];
 
 	if (s->access_token_file != NULL && s->access_token != NULL) {
 		diag_error(d, s->file, li > lf ? li : lf,
@@ -174,17 +197,19 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 	}
 	if (s->access_token_file != NULL) {
 		if (site_read_token(s, d) == 0 && stat(s->access_token_file, &st) == 0 && too_open(&st)) {
-			diag_warn(d, s->file, lf,
-				  "access_token_file %s is readable by %s: chmod 600 (or 640 with group pintail)",
-				  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group");
+			private_advice(s->access_token_file, &st, fix, sizeof fix);
+			diag_warn(d, s->file, lf, "access_token_file %s is readable by %s: %s",
+				  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
 		}
 		return;
 	}
 	site_read_token(s, d);
 	if (stat(s->file, &st) == 0 && too_open(&st)) {
+		private_advice(s->file, &st, fix, sizeof fix);
 		diag_warn(d, s->file, li,
-			  "this file holds access_token and is readable by %s: chmod 600, or move the token to access_token_file",
-			  (st.st_mode & S_IROTH) ? "everyone" : "its group");
+			  "this file holds access_token and is readable by %s: %s, or move the token to "
+			  "access_token_file",
+			  (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
 	}
 }
 

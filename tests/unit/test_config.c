@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 
 #include "commands.h"
 #include "log.h"
@@ -1253,9 +1254,26 @@ static void test_token_file_permissions(void **state)
 	assert_int_equal(chmod(tok, 0644), 0);
 	r = expect_loaded(f, 1);
 	assert_warning_at(r->out, f->site, 8, "is readable by everyone");
-	assert_contains(r->out, "chmod 600");
+	assert_contains(r->out, "chmod 6"); /* 600, or 640 with group pintail: by owner */
 	assert_not_contains(r->out, "test-token-not-secret");
 	assert_string_equal(r->cfg->sites[0]->token, "test-token-not-secret");
+	/* Root owns it: "chmod 600" would lock the service (user pintail)
+	 * out, so the advice gives it to group pintail where there is one. */
+	if (getgrnam("pintail") != NULL) {
+		assert_contains(r->out, "chgrp pintail ");
+		assert_contains(r->out, " && chmod 640 ");
+		assert_not_contains(r->out, "chmod 600");
+	} else {
+		assert_contains(r->out, "chmod 600 ");
+		assert_contains(r->out, "(or 640 with group pintail)");
+	}
+	/* Owned by the service's user: chmod 600 is the fix. */
+	if (getpwnam("pintail") != NULL) {
+		assert_int_equal(chown(tok, getpwnam("pintail")->pw_uid, 0), 0);
+		r = expect_loaded(f, 1);
+		assert_warning_at(r->out, f->site, 8, "is readable by everyone: chmod 600 ");
+		assert_not_contains(r->out, "chgrp");
+	}
 	free(tok);
 
 	/* 0640 with a group other than root or pintail. */
