@@ -11,7 +11,16 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wpointer-arith -Wcast-qual
-DEFS      := -D_GNU_SOURCE -DPINTAIL_VERSION='"$(VERSION)"'
+# Where `make install` puts things; the built binary's defaults (the
+# configuration file, the parsers, the bot list) follow them, so build and
+# install with the same values.
+PREFIX    ?= /usr
+SYSCONFDIR ?= /etc
+DATADIR   ?= $(PREFIX)/share
+DESTDIR   ?=
+INSTALL   ?= install
+DEFS      := -D_GNU_SOURCE -DPINTAIL_VERSION='"$(VERSION)"' \
+             -DPINTAIL_SYSCONFDIR='"$(SYSCONFDIR)/pintail"' -DPINTAIL_DATADIR='"$(DATADIR)/pintail"'
 # libsystemd is optional: with it, `run` tells systemd when it is ready
 # (Type=notify); without it, the notifications are left out.
 SYSTEMD   := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo libsystemd)
@@ -31,9 +40,6 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 ASAN_OBJS := $(LIB_SRCS:agent/%.c=build/asan/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-
-PREFIX    ?= /usr
-DESTDIR   ?=
 
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS)
 
@@ -95,13 +101,25 @@ bench: deps
 lint:
 	@bash tests/lint.sh
 
+# The shipped configuration names the data and configuration folders as a
+# package installs them (/usr/share/pintail, /etc/pintail): rewritten here
+# for others.  An existing pintail.conf is the administrator's and is never
+# replaced (the example beside the sites always is).
+CONF_PATHS = sed -e 's|/usr/share/pintail|$(DATADIR)/pintail|g' -e 's|/etc/pintail|$(SYSCONFDIR)/pintail|g'
+
 install: pintail
-	install -D -m 0755 pintail $(DESTDIR)$(PREFIX)/bin/pintail
-	install -d $(DESTDIR)$(PREFIX)/share/pintail/parsers
-	install -m 0644 parsers/*.conf $(DESTDIR)$(PREFIX)/share/pintail/parsers/
-	install -m 0644 parsers/bots.txt $(DESTDIR)$(PREFIX)/share/pintail/bots.txt
-	install -D -m 0644 conf.d/pintail.conf $(DESTDIR)/etc/pintail/pintail.conf
-	install -D -m 0644 conf.d/example.conf.sample $(DESTDIR)/etc/pintail/conf.d/example.conf.sample
+	$(INSTALL) -D -m 0755 pintail $(DESTDIR)$(PREFIX)/bin/pintail
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/pintail/parsers $(DESTDIR)$(SYSCONFDIR)/pintail/conf.d
+	$(INSTALL) -m 0644 parsers/*.conf $(DESTDIR)$(DATADIR)/pintail/parsers/
+	$(INSTALL) -m 0644 parsers/bots.txt $(DESTDIR)$(DATADIR)/pintail/bots.txt
+	$(CONF_PATHS) conf.d/example.conf.sample > $(DESTDIR)$(SYSCONFDIR)/pintail/conf.d/example.conf.sample
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/pintail/conf.d/example.conf.sample
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pintail/pintail.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/pintail/pintail.conf (yours)"; \
+	else \
+		$(CONF_PATHS) conf.d/pintail.conf > $(DESTDIR)$(SYSCONFDIR)/pintail/pintail.conf && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/pintail/pintail.conf; \
+	fi
 
 clean:
 	rm -rf build pintail

@@ -16,7 +16,15 @@
 #include "rx.h"
 #include "values.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/pintail/pintail.conf"
+/* The folders `make install` fills (the Makefile passes them). */
+#ifndef PINTAIL_SYSCONFDIR
+#define PINTAIL_SYSCONFDIR "/etc/pintail"
+#endif
+#ifndef PINTAIL_DATADIR
+#define PINTAIL_DATADIR "/usr/share/pintail"
+#endif
+
+#define CONFIG_DEFAULT_PATH PINTAIL_SYSCONFDIR "/pintail.conf"
 struct diag;
 
 /* [agent] of pintail.conf. */

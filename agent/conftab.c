@@ -31,9 +31,9 @@
 const struct key_def conf_keys[] = {
 	AG(state_dir, V_PATH, "/var/lib/pintail", "where checkpoints, spools and status are kept"),
 	AG(include, V_STR, "conf.d/*.conf", "glob of site files, relative to this file's folder"),
-	AG(parsers, V_PATHS, "/usr/share/pintail/parsers /etc/pintail/parsers",
+	AG(parsers, V_PATHS, PINTAIL_DATADIR "/parsers " PINTAIL_SYSCONFDIR "/parsers",
 	   "parser folders; a later one wins by parser name"),
-	AG(bots_file, V_PATH, "/usr/share/pintail/bots.txt", "the built-in bot list"),
+	AG(bots_file, V_PATH, PINTAIL_DATADIR "/bots.txt", "the built-in bot list"),
 	AG(log_level, V_LOGLEVEL, "info", "error | warn | info | debug"),
 	{"agent", "spool_max", V_SIZE, T_AGENT, offsetof(struct config, agent.spool_max), "512M",
 	 64 * 1024, 0, 0, "per site; when full, reading pauses"},
