@@ -1,7 +1,8 @@
 /*
  * check — the checks that look across a loaded configuration: ids, tokens
  * and their permissions, the API URL, files shared by sites, overlapping
- * rules.  Part of config (declared in config.h).
+ * rules, and (for `pintail check`) whether the logs can be read.  Part of
+ * config (declared in config.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "conftab.h"
 #include "diag.h"
 #include "rx.h"
+#include "tailer.h"
 
 /* The longest token we accept; real ones are a few hundred bytes. */
 #define TOKEN_MAX 4096
@@ -387,6 +389,150 @@ static void check_shared_pair(struct site *a, struct site *b, struct diag *d)
 	}
 }
 
+/* ---- the logs, as the user running check sees them ---- */
+
+/* 1 when a `logs` entry is a glob (glob(3) without flags: '*', '?', '['). */
+static int is_glob(const char *pattern) { return strpbrk(pattern, "*?[") != NULL; }
+
+/* The user running check, by name (or uid), into BUF. */
+static const char *self_user(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL) {
+		snprintf(buf, len, "%s", pw->pw_name);
+	} else {
+		snprintf(buf, len, "uid %u", (unsigned)geteuid());
+	}
+	return buf;
+}
+
+/* Where a warning about the site's logs points: its `logs` line. */
+static int logs_line(const struct site *s) { return site_key_line(s, "site", "logs"); }
+
+/*
+ * The folder of PATTERN, which the agent watches (inotify needs read
+ * access) and lists (a glob), and enters to open the files.  Returns 1
+ * when the files in it can be looked at, else 0 after a warning that says
+ * why.  A folder that is itself a glob is left to the glob.
+ */
+static int check_log_folder(const struct site *s, const char *pattern, struct diag *d)
+{
+	char *dir = path_dir(pattern);
+	char user[64];
+	struct stat st;
+	int why = 0;
+
+	if (dir == NULL || is_glob(dir)) {
+		free(dir);
+		return dir != NULL;
+	}
+	if (stat(dir, &st) < 0) {
+		why = errno;
+	} else if (!S_ISDIR(st.st_mode)) {
+		why = ENOTDIR;
+	} else if (access(dir, R_OK | X_OK) < 0) {
+		why = errno;
+	}
+	if (why == ENOENT) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: folder %s does not exist (yet): the agent looks for it every 5 s and follows %s when %s",
+			  dir, pattern, is_glob(pattern) ? "files match it" : "it appears");
+	} else if (why == EACCES) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: user %s may not list or enter folder %s, which the agent watches: %s",
+			  self_user(user, sizeof user), dir, TAILER_ACCESS_HINT);
+	} else if (why != 0) {
+		diag_warn(d, s->file, logs_line(s), "logs: folder %s: %s", dir, strerror(why));
+	}
+	free(dir);
+	return why == 0;
+}
+
+/*
+ * Whether the user running check may read the log file PATH: 1 yes, 0
+ * when it may not (EACCES, for the caller to report), -1 after a warning
+ * about something else.  Only regular files are followed, and only they
+ * are opened: O_NONBLOCK, so that a FIFO put there since never blocks.
+ */
+static int log_file_readable(const struct site *s, const char *path, struct diag *d)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) < 0) {
+		diag_warn(d, s->file, logs_line(s), "logs: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: %s is %s, not a regular file: the agent does not read it", path,
+			  S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a special file");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EACCES || errno == EPERM) {
+		return 0;
+	}
+	diag_warn(d, s->file, logs_line(s), "logs: %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/*
+ * One entry of the site's `logs`: its folder, then the file it names or
+ * the files its glob matches.  A path that matches nothing yet is only
+ * worth a warning: the agent follows it once it appears.  The files the
+ * user may not read make one warning, naming the first of them.
+ */
+static void check_log_entry(const struct site *s, const char *pattern, struct diag *d)
+{
+	glob_t g = {0};
+	const char *denied = NULL;
+	size_t ndenied = 0;
+	char user[64];
+	struct stat st;
+
+	if (!check_log_folder(s, pattern, d)) {
+		return;
+	}
+	if (!is_glob(pattern) && stat(pattern, &st) < 0 && errno == ENOENT) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: %s does not exist (yet): the agent follows it when it appears", pattern);
+		return;
+	}
+	if (!is_glob(pattern)) {
+		if (log_file_readable(s, pattern, d) == 0) {
+			denied = pattern;
+			ndenied = 1;
+		}
+	} else if (glob(pattern, 0, NULL, &g) != 0) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: no file matches %s (yet): the agent follows the files that match it when they appear",
+			  pattern);
+	} else {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			if (log_file_readable(s, g.gl_pathv[i], d) == 0) {
+				denied = denied ? denied : g.gl_pathv[i];
+				ndenied++;
+			}
+		}
+	}
+	if (ndenied == 1) {
+		diag_warn(d, s->file, logs_line(s), "logs: user %s may not read %s: %s",
+			  self_user(user, sizeof user), denied, TAILER_ACCESS_HINT);
+	} else if (ndenied > 1) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: user %s may not read %s, nor %zu other file%s matching %s: %s",
+			  self_user(user, sizeof user), denied, ndenied - 1, ndenied == 2 ? "" : "s", pattern,
+			  TAILER_ACCESS_HINT);
+	}
+	globfree(&g);
+}
+
 void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 {
 	for (size_t i = 0; i < cfg->nsites; i++) {
@@ -396,6 +542,9 @@ void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 		check_endpoint(s, d);
 		check_rules(s, d);
 		check_parser_fields(s, d);
+		for (size_t j = 0; (flags & CONFIG_LOGS) && s->logs != NULL && s->logs[j] != NULL; j++) {
+			check_log_entry(s, s->logs[j], d);
+		}
 		for (size_t j = 0; j < i; j++) {
 			check_shared_pair(cfg->sites[j], s, d);
 		}

@@ -52,7 +52,7 @@ int cmd_check(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "usage: pintail [-c FILE] check\n");
 		return EXIT_CONFIG;
 	}
-	cfg = cmd_load_config(config_path, CONFIG_TOKENS);
+	cfg = cmd_load_config(config_path, CONFIG_TOKENS | CONFIG_LOGS);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;

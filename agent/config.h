@@ -121,12 +121,20 @@ enum {
 	 * does not need has an error (the agent runs on, with the
 	 * configuration it had). */
 	CONFIG_AGENT_ONLY = 2,
+	/* Look at each site's logs as the user running the command sees
+	 * them, warning about any that is missing or that it may not read:
+	 * `check` only.  The service runs `pintail check` as its own user
+	 * before it starts and at each reload, so these warnings reach the
+	 * journal then; `run` itself says once per file when it cannot open
+	 * one (tailer.c), and `parse` reads the files it is given. */
+	CONFIG_LOGS = 4,
 };
 
 /*
  * Reads the configuration whose main file is PATH: [agent], the parsers,
  * the bot list and every included site, and checks all of it.  FLAGS:
- * CONFIG_TOKENS, CONFIG_AGENT_ONLY or 0.  Every problem goes to D as "FILE:LINE: message"
+ * CONFIG_TOKENS, CONFIG_AGENT_ONLY and CONFIG_LOGS (any of them), or 0.
+ * Every problem goes to D as "FILE:LINE: message"
  * (warnings too).  Returns the configuration when D counts no error, else
  * NULL.
  */

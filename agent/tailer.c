@@ -7,6 +7,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ struct tsite {
 	int failed;            /* the callback failed: stop until rewound */
 	uint64_t rewinds;      /* counts tsite_rewind() calls */
 	uint64_t lost;
+	char **unopened;       /* paths open_path() could not open, each logged once */
 };
 
 struct watch {
@@ -716,6 +718,42 @@ static struct tfile *find_active(struct tsite *ts, const char *path)
 	return NULL;
 }
 
+/*
+ * Notes how opening PATH went: ERR is its errno, 0 when it opened.  A
+ * failure is logged the first time only: every event of its folder looks
+ * at the site's files again, and a log the agent may not read would be
+ * reported at each.  Once PATH opens, a later failure is logged again.
+ */
+static void note_open(struct tsite *ts, const char *path, int err)
+{
+	size_t n = words_count(ts->unopened), i = 0;
+	struct passwd *pw;
+	char **grown;
+
+	while (i < n && strcmp(ts->unopened[i], path) != 0) {
+		i++;
+	}
+	if (err == 0 || i < n) {
+		if (err == 0 && i < n) {
+			free(ts->unopened[i]);
+			memmove(&ts->unopened[i], &ts->unopened[i + 1], (n - i) * sizeof *ts->unopened);
+		}
+		return;
+	}
+	if ((grown = realloc(ts->unopened, (n + 2) * sizeof *grown)) != NULL) {
+		ts->unopened = grown;
+		grown[n] = strdup(path); /* NULL: not remembered, logged again */
+		grown[n + 1] = NULL;
+	}
+	if (err != EACCES && err != EPERM) {
+		log_err("site %s: open %s: %s", ts->conf.name, path, strerror(err));
+		return;
+	}
+	pw = getpwuid(geteuid());
+	log_err("site %s: open %s: %s: user %s may not read it (it is opened once it may); " TAILER_ACCESS_HINT,
+		ts->conf.name, path, strerror(err), pw ? pw->pw_name : "?");
+}
+
 /* Opens PATH at OFFSET (or its end when AT_END) as a new file of the site. */
 static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offset, int at_end)
 {
@@ -724,10 +762,11 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
 
 	if (fd < 0) {
 		if (errno != ENOENT) {
-			log_err("open %s: %s", path, strerror(errno));
+			note_open(ts, path, errno);
 		}
 		return NULL;
 	}
+	note_open(ts, path, 0);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return NULL;
@@ -962,6 +1001,7 @@ void tailer_remove_site(struct tailer *t, struct tsite *ts)
 		free(ts->patterns[i]);
 	}
 	free(ts->patterns);
+	words_free(ts->unopened);
 	free(ts->name);
 	loop_timer_free(ts->rotate_timer);
 	free(ts);

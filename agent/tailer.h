@@ -45,6 +45,15 @@ struct tsite_conf {
 	void (*finished)(void *ctx);
 };
 
+/*
+ * What to do about a log the service's user may not read: the hint of the
+ * agent's message (open_path() in tailer.c) and of `pintail check`'s
+ * warning (check.c).
+ */
+#define TAILER_ACCESS_HINT                                                                       \
+	"on Debian the service's user pintail is in group adm, which may read /var/log/nginx and " \
+	"/var/log/apache2; elsewhere grant it an ACL (README.md, \"Reading the logs on RPM systems\")"
+
 struct tailer *tailer_new(struct loop *loop);
 void tailer_free(struct tailer *t);
 

@@ -352,10 +352,17 @@ static void test_example_site_is_clean(void **state)
 	assert_true(asprintf(&sample_path, "%s/conf.d/example.conf.sample", f->top) > 0);
 	sample = read_all(sample_path);
 	assert_non_null(strstr(sample, "access_token_file = /etc/pintail/shop.token"));
-	text = tu_replace_all(sample, "/etc/pintail/shop.token", "@D@/token");
+	assert_non_null(strstr(sample, "logs      = /var/log/nginx/access.log"));
+	{
+		/* Its log in the test's folder, so that `check` finds it. */
+		char *t = tu_replace_all(sample, "/etc/pintail/shop.token", "@D@/token");
+		text = tu_replace_all(t, "/var/log/nginx/access.log", "@D@/access.log");
+		free(t);
+	}
 
 	f->real_bots = 1;
 	fx_new(f, NULL, text);
+	free(fx_write(f, "access.log", "", 0644));
 	r = expect_loaded(f, 0);
 	assert_string_equal(r->out, "");
 	assert_int_equal(r->cfg->nsites, 1);
@@ -1631,6 +1638,136 @@ static void test_shared_log_file_by_glob_and_link(void **state)
 	expect_loaded(f, 0);
 }
 
+/* ================= the logs, as `check` sees them ================= */
+
+/* A site (BASE) whose logs line, line 3, is LOGS. */
+#define SITE_LOGS(logs)                                                                        \
+	"[site]\nurl = https://shop.example.com\nlogs = " logs "\nparser = nginx_combined\n\n"     \
+	"[pinterest]\n" AD_LINE TOKEN_LINE
+
+/* How many times NEEDLE occurs in S. */
+static int count_of(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle)) {
+		n++;
+	}
+	return n;
+}
+
+/*
+ * `pintail check` on F: exit 0 and "configuration OK" whatever it warns;
+ * returns its output (caller frees).  Loaded as `run` and a reload load it
+ * (config_load without CONFIG_LOGS), the same configuration gives no
+ * warning: only `check` looks at the logs.
+ */
+static char *check_logs_ok(struct fx *f)
+{
+	char *out;
+	int rc = run_check(f->conf, &out);
+
+	if (rc != EXIT_OK || strstr(out, "configuration OK") == NULL) {
+		fail_msg("expected `check` to pass (warnings keep the exit status), got %d:\n%s", rc, out);
+	}
+	expect_loaded(f, 0);
+	return out;
+}
+
+/*
+ * A log that is not there yet is no error (the agent follows it once it
+ * appears), only a warning saying so, at the site's logs line: a path, a
+ * path whose folder is missing too, a glob that matches nothing.  Run as
+ * root, nothing is unreadable: tests/integration/test_check_logs.sh runs
+ * `check` as another user for that.
+ */
+static void test_logs_not_there_yet(void **state)
+{
+	struct fx *f = *state;
+	char *out, *p;
+
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/access.log"));
+	fx_mkdir(f, "logs");
+	out = check_logs_ok(f);
+	p = fx_path(f, "logs/access.log");
+	assert_warning_at(out, f->site, 3, p);
+	assert_warning_at(out, f->site, 3, "does not exist (yet): the agent follows it when it appears");
+	assert_not_contains(out, "folder");
+	free(p);
+	free(out);
+
+	/* Its folder missing too: one warning, about the folder. */
+	fx_new(f, NULL, SITE_LOGS("@D@/nginx/access.log"));
+	out = check_logs_ok(f);
+	p = fx_path(f, "nginx");
+	assert_warning_at(out, f->site, 3, p);
+	assert_warning_at(out, f->site, 3, "folder");
+	assert_warning_at(out, f->site, 3, "does not exist (yet): the agent looks for it every 5 s");
+	assert_int_equal(count_of(out, "warning: "), 1);
+	free(p);
+	free(out);
+
+	/* A glob matching nothing, beside a path that is there. */
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/a.log @D@/logs/shop-*.log"));
+	fx_mkdir(f, "logs");
+	free(fx_write(f, "logs/a.log", "", 0644));
+	free(fx_write(f, "logs/other.txt", "", 0644));
+	out = check_logs_ok(f);
+	assert_warning_at(out, f->site, 3, "no file matches");
+	assert_warning_at(out, f->site, 3, "logs/shop-*.log (yet)");
+	assert_int_equal(count_of(out, "warning: "), 1);
+	free(out);
+
+	/* A folder where a path's folder should be. */
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/access.log"));
+	free(fx_write(f, "logs", "", 0644));
+	out = check_logs_ok(f);
+	assert_warning_at(out, f->site, 3, "Not a directory");
+	free(out);
+}
+
+/* The agent reads only regular files: a FIFO (never opened, so `check`
+ * cannot hang on it) or a folder where a log should be is said. */
+static void test_logs_not_regular(void **state)
+{
+	struct fx *f = *state;
+	char *out, *fifo;
+
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/*.log"));
+	fx_mkdir(f, "logs");
+	fx_mkdir(f, "logs/old.log");
+	fifo = fx_path(f, "logs/pipe.log");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	free(fx_write(f, "logs/a.log", "", 0644));
+	out = check_logs_ok(f);
+	assert_warning_at(out, f->site, 3, "pipe.log is a FIFO, not a regular file: the agent does not read it");
+	assert_warning_at(out, f->site, 3, "old.log is a folder, not a regular file");
+	assert_int_equal(count_of(out, "warning: "), 2);
+	free(out);
+	free(fifo);
+}
+
+/* Logs that are there and readable, by path and by glob: not a word. */
+static void test_logs_readable_no_warning(void **state)
+{
+	struct fx *f = *state;
+	char *out, *target, *link;
+
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/access.log @D@/logs/shop-*.log @D@/logs/link.log"));
+	fx_mkdir(f, "logs");
+	free(fx_write(f, "logs/access.log", "x\n", 0640));
+	free(fx_write(f, "logs/shop-1.log", "", 0600));
+	free(fx_write(f, "logs/shop-2.log", "", 0644));
+	target = fx_path(f, "logs/shop-2.log");
+	link = fx_path(f, "logs/link.log");
+	assert_int_equal(symlink(target, link), 0);
+	out = check_logs_ok(f);
+	assert_not_contains(out, "warning");
+	assert_contains(out, "site shop: 3 log paths");
+	free(out);
+	free(target);
+	free(link);
+}
+
 /* ================= rules overlapping ================= */
 
 static void test_overlapping_rules(void **state)
@@ -1861,6 +1998,9 @@ int main(void)
 		T(test_api_url_userinfo_is_not_loopback),
 		T(test_shared_log_file),
 		T(test_shared_log_file_by_glob_and_link),
+		T(test_logs_not_there_yet),
+		T(test_logs_not_regular),
+		T(test_logs_readable_no_warning),
 		T(test_overlapping_rules),
 		T(test_no_site),
 		T(test_missing_folders),
