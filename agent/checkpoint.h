@@ -7,6 +7,14 @@
  * File format, text with a version:
  *   pintail-checkpoint 1
  *   DEV INO OFFSET IDENTITY PATH        (IDENTITY "-" while unknown)
+ *
+ * IDENTITY "-" names a file of which no line was read yet: it had no
+ * complete line, or it could not be opened (the agent's user may not read
+ * it yet).  OFFSET is where reading begins while PATH holds that inode:
+ * 0, or, for a file found at the site's very first start with read_from =
+ * end, its size then; a file shorter than OFFSET by then is read from 0.
+ * (Agents before OFFSET was kept for such entries read the file from 0 as
+ * a new one: the same format, so either reads the other's checkpoints.)
  */
 #ifndef PINTAIL_CHECKPOINT_H
 #define PINTAIL_CHECKPOINT_H
@@ -23,7 +31,7 @@ struct ckpt_entry {
 	dev_t dev;
 	ino_t ino;
 	uint64_t offset;
-	char identity[65]; /* "" while the file has no complete first line */
+	char identity[65]; /* "" while no line of the file was read (see above) */
 	char *path;        /* where the file was last seen */
 };
 

@@ -55,6 +55,27 @@ struct tfile {
 	int reset_unsaved;     /* started over at 0 since the last save */
 };
 
+/*
+ * A file of the patterns that is there (stat() needs no read permission)
+ * but cannot be opened: the agent's user may not read it yet, say before
+ * the ACL the README asks for is set.  It is opened once it can be, at
+ * OFFSET: its size at the site's very first start when read_from = end
+ * applied to it, its checkpoint's offset when it had one, else 0.  It is
+ * known by its inode, so that a successor at its path is told from it, and
+ * it is saved in the checkpoint (tsite_checkpoint()), so that a restart
+ * meanwhile keeps OFFSET.  Why it cannot be opened is logged once.
+ */
+struct tpending {
+	struct tpending *next;
+	char *path;            /* where it was last seen */
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset;       /* where reading begins once it can be opened */
+	uint64_t size;         /* its size at the last look */
+	char identity[65];     /* its checkpoint's, or "" (nothing of it was read) */
+	int warned;            /* why it cannot be opened was logged */
+};
+
 struct tsite {
 	struct tailer *t;
 	struct tsite *next;
@@ -62,6 +83,7 @@ struct tsite {
 	char *name;
 	char **patterns;
 	struct tfile *files;
+	struct tpending *pending; /* files that cannot be opened yet */
 	struct loop_timer *rotate_timer;
 	int paused;
 	int failed;            /* the callback failed: stop until rewound */
@@ -191,6 +213,7 @@ static void watch_dir(struct tailer *t, const char *dir)
 
 static void reconcile(struct tsite *ts);
 static int site_in_dir(const struct tsite *ts, const char *dir);
+static int matches_pattern(const struct tsite *ts, const char *path);
 
 /* 1 when some site's patterns are in folder DIR. */
 static int dir_needed(const struct tailer *t, const char *dir)
@@ -282,7 +305,22 @@ static void rewatch_all(struct tailer *t)
 	}
 }
 
-/* Watches the folders of the patterns, and of the targets of symlinks. */
+/* Watches the folder of the file a symlinked PATH resolves to. */
+static void watch_target_dir(struct tsite *ts, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (path != NULL && realpath(path, real) != NULL && strcmp(real, path) != 0) {
+		char *d = path_dir(real);
+		if (d != NULL) {
+			watch_dir(ts->t, d);
+			free(d);
+		}
+	}
+}
+
+/* Watches the folders of the patterns, and of the targets of symlinks
+ * (a pending one's too: a change of its permissions is seen there). */
 static void watch_site(struct tsite *ts)
 {
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
@@ -293,14 +331,10 @@ static void watch_site(struct tsite *ts)
 		}
 	}
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
-		char real[PATH_MAX];
-		if (tf->path != NULL && realpath(tf->path, real) != NULL && strcmp(real, tf->path) != 0) {
-			char *d = path_dir(real);
-			if (d != NULL) {
-				watch_dir(ts->t, d);
-				free(d);
-			}
-		}
+		watch_target_dir(ts, tf->path);
+	}
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		watch_target_dir(ts, p->path);
 	}
 }
 
@@ -723,6 +757,8 @@ static struct tfile *find_active(struct tsite *ts, const char *path)
  * failure is logged the first time only: every event of its folder looks
  * at the site's files again, and a log the agent may not read would be
  * reported at each.  Once PATH opens, a later failure is logged again.
+ * (A regular file that cannot be opened is pending instead, and
+ * pending_warn() says so once.)
  */
 static void note_open(struct tsite *ts, const char *path, int err)
 {
@@ -754,15 +790,238 @@ static void note_open(struct tsite *ts, const char *path, int err)
 		ts->conf.name, path, strerror(err), pw ? pw->pw_name : "?");
 }
 
-/* Opens PATH at OFFSET (or its end when AT_END) as a new file of the site. */
+/* ---- files that cannot be opened yet ---- */
+
+static struct tpending *find_pending(struct tsite *ts, dev_t dev, ino_t ino)
+{
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		if (p->dev == dev && p->ino == ino) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* 1 when a pending file of the site is called NAME. */
+static int pending_named(const struct tsite *ts, const char *name)
+{
+	for (const struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		const char *base = strrchr(p->path, '/');
+		if (base != NULL && strcmp(base + 1, name) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void pending_free(struct tpending *p)
+{
+	free(p->path);
+	free(p);
+}
+
+/* Logs once why pending file P cannot be opened (ERR), and what then. */
+static void pending_warn(struct tsite *ts, struct tpending *p, int err)
+{
+	char from[96];
+
+	if (p->warned) {
+		return;
+	}
+	p->warned = 1;
+	if (p->identity[0]) {
+		snprintf(from, sizeof from, "from its checkpoint (offset %llu)", (unsigned long long)p->offset);
+	} else if (p->offset > 0) {
+		snprintf(from, sizeof from, "from offset %llu, its size at the site's first start (read_from = end)",
+			 (unsigned long long)p->offset);
+	} else {
+		snprintf(from, sizeof from, "from its beginning");
+	}
+	if (err == EACCES || err == EPERM) {
+		struct passwd *pw = getpwuid(geteuid());
+		log_err("site %s: open %s: %s: user %s may not read it; once it may, it is read %s; "
+			TAILER_ACCESS_HINT, ts->conf.name, p->path, strerror(err), pw ? pw->pw_name : "?", from);
+	} else {
+		log_err("site %s: open %s: %s; once it can be opened, it is read %s", ts->conf.name, p->path,
+			strerror(err), from);
+	}
+}
+
+/*
+ * PATH (ST: its stat) is to be read from OFFSET (IDENTITY: its
+ * checkpoint's, or "") but cannot be opened now: it becomes pending.  ERR
+ * is why, logged at once; 0 when it was not tried yet (pending_retry()
+ * tries it and says why).
+ */
+static void pending_add(struct tsite *ts, const char *path, const struct stat *st, uint64_t offset,
+			const char *identity, int err)
+{
+	struct tpending *p;
+
+	if (find_pending(ts, st->st_dev, st->st_ino) != NULL) {
+		return;
+	}
+	p = calloc(1, sizeof *p);
+	if (p == NULL || (p->path = strdup(path)) == NULL) {
+		free(p);
+		log_err("site %s: %s: out of memory", ts->conf.name, path);
+		return;
+	}
+	p->dev = st->st_dev;
+	p->ino = st->st_ino;
+	p->offset = offset;
+	p->size = (uint64_t)st->st_size;
+	snprintf(p->identity, sizeof p->identity, "%s", identity);
+	p->next = ts->pending;
+	ts->pending = p;
+	if (err != 0) {
+		pending_warn(ts, p, err);
+	}
+}
+
+/*
+ * Opens pending file P if it can be opened now, as the same inode: from
+ * its offset, or from 0 when it is shorter by then (truncated meanwhile).
+ * With an identity (it had a checkpoint), a file that no longer begins
+ * with that first line is handled as truncated (tfile_check()).  Returns
+ * the new entry, or NULL with *ERR set to errno when it still cannot be
+ * opened (0: its path holds another file now, or out of memory).
+ */
+static struct tfile *pending_open(struct tsite *ts, struct tpending *p, int *err)
+{
+	int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	uint64_t from = p->offset;
+	struct tfile *tf, *succ;
+	struct stat st;
+
+	*err = fd < 0 ? errno : 0;
+	if (fd < 0) {
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || st.st_dev != p->dev || st.st_ino != p->ino) {
+		close(fd);
+		return NULL;
+	}
+	if (p->identity[0]) {
+		log_info("site %s: %s can be opened now; reading it from its checkpoint (offset %llu)",
+			 ts->conf.name, p->path, (unsigned long long)from);
+	} else if ((uint64_t)st.st_size < from) {
+		log_info("site %s: %s can be opened now, and is shorter than at the site's first start (%llu "
+			 "bytes, %llu then): truncated meanwhile, it is read from its beginning", ts->conf.name,
+			 p->path, (unsigned long long)st.st_size, (unsigned long long)from);
+		from = 0;
+	} else if (from > 0) {
+		log_info("site %s: %s can be opened now; reading it from offset %llu, its size at the site's "
+			 "first start (read_from = end): the lines it held then are not read", ts->conf.name,
+			 p->path, (unsigned long long)from);
+	} else {
+		log_info("site %s: %s can be opened now; reading it from its beginning", ts->conf.name, p->path);
+	}
+	tf = tfile_open(ts, p->path, fd, &st, from);
+	if (tf != NULL && p->identity[0]) {
+		memcpy(tf->identity, p->identity, sizeof tf->identity);
+		tfile_check(ts, tf, &succ);
+	}
+	return tf;
+}
+
+/*
+ * Looks in P's folder for P's inode (a rotation renamed it): 1 with P's
+ * path and size updated, or 0 when it is gone.  stat() is enough.
+ */
+static int pending_moved(struct tpending *p)
+{
+	char *dir = path_dir(p->path);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	int found = 0;
+
+	while (d != NULL && !found && (de = readdir(d)) != NULL) {
+		char q[PATH_MAX], *copy;
+		struct stat st;
+		if (de->d_name[0] == '.' || snprintf(q, sizeof q, "%s/%s", dir, de->d_name) >= (int)sizeof q ||
+		    stat(q, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != p->dev || st.st_ino != p->ino) {
+			continue;
+		}
+		if ((copy = strdup(q)) != NULL) {
+			free(p->path);
+			p->path = copy;
+		}
+		p->size = (uint64_t)st.st_size;
+		found = 1;
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	free(dir);
+	return found;
+}
+
+/*
+ * Tries the pending files again: each that can be opened now is followed
+ * from its offset; one renamed (rotated) is followed where it is now,
+ * until idle if that is no path of the patterns; one that is gone is
+ * forgotten, and what was written to it past its offset counted as lost.
+ * The rest stay pending, logged once.
+ */
+static void pending_retry(struct tsite *ts)
+{
+	struct tpending **pp = &ts->pending;
+
+	while (*pp != NULL) {
+		struct tpending *p = *pp;
+		struct tfile *tf;
+		struct stat st;
+		int err;
+
+		if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
+			p->size = (uint64_t)st.st_size;
+		} else if (!pending_moved(p)) {
+			if (p->size > p->offset) {
+				log_warn("site %s: %s is gone before it could be opened: %llu bytes written to it "
+					 "were never read and are lost", ts->conf.name, p->path,
+					 (unsigned long long)(p->size - p->offset));
+				ts->lost++;
+			} else {
+				log_info("site %s: %s is gone before it could be opened; nothing of it was left "
+					 "to read", ts->conf.name, p->path);
+			}
+			*pp = p->next;
+			pending_free(p);
+			continue;
+		}
+		tf = pending_open(ts, p, &err);
+		if (tf == NULL) {
+			if (err != 0) {
+				pending_warn(ts, p, err);
+			}
+			pp = &p->next;
+			continue;
+		}
+		tf->seen = 1;
+		if (!matches_pattern(ts, tf->path)) {
+			tfile_rotated(ts, tf);
+		}
+		*pp = p->next;
+		pending_free(p);
+	}
+}
+
+/*
+ * Opens PATH at OFFSET (or its end when AT_END) as a new file of the site.
+ * A file there that cannot be opened becomes pending (pending_add()).
+ */
 static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offset, int at_end)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
-		if (errno != ENOENT) {
-			note_open(ts, path, errno);
+		int err = errno;
+		if (err != ENOENT && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			pending_add(ts, path, &st, at_end ? (uint64_t)st.st_size : offset, "", err);
+		} else if (err != ENOENT) {
+			note_open(ts, path, err);
 		}
 		return NULL;
 	}
@@ -787,6 +1046,7 @@ static void reconcile(struct tsite *ts)
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		tf->seen = 0;
 	}
+	pending_retry(ts);
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
 		glob_t g;
 		if (glob(ts->patterns[i], 0, NULL, &g) != 0) {
@@ -818,6 +1078,9 @@ static void reconcile(struct tsite *ts)
 				same->state = TF_ACTIVE;
 				same->seen = 1;
 				continue;
+			}
+			if (find_pending(ts, st.st_dev, st.st_ino) != NULL) {
+				continue; /* still cannot be opened (pending_retry()) */
 			}
 			tf = open_path(ts, path, 0, 0);
 			if (tf != NULL) {
@@ -893,6 +1156,51 @@ static int matches_pattern(const struct tsite *ts, const char *path)
 	return 0;
 }
 
+/* 1 with ST set when PATH holds the regular file DEV/INO. */
+static int same_inode_at(const char *path, dev_t dev, ino_t ino, struct stat *st)
+{
+	return stat(path, st) == 0 && S_ISREG(st->st_mode) && st->st_dev == dev && st->st_ino == ino;
+}
+
+/*
+ * Resumes an entry without identity: a file of which no line was read yet
+ * (it had no complete line, or could not be opened).  While its path holds
+ * the same inode, it begins at the entry's offset (its size at the site's
+ * first start, with read_from = end), or at 0 if it is shorter now; it is
+ * made pending here and opened by pending_retry().  Otherwise the file at
+ * the path is a new one, read from 0.
+ */
+static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
+{
+	struct stat st;
+
+	if (e->offset > 0 && same_inode_at(e->path, e->dev, e->ino, &st)) {
+		pending_add(ts, e->path, &st, e->offset, "", 0);
+	}
+}
+
+/*
+ * A checkpointed file that its identity could not find: 1 when it is at
+ * its path still but cannot be opened (then it is pending, from its
+ * checkpoint), else 0.
+ */
+static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
+{
+	struct stat st;
+	int fd;
+
+	if (!same_inode_at(e->path, e->dev, e->ino, &st)) {
+		return 0;
+	}
+	fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	pending_add(ts, e->path, &st, e->offset, e->identity, errno);
+	return 1;
+}
+
 /* Resumes one checkpointed file, wherever it is now. */
 static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 {
@@ -900,9 +1208,13 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	struct tfile *tf, *succ;
 
 	if (!e->identity[0]) {
-		return; /* it had no complete line: it is read from 0 as a new file */
+		resume_unread(ts, e);
+		return;
 	}
 	if (!find_by_identity(e->path, e->dev, e->ino, e->identity, found, sizeof found)) {
+		if (resume_unopenable(ts, e)) {
+			return;
+		}
 		log_warn("site %s: %s (read up to offset %llu) is gone and no file beside it has its "
 			 "first line: what was written to it after the agent stopped is lost",
 			 ts->conf.name, e->path, (unsigned long long)e->offset);
@@ -962,6 +1274,9 @@ struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
 		for (size_t i = 0; i < ck->n; i++) {
 			resume_entry(ts, &ck->e[i]);
 		}
+		/* Those that no line of was read yet, and those that cannot
+		 * be opened. */
+		pending_retry(ts);
 	}
 	/* Files of the patterns not resumed above. */
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
@@ -972,10 +1287,12 @@ struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
 		for (size_t j = 0; j < g.gl_pathc; j++) {
 			struct stat st;
 			if (stat(g.gl_pathv[j], &st) < 0 || !S_ISREG(st.st_mode) ||
-			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL) {
+			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
+			    find_pending(ts, st.st_dev, st.st_ino) != NULL) {
 				continue;
 			}
-			/* read_from concerns only the files of the very first start. */
+			/* read_from concerns only the files of the very first start;
+			 * one that cannot be opened now keeps its place as pending. */
 			open_path(ts, g.gl_pathv[j], 0, ck == NULL && conf->read_from_end);
 		}
 		globfree(&g);
@@ -996,6 +1313,11 @@ void tailer_remove_site(struct tailer *t, struct tsite *ts)
 	}
 	while (ts->files != NULL) {
 		tfile_remove(ts, ts->files);
+	}
+	while (ts->pending != NULL) {
+		struct tpending *p = ts->pending;
+		ts->pending = p->next;
+		pending_free(p);
 	}
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
 		free(ts->patterns[i]);
@@ -1027,6 +1349,13 @@ void tsite_checkpoint(struct tsite *ts, struct buf *text)
 		}
 		e.offset = linebuf_offset(&tf->lb);
 		memcpy(e.identity, tf->identity, sizeof e.identity);
+		checkpoint_format(text, &e);
+	}
+	/* The files that cannot be opened yet keep their place: see
+	 * resume_unread() and resume_unopenable(). */
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		struct ckpt_entry e = {.dev = p->dev, .ino = p->ino, .offset = p->offset, .path = p->path};
+		memcpy(e.identity, p->identity, sizeof e.identity);
 		checkpoint_format(text, &e);
 	}
 }
@@ -1157,8 +1486,11 @@ static void on_event(struct tailer *t, const struct inotify_event *ev)
 		if ((ev->mask & IN_MODIFY) && ev->len > 0) {
 			/* The common case: a followed file grew.  Another file of
 			 * the folder (error.log beside access.log) is ignored,
-			 * unless it matches a pattern: a file not followed yet. */
-			if (read_named(ts, ev->name) || !site_in_dir(ts, dir) || !matches_pattern(ts, path)) {
+			 * unless it matches a pattern: a file not followed yet.
+			 * A pending file that grew still cannot be opened: a
+			 * change of its permissions comes as IN_ATTRIB. */
+			if (read_named(ts, ev->name) || pending_named(ts, ev->name) || !site_in_dir(ts, dir) ||
+			    !matches_pattern(ts, path)) {
 				continue;
 			}
 		}
