@@ -487,15 +487,21 @@ struct file_ctx {
 	int first;
 };
 
-static void status_file(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size)
+static void status_file(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
+			const char *error)
 {
 	struct file_ctx *fc = ctx;
 	struct buf *b = fc->b;
 	buf_adds(b, fc->first ? "{\"path\":" : ",{\"path\":");
 	buf_add_json_str(b, path, strlen(path));
 	buf_addf(b, ",\"inode\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
-		    ",\"lag\":%" PRIu64 "}",
+		    ",\"lag\":%" PRIu64,
 		 ino, offset, size, size > offset ? size - offset : 0);
+	if (error != NULL) {
+		buf_adds(b, ",\"error\":");
+		buf_add_json_str(b, error, strlen(error));
+	}
+	buf_addc(b, '}');
 	fc->first = 0;
 }
 

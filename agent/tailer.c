@@ -74,6 +74,7 @@ struct tpending {
 	uint64_t size;         /* its size at the last look */
 	char identity[65];     /* its checkpoint's, or "" (nothing of it was read) */
 	int warned;            /* why it cannot be opened was logged */
+	int err;               /* why it could not be opened at the last try; 0: not tried */
 };
 
 struct tsite {
@@ -825,6 +826,7 @@ static void pending_warn(struct tsite *ts, struct tpending *p, int err)
 {
 	char from[96];
 
+	p->err = err;
 	if (p->warned) {
 		return;
 	}
@@ -1398,13 +1400,19 @@ void tsite_rewind(struct tsite *ts)
 uint64_t tsite_lost(const struct tsite *ts) { return ts->lost; }
 
 void tsite_each_file(struct tsite *ts,
-		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size),
+		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
+				const char *error),
 		     void *ctx)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		struct stat st;
 		uint64_t size = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size);
+		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size, NULL);
+	}
+	/* The files waiting to be opened (pending), with why. */
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		fn(ctx, p->path, (uint64_t)p->ino, p->offset, p->size,
+		   p->err != 0 ? strerror(p->err) : "not opened yet");
 	}
 }
 

@@ -86,9 +86,14 @@ void tsite_rewind(struct tsite *ts);
  * read, lines of a file truncated in place that no copy of it had. */
 uint64_t tsite_lost(const struct tsite *ts);
 
-/* For status: calls FN for each file with its path, inode, offset and size. */
+/*
+ * For status: calls FN for each file with its path, inode, offset and size,
+ * and ERROR: NULL for a file being followed, or why a file of the site
+ * cannot be opened yet (it is read from OFFSET once it can).
+ */
 void tsite_each_file(struct tsite *ts,
-		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size),
+		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
+				const char *error),
 		     void *ctx);
 
 #endif

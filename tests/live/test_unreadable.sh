@@ -15,7 +15,9 @@
 # 5. one.log, read and checkpointed by now, cannot be opened at a restart:
 #    once it can, it is read on from its checkpoint, nothing twice.
 # The failed open is logged once per file and run, naming the site and the
-# remedy, however often the folder changes meanwhile.
+# remedy, however often the folder changes meanwhile; `pintail status` lists
+# such a file with "CANNOT BE OPENED" and why ("error" in --json) until it
+# can be read.
 #
 # The agent runs as user nobody (setpriv); the logs are root's, mode 0600.
 # Where that is impossible, or nobody can read them anyway, the test says
@@ -77,11 +79,25 @@ for i in 0 1 2; do
 	sleep 0.3
 done
 
+# ---- 0. status shows the logs it cannot open, and why
+status_denied() {
+	"$PINTAIL" -c "$CONF" status one > "$T/status.one" 2>&1 &&
+		grep -q "^  $L/one.log .*" "$T/status.one" &&
+		grep -q "^    ^ CANNOT BE OPENED: Permission denied" "$T/status.one"
+}
+wait_until 15 "pintail status showing one.log as CANNOT BE OPENED" status_denied
+"$PINTAIL" -c "$CONF" status one --json > "$T/status.json.one"
+assert_eq "status --json: the error of one.log" "Permission denied" \
+	"$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["sites"][0]["files"][0].get("error"))' "$T/status.json.one")"
+report "status: one.log listed as CANNOT BE OPENED: Permission denied"
+
 # ---- 1. one.log becomes readable while the agent runs
 chmod 644 "$L/one.log"
 append_lines "$L/one.log" one-new 15 5
 new_keys one "$L/one.log" > "$T/exp.one"
 wait_delivered "$T/exp.one" 20
+status_readable() { "$PINTAIL" -c "$CONF" status one > "$T/status.one" 2>&1 && ! grep -q "CANNOT BE OPENED" "$T/status.one"; }
+wait_until 15 "pintail status no longer showing one.log as CANNOT BE OPENED" status_readable
 assert_url_not_delivered "/products/one-old-"
 said "site one: $L/one.log can be opened now; reading it from offset $SIZE1, its size at the site's first start" \
 	|| fail "no line saying one.log is read from offset $SIZE1 now"
