@@ -274,6 +274,11 @@ import ast, re, sys
 src = open(sys.argv[1], encoding="utf-8").read()
 src = src[src.index("conf_keys[] = {"):]
 src = src[:src.index("\n};")]
+# Defaults built from the install folders (PINTAIL_DATADIR "/bots.txt"):
+# the values of the packages, then adjacent literals joined, as C does.
+for macro, value in (("PINTAIL_DATADIR", "/usr/share/pintail"), ("PINTAIL_SYSCONFDIR", "/etc/pintail")):
+    src = re.sub(r'"\s*' + macro + r'\s*"', value, src)  # in the middle of a default
+    src = re.sub(macro + r'\s*"', '"' + value, src)      # at its start
 S = r'("(?:[^"\\]|\\.)*"|NULL)'
 keys = []
 for m in re.finditer(r'\bAG\((\w+),\s*\w+,\s*' + S, src):
