@@ -90,6 +90,7 @@ struct tsite {
 	int failed;            /* the callback failed: stop until rewound */
 	uint64_t rewinds;      /* counts tsite_rewind() calls */
 	uint64_t lost;
+	int64_t pending_tried_ms; /* when pending_retry() last ran */
 	char **unopened;       /* paths open_path() could not open, each logged once */
 };
 
@@ -204,7 +205,13 @@ static void watch_dir(struct tailer *t, const char *dir)
 	t->watches = nw;
 	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
 	if (wd < 0) {
-		log_warn("watch %s: %s (looked for again every %d s)", dir, strerror(errno), REWATCH_MS / 1000);
+		int err = errno;
+		log_warn("watch %s: %s (looked for again every %d s)%s", dir, strerror(err), REWATCH_MS / 1000,
+			 err == EACCES || err == EPERM
+				 ? "; the agent's user may not enter it, and the logs it finds there once it "
+				   "may are read from their beginning (read_from = end cannot apply to files it "
+				   "could not see): " TAILER_ACCESS_HINT
+				 : "");
 		rewatch_soon(t);
 	}
 	nw[t->nwatches].wd = wd;
@@ -803,18 +810,6 @@ static struct tpending *find_pending(struct tsite *ts, dev_t dev, ino_t ino)
 	return NULL;
 }
 
-/* 1 when a pending file of the site is called NAME. */
-static int pending_named(const struct tsite *ts, const char *name)
-{
-	for (const struct tpending *p = ts->pending; p != NULL; p = p->next) {
-		const char *base = strrchr(p->path, '/');
-		if (base != NULL && strcmp(base + 1, name) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static void pending_free(struct tpending *p)
 {
 	free(p->path);
@@ -928,34 +923,108 @@ static struct tfile *pending_open(struct tsite *ts, struct tpending *p, int *err
 }
 
 /*
- * Looks in P's folder for P's inode (a rotation renamed it): 1 with P's
- * path and size updated, or 0 when it is gone.  stat() is enough.
+ * Looks in the folder of PATH for the regular file DEV/INO (a rotation
+ * renamed it): 1 with its path in OUT (OUTLEN bytes) and *ST set, else 0.
+ * stat() is enough: the file need not be readable.
  */
-static int pending_moved(struct tpending *p)
+static int find_inode_beside(const char *path, dev_t dev, ino_t ino, char *out, size_t outlen,
+			     struct stat *st)
 {
-	char *dir = path_dir(p->path);
+	char *dir = path_dir(path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int found = 0;
 
 	while (d != NULL && !found && (de = readdir(d)) != NULL) {
-		char q[PATH_MAX], *copy;
-		struct stat st;
-		if (de->d_name[0] == '.' || snprintf(q, sizeof q, "%s/%s", dir, de->d_name) >= (int)sizeof q ||
-		    stat(q, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != p->dev || st.st_ino != p->ino) {
+		if (de->d_name[0] == '.' || snprintf(out, outlen, "%s/%s", dir, de->d_name) >= (int)outlen ||
+		    stat(out, st) < 0 || !S_ISREG(st->st_mode) || st->st_dev != dev || st->st_ino != ino) {
 			continue;
 		}
-		if ((copy = strdup(q)) != NULL) {
-			free(p->path);
-			p->path = copy;
-		}
-		p->size = (uint64_t)st.st_size;
 		found = 1;
 	}
 	if (d != NULL) {
 		closedir(d);
 	}
 	free(dir);
+	return found;
+}
+
+/*
+ * Looks in P's folder for P's inode (a rotation renamed it): 1 with P's
+ * path and size updated, or 0 when it is gone.
+ */
+static int pending_moved(struct tpending *p)
+{
+	char q[PATH_MAX], *copy;
+	struct stat st;
+
+	if (!find_inode_beside(p->path, p->dev, p->ino, q, sizeof q, &st)) {
+		return 0;
+	}
+	if ((copy = strdup(q)) != NULL) {
+		free(p->path);
+		p->path = copy;
+	}
+	p->size = (uint64_t)st.st_size;
+	return 1;
+}
+
+/*
+ * P's file, still at its path (ST: its stat now), is shorter than at the
+ * last look: truncated (copytruncate) before it could be read.  What it
+ * held past P's offset was never read, and no copy can be read either:
+ * counted as lost; it is then read from its beginning.
+ */
+static void pending_truncated(struct tsite *ts, struct tpending *p, const struct stat *st)
+{
+	uint64_t unread = p->size > p->offset ? p->size - p->offset : 0;
+
+	log_warn("site %s: %s was truncated before it could be opened: %llu bytes of it were never "
+		 "read and are lost; it is read from its beginning once it can be opened",
+		 ts->conf.name, p->path, (unsigned long long)unread);
+	if (unread > 0) {
+		ts->lost++;
+	}
+	p->offset = 0;
+	p->identity[0] = '\0';
+	p->size = (uint64_t)st->st_size;
+}
+
+static void pending_retry(struct tsite *ts);
+
+/* How often at most a pending log that keeps growing is tried again. */
+#define PENDING_RETRY_MS 5000
+
+/*
+ * A pending file of the site called NAME grew (IN_MODIFY): its size is
+ * looked at again, so that a truncation is seen and status shows its lag;
+ * and, at most every PENDING_RETRY_MS, whether it can be opened now is
+ * tried (a permission granted without any event in its folder: an ACL on
+ * the file alone, a security policy).  0 when no pending file has NAME.
+ */
+static int pending_grew(struct tsite *ts, const char *name)
+{
+	int found = 0;
+
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		const char *base = strrchr(p->path, '/');
+		struct stat st;
+		if (base == NULL || strcmp(base + 1, name) != 0) {
+			continue;
+		}
+		found = 1;
+		if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
+			if ((uint64_t)st.st_size < p->size) {
+				pending_truncated(ts, p, &st);
+			} else {
+				p->size = (uint64_t)st.st_size;
+			}
+		}
+	}
+	if (found && loop_now_ms() - ts->pending_tried_ms >= PENDING_RETRY_MS) {
+		pending_retry(ts);
+		tsite_read(ts);
+	}
 	return found;
 }
 
@@ -970,6 +1039,8 @@ static void pending_retry(struct tsite *ts)
 {
 	struct tpending **pp = &ts->pending;
 
+	ts->pending_tried_ms = loop_now_ms();
+
 	while (*pp != NULL) {
 		struct tpending *p = *pp;
 		struct tfile *tf;
@@ -977,6 +1048,9 @@ static void pending_retry(struct tsite *ts)
 		int err;
 
 		if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
+			if ((uint64_t)st.st_size < p->size) {
+				pending_truncated(ts, p, &st);
+			}
 			p->size = (uint64_t)st.st_size;
 		} else if (!pending_moved(p)) {
 			if (p->size > p->offset) {
@@ -1033,7 +1107,12 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
 		return NULL;
 	}
 	if (at_end) {
-		offset = (uint64_t)st.st_size;
+		/* A file without a complete first line yet (a line being
+		 * written) begins at 0: there is nothing before it to skip, and
+		 * its entry keeps a readable meaning ("-" with an offset is a
+		 * file that could not be opened: resume_unread()). */
+		char first[65];
+		offset = file_identity(fd, first) ? (uint64_t)st.st_size : 0;
 	}
 	return tfile_open(ts, path, fd, &st, offset);
 }
@@ -1174,10 +1253,20 @@ static int same_inode_at(const char *path, dev_t dev, ino_t ino, struct stat *st
  */
 static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
 {
+	char moved[PATH_MAX];
 	struct stat st;
 
-	if (e->offset > 0 && same_inode_at(e->path, e->dev, e->ino, &st)) {
+	if (e->offset == 0) {
+		return;
+	}
+	if (same_inode_at(e->path, e->dev, e->ino, &st)) {
 		pending_add(ts, e->path, &st, e->offset, "", 0);
+	} else if (find_inode_beside(e->path, e->dev, e->ino, moved, sizeof moved, &st)) {
+		/* Rotated while the agent was stopped: read where it is now,
+		 * as a rotated file, once it can be opened. */
+		log_info("site %s: %s was rotated to %s while the agent was stopped", ts->conf.name, e->path,
+			 moved);
+		pending_add(ts, moved, &st, e->offset, "", 0);
 	}
 }
 
@@ -1188,18 +1277,25 @@ static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
  */
 static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
 {
+	char where[PATH_MAX];
 	struct stat st;
 	int fd;
 
-	if (!same_inode_at(e->path, e->dev, e->ino, &st)) {
+	if (same_inode_at(e->path, e->dev, e->ino, &st)) {
+		snprintf(where, sizeof where, "%s", e->path);
+	} else if (!find_inode_beside(e->path, e->dev, e->ino, where, sizeof where, &st)) {
 		return 0;
 	}
-	fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(where, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
-	pending_add(ts, e->path, &st, e->offset, e->identity, errno);
+	if (strcmp(where, e->path) != 0) {
+		log_info("site %s: %s was rotated to %s while the agent was stopped", ts->conf.name, e->path,
+			 where);
+	}
+	pending_add(ts, where, &st, e->offset, e->identity, errno);
 	return 1;
 }
 
@@ -1495,9 +1591,9 @@ static void on_event(struct tailer *t, const struct inotify_event *ev)
 			/* The common case: a followed file grew.  Another file of
 			 * the folder (error.log beside access.log) is ignored,
 			 * unless it matches a pattern: a file not followed yet.
-			 * A pending file that grew still cannot be opened: a
-			 * change of its permissions comes as IN_ATTRIB. */
-			if (read_named(ts, ev->name) || pending_named(ts, ev->name) || !site_in_dir(ts, dir) ||
+			 * A pending file that grew is looked at (pending_grew()):
+			 * a change of its permissions comes as IN_ATTRIB. */
+			if (read_named(ts, ev->name) || pending_grew(ts, ev->name) || !site_in_dir(ts, dir) ||
 			    !matches_pattern(ts, path)) {
 				continue;
 			}
