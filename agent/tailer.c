@@ -979,11 +979,15 @@ static void pending_truncated(struct tsite *ts, struct tpending *p, const struct
 {
 	uint64_t unread = p->size > p->offset ? p->size - p->offset : 0;
 
-	log_warn("site %s: %s was truncated before it could be opened: %llu bytes of it were never "
-		 "read and are lost; it is read from its beginning once it can be opened",
-		 ts->conf.name, p->path, (unsigned long long)unread);
 	if (unread > 0) {
+		log_warn("site %s: %s was truncated before it could be opened: %llu bytes of it were never "
+			 "read and are lost; it is read from its beginning once it can be opened",
+			 ts->conf.name, p->path, (unsigned long long)unread);
 		ts->lost++;
+	} else {
+		log_info("site %s: %s was truncated before it could be opened (nothing of it was left to "
+			 "read); it is read from its beginning once it can be opened",
+			 ts->conf.name, p->path);
 	}
 	p->offset = 0;
 	p->identity[0] = '\0';
