@@ -71,6 +71,25 @@ static void ago(char *out, size_t len, double t, double now)
 	}
 }
 
+/* The sites' counters added up (each counts since the agent started). */
+static void print_totals(const cJSON *sites)
+{
+	static const char *const keys[] = {"spooled", "spool_events", "delivered", "rejected",
+					   "lost",    "retries",      "lines"};
+	double sum[sizeof keys / sizeof keys[0]] = {0};
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, sites)
+	{
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			sum[i] += num(s, keys[i]);
+		}
+	}
+	printf("\ntotal of %d sites since start: spooled %.0f, pending %.0f, delivered %.0f, rejected %.0f, "
+	       "lost %.0f, retries %.0f, lines %.0f\n",
+	       cJSON_GetArraySize(sites), sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]);
+}
+
 static void print_site(const cJSON *s, double now)
 {
 	char last[32];
@@ -315,6 +334,9 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		cJSON_ArrayForEach(s, sites)
 		{
 			print_site(s, now);
+		}
+		if (cJSON_GetArraySize(sites) > 1) {
+			print_totals(sites);
 		}
 	}
 	cJSON_Delete(root);

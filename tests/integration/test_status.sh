@@ -18,7 +18,8 @@
 #   - a site file with a mistake (the agent runs on with the configuration
 #     it had) does not keep status from reporting: only [agent] is read;
 #   - a SITE missing from the agent's status (added since it started):
-#     exit 1 and the hint to reload, not an empty report.
+#     exit 1 and the hint to reload, not an empty report;
+#   - with more than one site, a line of totals since start (SPEC §6).
 . "$(dirname "$0")/lib.sh"
 
 make_config
@@ -174,5 +175,16 @@ assert_eq "status of a site missing from the agent's status: exit status" 1 "$rc
 assert_grep 'no site called "blog" in the agent.s status \(added since the agent started\? `systemctl reload pintail`' "$T/unknown.err"
 status known shop
 assert_eq "status of a known site: exit status" 0 "$rc"
+
+# 10. Totals since start, added up over the sites (with more than one).
+printf '{"version":1,"pid":0,"written":%s,"started":%s,"stopped":true,"sites":[%s,%s]}\n' \
+	"$(date +%s)" "$(date +%s)" \
+	'{"name":"shop","spooled":10,"spool_events":2,"delivered":8,"rejected":1,"lost":0,"retries":3,"lines":100}' \
+	'{"name":"blog","spooled":5,"spool_events":0,"delivered":5,"rejected":0,"lost":2,"retries":1,"lines":40}' \
+	> "$STATE/status.json"
+status totals
+assert_grep "^total of 2 sites since start: spooled 15, pending 2, delivered 13, rejected 1, lost 2, retries 4, lines 140$" "$T/totals"
+status one shop
+! grep -q "^total" "$T/one" || fail "status SITE prints totals of one site"
 
 echo "test_status: all checks passed"
