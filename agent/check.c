@@ -394,19 +394,6 @@ static void check_shared_pair(struct site *a, struct site *b, struct diag *d)
 /* 1 when a `logs` entry is a glob (glob(3) without flags: '*', '?', '['). */
 static int is_glob(const char *pattern) { return strpbrk(pattern, "*?[") != NULL; }
 
-/* The user running check, by name (or uid), into BUF. */
-static const char *self_user(char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	if (pw != NULL) {
-		snprintf(buf, len, "%s", pw->pw_name);
-	} else {
-		snprintf(buf, len, "uid %u", (unsigned)geteuid());
-	}
-	return buf;
-}
-
 /* Where a warning about the site's logs points: its `logs` line. */
 static int logs_line(const struct site *s) { return site_key_line(s, "site", "logs"); }
 
@@ -441,7 +428,7 @@ static int check_log_folder(const struct site *s, const char *pattern, struct di
 	} else if (why == EACCES) {
 		diag_warn(d, s->file, logs_line(s),
 			  "logs: user %s may not list or enter folder %s, which the agent watches: %s",
-			  self_user(user, sizeof user), dir, TAILER_ACCESS_HINT);
+			  tailer_user(user, sizeof user), dir, TAILER_ACCESS_HINT);
 	} else if (why != 0) {
 		diag_warn(d, s->file, logs_line(s), "logs: folder %s: %s", dir, strerror(why));
 	}
@@ -523,11 +510,11 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 	}
 	if (ndenied == 1) {
 		diag_warn(d, s->file, logs_line(s), "logs: user %s may not read %s: %s",
-			  self_user(user, sizeof user), denied, TAILER_ACCESS_HINT);
+			  tailer_user(user, sizeof user), denied, TAILER_ACCESS_HINT);
 	} else if (ndenied > 1) {
 		diag_warn(d, s->file, logs_line(s),
 			  "logs: user %s may not read %s, nor %zu other file%s matching %s: %s",
-			  self_user(user, sizeof user), denied, ndenied - 1, ndenied == 2 ? "" : "s", pattern,
+			  tailer_user(user, sizeof user), denied, ndenied - 1, ndenied == 2 ? "" : "s", pattern,
 			  TAILER_ACCESS_HINT);
 	}
 	globfree(&g);

@@ -760,6 +760,35 @@ static struct tfile *find_active(struct tsite *ts, const char *path)
 	return NULL;
 }
 
+const char *tailer_user(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL) {
+		snprintf(buf, len, "%s", pw->pw_name);
+	} else {
+		snprintf(buf, len, "uid %u", (unsigned)geteuid());
+	}
+	return buf;
+}
+
+/*
+ * Logs that site TS cannot open PATH (ERR), and THEN: what happens once it
+ * can.  Permission denied names the user and the remedy.
+ */
+static void log_unopened(const struct tsite *ts, const char *path, int err, const char *then)
+{
+	char user[64];
+
+	if (err == EACCES || err == EPERM) {
+		log_err("site %s: open %s: %s: user %s may not read it; once it may, %s; " TAILER_ACCESS_HINT,
+			ts->conf.name, path, strerror(err), tailer_user(user, sizeof user), then);
+	} else {
+		log_err("site %s: open %s: %s; once it can be opened, %s", ts->conf.name, path, strerror(err),
+			then);
+	}
+}
+
 /*
  * Notes how opening PATH went: ERR is its errno, 0 when it opened.  A
  * failure is logged the first time only: every event of its folder looks
@@ -771,7 +800,6 @@ static struct tfile *find_active(struct tsite *ts, const char *path)
 static void note_open(struct tsite *ts, const char *path, int err)
 {
 	size_t n = words_count(ts->unopened), i = 0;
-	struct passwd *pw;
 	char **grown;
 
 	while (i < n && strcmp(ts->unopened[i], path) != 0) {
@@ -789,16 +817,16 @@ static void note_open(struct tsite *ts, const char *path, int err)
 		grown[n] = strdup(path); /* NULL: not remembered, logged again */
 		grown[n + 1] = NULL;
 	}
-	if (err != EACCES && err != EPERM) {
-		log_err("site %s: open %s: %s", ts->conf.name, path, strerror(err));
-		return;
-	}
-	pw = getpwuid(geteuid());
-	log_err("site %s: open %s: %s: user %s may not read it (it is opened once it may); " TAILER_ACCESS_HINT,
-		ts->conf.name, path, strerror(err), pw ? pw->pw_name : "?");
+	log_unopened(ts, path, err, "it is opened");
 }
 
 /* ---- files that cannot be opened yet ---- */
+
+/* 1 with ST set when PATH holds the regular file DEV/INO. */
+static int same_inode_at(const char *path, dev_t dev, ino_t ino, struct stat *st)
+{
+	return stat(path, st) == 0 && S_ISREG(st->st_mode) && st->st_dev == dev && st->st_ino == ino;
+}
 
 static struct tpending *find_pending(struct tsite *ts, dev_t dev, ino_t ino)
 {
@@ -819,7 +847,7 @@ static void pending_free(struct tpending *p)
 /* Logs once why pending file P cannot be opened (ERR), and what then. */
 static void pending_warn(struct tsite *ts, struct tpending *p, int err)
 {
-	char from[96];
+	char then[128];
 
 	p->err = err;
 	if (p->warned) {
@@ -827,21 +855,16 @@ static void pending_warn(struct tsite *ts, struct tpending *p, int err)
 	}
 	p->warned = 1;
 	if (p->identity[0]) {
-		snprintf(from, sizeof from, "from its checkpoint (offset %llu)", (unsigned long long)p->offset);
+		snprintf(then, sizeof then, "it is read from its checkpoint (offset %llu)",
+			 (unsigned long long)p->offset);
 	} else if (p->offset > 0) {
-		snprintf(from, sizeof from, "from offset %llu, its size at the site's first start (read_from = end)",
+		snprintf(then, sizeof then,
+			 "it is read from offset %llu, its size at the site's first start (read_from = end)",
 			 (unsigned long long)p->offset);
 	} else {
-		snprintf(from, sizeof from, "from its beginning");
+		snprintf(then, sizeof then, "it is read from its beginning");
 	}
-	if (err == EACCES || err == EPERM) {
-		struct passwd *pw = getpwuid(geteuid());
-		log_err("site %s: open %s: %s: user %s may not read it; once it may, it is read %s; "
-			TAILER_ACCESS_HINT, ts->conf.name, p->path, strerror(err), pw ? pw->pw_name : "?", from);
-	} else {
-		log_err("site %s: open %s: %s; once it can be opened, it is read %s", ts->conf.name, p->path,
-			strerror(err), from);
-	}
+	log_unopened(ts, p->path, err, then);
 }
 
 /*
@@ -970,28 +993,45 @@ static int pending_moved(struct tpending *p)
 }
 
 /*
- * P's file, still at its path (ST: its stat now), is shorter than at the
- * last look: truncated (copytruncate) before it could be read.  What it
- * held past P's offset was never read, and no copy can be read either:
- * counted as lost; it is then read from its beginning.
+ * What pending file P held past its offset, never read, is gone (WHAT
+ * happened to it: "was truncated", "is gone"): logged, and counted as
+ * lost when there was any.  THEN, when not NULL, says what comes next.
  */
-static void pending_truncated(struct tsite *ts, struct tpending *p, const struct stat *st)
+static void pending_lost(struct tsite *ts, const struct tpending *p, const char *what, const char *then)
 {
-	uint64_t unread = p->size > p->offset ? p->size - p->offset : 0;
-
-	if (unread > 0) {
-		log_warn("site %s: %s was truncated before it could be opened: %llu bytes of it were never "
-			 "read and are lost; it is read from its beginning once it can be opened",
-			 ts->conf.name, p->path, (unsigned long long)unread);
+	if (p->size > p->offset) {
+		log_warn("site %s: %s %s before it could be opened: %llu bytes written to it were never read "
+			 "and are lost%s%s",
+			 ts->conf.name, p->path, what, (unsigned long long)(p->size - p->offset), then ? "; " : "",
+			 then ? then : "");
 		ts->lost++;
 	} else {
-		log_info("site %s: %s was truncated before it could be opened (nothing of it was left to "
-			 "read); it is read from its beginning once it can be opened",
-			 ts->conf.name, p->path);
+		log_info("site %s: %s %s before it could be opened; nothing of it was left to read%s%s",
+			 ts->conf.name, p->path, what, then ? "; " : "", then ? then : "");
 	}
-	p->offset = 0;
-	p->identity[0] = '\0';
-	p->size = (uint64_t)st->st_size;
+}
+
+/*
+ * Looks at pending file P at its path: 1 when it is still there, with its
+ * size taken again, else 0 (renamed or gone).  Shorter than at the last
+ * look, it was truncated (copytruncate) before it could be read: what it
+ * held past P's offset was never read, nor can any copy be, and it is read
+ * from its beginning.
+ */
+static int pending_look(struct tsite *ts, struct tpending *p)
+{
+	struct stat st;
+
+	if (!same_inode_at(p->path, p->dev, p->ino, &st)) {
+		return 0;
+	}
+	if ((uint64_t)st.st_size < p->size) {
+		pending_lost(ts, p, "was truncated", "it is read from its beginning once it can be opened");
+		p->offset = 0;
+		p->identity[0] = '\0';
+	}
+	p->size = (uint64_t)st.st_size;
+	return 1;
 }
 
 static void pending_retry(struct tsite *ts);
@@ -1012,18 +1052,11 @@ static int pending_grew(struct tsite *ts, const char *name)
 
 	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
 		const char *base = strrchr(p->path, '/');
-		struct stat st;
 		if (base == NULL || strcmp(base + 1, name) != 0) {
 			continue;
 		}
 		found = 1;
-		if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
-			if ((uint64_t)st.st_size < p->size) {
-				pending_truncated(ts, p, &st);
-			} else {
-				p->size = (uint64_t)st.st_size;
-			}
-		}
+		pending_look(ts, p);
 	}
 	if (found && loop_now_ms() - ts->pending_tried_ms >= PENDING_RETRY_MS) {
 		pending_retry(ts);
@@ -1048,24 +1081,10 @@ static void pending_retry(struct tsite *ts)
 	while (*pp != NULL) {
 		struct tpending *p = *pp;
 		struct tfile *tf;
-		struct stat st;
 		int err;
 
-		if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
-			if ((uint64_t)st.st_size < p->size) {
-				pending_truncated(ts, p, &st);
-			}
-			p->size = (uint64_t)st.st_size;
-		} else if (!pending_moved(p)) {
-			if (p->size > p->offset) {
-				log_warn("site %s: %s is gone before it could be opened: %llu bytes written to it "
-					 "were never read and are lost", ts->conf.name, p->path,
-					 (unsigned long long)(p->size - p->offset));
-				ts->lost++;
-			} else {
-				log_info("site %s: %s is gone before it could be opened; nothing of it was left "
-					 "to read", ts->conf.name, p->path);
-			}
+		if (!pending_look(ts, p) && !pending_moved(p)) {
+			pending_lost(ts, p, "is gone", NULL);
 			*pp = p->next;
 			pending_free(p);
 			continue;
@@ -1239,12 +1258,6 @@ static int matches_pattern(const struct tsite *ts, const char *path)
 		}
 	}
 	return 0;
-}
-
-/* 1 with ST set when PATH holds the regular file DEV/INO. */
-static int same_inode_at(const char *path, dev_t dev, ino_t ino, struct stat *st)
-{
-	return stat(path, st) == 0 && S_ISREG(st->st_mode) && st->st_dev == dev && st->st_ino == ino;
 }
 
 /*

@@ -54,6 +54,10 @@ struct tsite_conf {
 	"on Debian the service's user pintail is in group adm, which may read /var/log/nginx and " \
 	"/var/log/apache2; elsewhere grant it an ACL (README.md, \"Reading the logs on RPM systems\")"
 
+/* The name of the user this process runs as (else "uid N"), into BUF:
+ * whose access to the logs the messages above are about. */
+const char *tailer_user(char *buf, size_t len);
+
 struct tailer *tailer_new(struct loop *loop);
 void tailer_free(struct tailer *t);
 

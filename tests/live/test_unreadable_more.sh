@@ -52,10 +52,11 @@ new_keys() {
 }
 said() { [ "$(agent_log_count "$1" "$AGENT_ERR")" -ge 1 ] || fail "no log line matching [$1]"; }
 
+# (The pending files are made at the start, before "running" is logged.)
 agent_start 6
-sleep 1
 
-# ---- grow: written to while pending, then deleted
+# ---- grow: written to while pending, then deleted.  The agent's look at
+# the grown size leaves no mark outside it: half a second for it.
 append_lines "$L/grow.log" grow-new 0 10
 sleep 0.5
 rm "$L/grow.log"
@@ -64,6 +65,8 @@ wait_until 10 "the loss of grow.log logged" \
 report "grow: a pending log written to and deleted: its unread bytes logged as lost"
 
 # ---- trunc: copytruncate while pending, regrows past its first-start size
+# (the half seconds: the agent's looks, at the copy's creation and at the
+# truncation, leave no mark outside it; the lines must be right either way)
 cp -p "$L/trunc.log" "$L/trunc.log.1"
 sleep 0.5
 : > "$L/trunc.log"
@@ -107,11 +110,9 @@ append_lines "$L/ckrot.log" ckrot-succ 0 3
 append_lines "$L/part.log" part-new 0 5
 expected_keys part "$L/part.log" > "$T/exp.part"
 agent_start 6
-sleep 1
 said "site rotstop: $L/rotstop.log was rotated to $L/rotstop.log.1 while the agent was stopped"
 said "site ckrot: $L/ckrot.log was rotated to $L/ckrot.log.1 while the agent was stopped"
 chmod 644 "$L/rotstop.log.1" "$L/ckrot.log.1" "$L/rotstop.log" "$L/ckrot.log"
-touch "$L/poke"
 new_keys rotstop "$L/rotstop.log.1" > "$T/exp.rotstop"
 expected_keys rotstop "$L/rotstop.log" >> "$T/exp.rotstop"
 wait_delivered "$T/exp.rotstop" 15
