@@ -87,6 +87,7 @@ static int parse_fd(struct pipeline *pl, const struct config *cfg, int fd, const
 				continue;
 			}
 			src.offset = line.off;
+			src.no_backslash = !line.backslash;
 			pipeline_line(pl, line.p, line.n, &src, now, print_event, stdout);
 		}
 		ssize_t n = linebuf_read(&lb, fd);
@@ -99,6 +100,7 @@ static int parse_fd(struct pipeline *pl, const struct config *cfg, int fd, const
 			/* The input is complete: an unterminated last line is a line. */
 			if (linebuf_rest(&lb, &line)) {
 				src.offset = line.off;
+				src.no_backslash = !line.backslash;
 				pipeline_line(pl, line.p, line.n, &src, now, print_event, stdout);
 			}
 			break;

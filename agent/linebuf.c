@@ -20,6 +20,7 @@ void linebuf_reset(struct linebuf *lb, uint64_t off)
 	lb->start = lb->end = 0;
 	lb->off = off;
 	lb->skipping = 0;
+	lb->bs = lb->bs_end = 0;
 }
 
 void linebuf_free(struct linebuf *lb)
@@ -34,6 +35,12 @@ ssize_t linebuf_read(struct linebuf *lb, int fd)
 
 	/* Move the held partial line to the front to make room. */
 	if (lb->start > 0) {
+		if (lb->bs < lb->start) {
+			lb->bs = lb->bs_end = 0; /* the backslash known was handed out */
+		} else {
+			lb->bs -= lb->start;
+			lb->bs_end -= lb->start;
+		}
 		memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
 		lb->off += lb->start;
 		lb->end -= lb->start;
@@ -46,6 +53,24 @@ ssize_t linebuf_read(struct linebuf *lb, int fd)
 		lb->end += (size_t)n;
 	}
 	return n;
+}
+
+/*
+ * Whether buf[from, to) holds a backslash, FROM being where the next line
+ * starts.  Searches on from where the last search ended, to the end of
+ * what was read, so that each byte is searched once.
+ */
+static int has_backslash(struct linebuf *lb, size_t from, size_t to)
+{
+	if (lb->bs < from) {
+		lb->bs = lb->bs_end = from; /* what was known lies before */
+	}
+	if (lb->bs == lb->bs_end && lb->bs_end < to) {
+		const char *p = memchr(lb->buf + lb->bs_end, '\\', lb->end - lb->bs_end);
+		lb->bs = p != NULL ? (size_t)(p - lb->buf) : lb->end;
+		lb->bs_end = lb->end;
+	}
+	return lb->bs < to;
 }
 
 enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out)
@@ -69,12 +94,14 @@ enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out)
 		if (avail > lb->max_line) {
 			lb->skipping = 1;
 			lb->start = lb->end;
+			out->backslash = 1; /* not searched: the line is not handed out */
 			return LB_TOO_LONG;
 		}
 		return LB_NEED_MORE;
 	}
 	out->p = lb->buf + lb->start;
 	out->n = (size_t)(nl - out->p);
+	out->backslash = has_backslash(lb, lb->start, lb->start + out->n);
 	lb->start += out->n + 1;
 	if (out->n > lb->max_line) {
 		return LB_TOO_LONG;
@@ -92,6 +119,7 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out)
 	out->p = lb->buf + lb->start;
 	out->n = lb->end - lb->start;
 	out->off = lb->off + lb->start;
+	out->backslash = has_backslash(lb, lb->start, lb->end);
 	lb->start = lb->end;
 	return 1;
 }

@@ -5,6 +5,11 @@
  * the chunk), hands out lines that point into it, and skips lines longer
  * than max_line whole without ever holding them.  A last line without its
  * newline stays in the buffer until more arrives or the caller takes it.
+ *
+ * Each line also says whether it holds a backslash, the mark of an escape
+ * the parser must decode.  Most logs have none: one memchr() over what a
+ * read brought in answers for all of its lines, where asking line by line
+ * would scan every byte a second time.
  */
 #ifndef PINTAIL_LINEBUF_H
 #define PINTAIL_LINEBUF_H
@@ -21,12 +26,16 @@ struct linebuf {
 	uint64_t off;      /* file offset of buf[0] */
 	size_t max_line;
 	int skipping;      /* inside a line that is too long */
+	/* No backslash lies between the next line's start and BS; BS is one,
+	 * unless BS == BS_END, the end of what was searched. */
+	size_t bs, bs_end;
 };
 
 struct lb_line {
 	const char *p;     /* the line, without its newline */
 	size_t n;
 	uint64_t off;      /* its offset in the file */
+	int backslash;     /* whether the line holds a '\\' */
 };
 
 enum lb_result { LB_NEED_MORE, LB_LINE, LB_TOO_LONG };

@@ -260,7 +260,7 @@ static int parse_status(const struct slice *s)
 }
 
 enum parse_result parser_parse(const struct parser_def *def, const char *line, size_t n,
-			       struct scratch *s, struct hit *hit)
+			       unsigned flags, struct scratch *s, struct hit *hit)
 {
 	enum parse_result r;
 	const char *q, *end;
@@ -277,7 +277,7 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 	hit->status = 0;
 	if (def->format == PARSER_REGEX) {
 		/* Sets every field DEF captures, "-" already absent. */
-		r = parser_regex_fields(def, line, n, s, hit);
+		r = parser_regex_fields(def, line, n, flags, s, hit);
 	} else {
 		for (uint32_t have = def->have; have != 0; have &= have - 1) {
 			hit->f[__builtin_ctz(have)] = (struct slice){0};

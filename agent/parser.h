@@ -101,21 +101,27 @@ void parser_def_free(struct parser_def *def);
 /* Outcome of parser_parse(). */
 enum parse_result { PARSE_OK, PARSE_NOMATCH, PARSE_LIMIT };
 
+/* parser_parse()'s FLAGS: what the reader already knows of the line. */
+enum {
+	PARSE_NO_BACKSLASH = 1 /* it holds no '\\': no escape to look for */
+};
+
 /*
  * Parses LINE (N bytes, no newline) with DEF into HIT, decoding into S
  * (which must hold at least 2 * N + 64 bytes; it is reset here).  Values in
  * HIT point into LINE or S and are valid until the next call.  The time is
- * not read here (see parser_time()), as most lines never need it.
+ * not read here (see parser_time()), as most lines never need it.  FLAGS
+ * is 0 or PARSE_NO_BACKSLASH.
  */
 enum parse_result parser_parse(const struct parser_def *def, const char *line, size_t n,
-			       struct scratch *s, struct hit *hit);
+			       unsigned flags, struct scratch *s, struct hit *hit);
 
 /* The hit's time in Unix seconds.  0, or -1 when it cannot be read. */
 int parser_time(const struct parser_def *def, const struct hit *hit, int64_t *epoch);
 
 /* Per format (parser_regex.c, parser_json.c): fill HIT's fields. */
 enum parse_result parser_regex_fields(const struct parser_def *def, const char *line, size_t n,
-				      struct scratch *s, struct hit *hit);
+				      unsigned flags, struct scratch *s, struct hit *hit);
 enum parse_result parser_json_fields(const struct parser_def *def, const char *line, size_t n,
 				     struct scratch *s, struct hit *hit);
 

@@ -8,7 +8,7 @@
 #include "rx.h"
 
 enum parse_result parser_regex_fields(const struct parser_def *def, const char *line, size_t n,
-				      struct scratch *s, struct hit *hit)
+				      unsigned flags, struct scratch *s, struct hit *hit)
 {
 	int rc = rx_match(def->rx, line, n);
 	/* Most lines hold no backslash at all: then no field needs decoding. */
@@ -22,7 +22,7 @@ enum parse_result parser_regex_fields(const struct parser_def *def, const char *
 	if (rc < 0) {
 		return PARSE_LIMIT;
 	}
-	escapes = memchr(line, '\\', n) != NULL;
+	escapes = !(flags & PARSE_NO_BACKSLASH) && memchr(line, '\\', n) != NULL;
 	ov = rx_ovector(def->rx, &pairs);
 	for (uint32_t have = def->have; have != 0; have &= have - 1) {
 		int f = __builtin_ctz(have);

@@ -396,7 +396,8 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		pl->st.too_long++;
 		return 0;
 	}
-	pr = parser_parse(site->parser, line, n, &pl->scratch, hit);
+	pr = parser_parse(site->parser, line, n, src->no_backslash ? PARSE_NO_BACKSLASH : 0,
+			  &pl->scratch, hit);
 	if (pr != PARSE_OK) {
 		pl->st.unparsable++;
 		return 0;

@@ -41,6 +41,7 @@ struct pipeline_stats {
 struct line_src {
 	const char *identity; /* hex SHA-256 of the input's first line */
 	uint64_t offset;      /* the line's byte offset */
+	int no_backslash;     /* the reader found no '\\' in the line (0: not known) */
 };
 
 /* One event the pipeline produced. */

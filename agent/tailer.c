@@ -413,7 +413,7 @@ static void tfile_remove(struct tsite *ts, struct tfile *tf)
 /* Hands LINE to the site.  0, or -1 when the site must stop reading. */
 static int deliver(struct tsite *ts, const char *identity, const struct lb_line *line, int too_long)
 {
-	struct line_src src = {.identity = identity, .offset = line->off};
+	struct line_src src = {.identity = identity, .offset = line->off, .no_backslash = !line->backslash};
 	uint64_t rewinds = ts->rewinds;
 
 	if (ts->conf.fn(ts->conf.ctx, too_long ? NULL : line->p, too_long ? 0 : line->n, &src) < 0) {

@@ -265,7 +265,7 @@ static cJSON *write_event(const char *line, const char *rule, const struct opts 
 	F.s.cap = 3 * n + 4096;
 	F.s.p = malloc(F.s.cap);
 	assert_non_null(F.s.p);
-	if (parser_parse(F.conf.site->parser, F.line, n, &F.s, &F.hit) != PARSE_OK) {
+	if (parser_parse(F.conf.site->parser, F.line, n, 0, &F.s, &F.hit) != PARSE_OK) {
 		fail_msg("the test line does not parse: %s", line);
 	}
 	if (rule_match(r, &F.hit) != 1) {
@@ -753,7 +753,7 @@ static void test_long_values_never_half_written(void **state)
 	assert_true(n < 65536);
 	s.p = malloc(s.cap);
 	assert_non_null(s.p);
-	assert_int_equal(parser_parse(F.conf.site->parser, line, n, &s, &F.hit), PARSE_OK);
+	assert_int_equal(parser_parse(F.conf.site->parser, line, n, 0, &s, &F.hit), PARSE_OK);
 	assert_int_equal(rule_match(rule_named("search"), &F.hit), 1);
 	in = event_in_for(rule_named("search"), "x");
 	rc = event_write(&out, &in, &s, &dropped);

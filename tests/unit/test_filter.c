@@ -73,7 +73,7 @@ static enum filter_reason verdict(struct fx *f, const char *ip, const char *targ
 	f->s.cap = 2 * (size_t)n + 64;
 	f->s.p = malloc(f->s.cap);
 	assert_non_null(f->s.p);
-	r = parser_parse(f->conf.site->parser, f->line, (size_t)n, &f->s, &f->hit);
+	r = parser_parse(f->conf.site->parser, f->line, (size_t)n, 0, &f->s, &f->hit);
 	if (r != PARSE_OK) {
 		fail_msg("the test line does not parse: %s", f->line);
 	}

@@ -61,7 +61,7 @@ static enum parse_result parse_n(const char *parser, const char *line, size_t n)
 	g.s.p = malloc(g.s.cap);
 	assert_non_null(g.s.p);
 	g.s.used = 12345; /* parser_parse resets it */
-	return parser_parse(P(parser), g.line, n, &g.s, &g.hit);
+	return parser_parse(P(parser), g.line, n, 0, &g.s, &g.hit);
 }
 
 static enum parse_result parse(const char *parser, const char *line)
