@@ -28,15 +28,15 @@
 #define STRINGIFY(x) #x
 #define NUMBER_TEXT(x) STRINGIFY(x)
 
-/* 1 when the group GID may read secrets: root's or pintail's. */
+/* 1 when the group GID may read secrets: root's or the service user's own. */
 static int trusted_group(gid_t gid)
 {
-	struct group *gr;
+	struct passwd *pw;
 	if (gid == 0) {
 		return 1;
 	}
-	gr = getgrgid(gid);
-	return gr != NULL && strcmp(gr->gr_name, "pintail") == 0;
+	pw = getpwnam(config_service_user());
+	return pw != NULL && pw->pw_gid == gid;
 }
 
 static int too_open(const struct stat *st)
@@ -52,16 +52,18 @@ static int too_open(const struct stat *st)
  */
 static void private_advice(const char *file, const struct stat *st, char *out, size_t len)
 {
-	struct passwd *pw = getpwnam("pintail");
-	struct group *gr = getgrnam("pintail");
+	const char *user = config_service_user();
+	struct passwd *pw = getpwnam(user);
+	uid_t uid = pw != NULL ? pw->pw_uid : 0;
+	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
 
-	if (pw != NULL && st->st_uid == pw->pw_uid) {
+	if (pw != NULL && st->st_uid == uid) {
 		snprintf(out, len, "chmod 600 %s", file);
 	} else if (gr != NULL) {
-		snprintf(out, len, "chgrp pintail %s && chmod 640 %s (the service reads it as user pintail)",
-			 file, file);
+		snprintf(out, len, "chgrp %s %s && chmod 640 %s (the service reads it as user %s)",
+			 gr->gr_name, file, file, user);
 	} else {
-		snprintf(out, len, "chmod 600 %s (or 640 with group pintail)", file);
+		snprintf(out, len, "chmod 600 %s (or 640 with group %s)", file, user);
 	}
 }
 
@@ -139,6 +141,13 @@ int site_read_token(struct site *s, struct diag *d)
 	}
 	/* O_NONBLOCK: a FIFO put there must not hang the agent. */
 	fd = open(s->access_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == EACCES && stat(s->access_token_file, &st) == 0) {
+		char fix[2 * PATH_MAX + 96];
+		private_advice(s->access_token_file, &st, fix, sizeof fix);
+		diag_error(d, s->file, line, "access_token_file %s: %s: %s", s->access_token_file,
+			   strerror(EACCES), fix);
+		return -1;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		diag_error(d, s->file, line, "access_token_file %s: %s", s->access_token_file,
 			   strerror(errno));

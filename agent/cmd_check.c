@@ -1,26 +1,38 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
 #include "diag.h"
 #include "log.h"
 
-struct config *cmd_load_config(const char *config_path, unsigned flags)
+static struct config *load_config(const char *config_path, unsigned flags, struct diag *d)
 {
-	struct diag d = {0};
 	struct config *cfg;
 
 	/* Every command may read access tokens: from here on, no core dump
 	 * of this process's memory. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	cfg = config_load(config_path, flags, &d);
+	cfg = config_load(config_path, flags, d);
 
 	if (cfg != NULL) {
 		log_set_level((enum log_level)cfg->agent.log_level);
 	}
 	return cfg;
+}
+
+struct config *cmd_load_config(const char *config_path, unsigned flags)
+{
+	struct diag d = {0};
+	return load_config(config_path, flags, &d);
 }
 
 static void print_site(const struct site *s)
@@ -43,8 +55,157 @@ static void print_site(const struct site *s)
 	printf("\n");
 }
 
+/* The user that check run by root checks for too (getpwnam()'s is reused). */
+struct svc_user {
+	char name[64];
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * The user the service runs as, when check runs as root: root reads every
+ * file, so a "configuration OK" of its own would hide a token file or a
+ * log the service may not read, and the service would then fail.  It is
+ * config_service_user(); 0 when there is none to check for (not root,
+ * $PINTAIL_SERVICE_USER set empty, no such user), else 1.
+ */
+static int service_user(struct svc_user *u)
+{
+	const char *env = getenv("PINTAIL_SERVICE_USER");
+	const char *name = config_service_user();
+	const struct passwd *pw;
+
+	if (geteuid() != 0 || (env != NULL && env[0] == '\0')) {
+		return 0; /* set empty: root's check alone */
+	}
+	if ((pw = getpwnam(name)) == NULL) {
+		/* The packages' user is missing where they are not installed. */
+		if (env != NULL) {
+			fprintf(stderr,
+				"pintail: warning: PINTAIL_SERVICE_USER: no user %s: checked as root only\n",
+				name);
+		}
+		return 0;
+	}
+	if (pw->pw_uid == 0 || strlen(pw->pw_name) >= sizeof u->name) {
+		return 0;
+	}
+	snprintf(u->name, sizeof u->name, "%s", pw->pw_name);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	return 1;
+}
+
+/*
+ * Child of check_for(): reads the configuration again as user U and
+ * writes what it meets to OUT.  Never returns.
+ */
+static void check_as_child(const struct svc_user *u, const char *config_path, int out)
+{
+	FILE *f = fdopen(out, "w");
+	struct diag d = {.out = f, .for_user = u->name};
+	struct config *cfg;
+
+	if (f == NULL) {
+		_exit(EXIT_RUNTIME);
+	}
+	if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 ||
+	    setuid(u->uid) < 0) {
+		fprintf(f, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
+			u->name, strerror(errno));
+		fclose(f);
+		_exit(EXIT_RUNTIME);
+	}
+	/* Now that user's process, holding root's view of the tokens: not
+	 * to be traced or dumped by it (setuid() resets the flag to the
+	 * system's fs.suid_dumpable, which may allow it). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	cfg = config_load(config_path, CONFIG_TOKENS | CONFIG_LOGS, &d);
+	config_free(cfg);
+	fclose(f);
+	_exit(EXIT_OK);
+}
+
+/* Whether TEXT (N bytes) holds LINE (with its newline) as a whole line. */
+static int has_line(const char *text, size_t n, const char *line, size_t len)
+{
+	for (const char *p = text, *end = text + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (l == len && memcmp(p, line, len) == 0) {
+			return 1;
+		}
+		p += l;
+	}
+	return 0;
+}
+
+/*
+ * Checks CONFIG_PATH again as user U, in a child that takes its identity,
+ * and prints on stderr what it meets beyond MINE (N bytes), the caller's
+ * own diagnostics: the files and logs that user may not read.  They are
+ * warnings: the exit status stays the caller's.
+ */
+static void check_for(const struct svc_user *u, const char *config_path, const char *mine, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0, shown = 0;
+	FILE *collect;
+	int fds[2];
+	pid_t pid;
+
+	fflush(NULL);
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
+			u->name, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		check_as_child(u, config_path, fds[1]);
+	}
+	close(fds[1]);
+	collect = open_memstream(&text, &len);
+	if (collect != NULL) {
+		char chunk[4096];
+		ssize_t got;
+		while ((got = read(fds[0], chunk, sizeof chunk)) > 0 ||
+		       (got < 0 && errno == EINTR)) {
+			fwrite(chunk, 1, got > 0 ? (size_t)got : 0, collect);
+		}
+		fclose(collect);
+	}
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+	for (const char *p = text, *end = text + len; text != NULL && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (!has_line(mine, n, p, l)) {
+			fwrite(p, 1, l, stderr);
+			shown++;
+		}
+		p += l;
+	}
+	if (shown > 0) {
+		/* runuser does not pass $PINTAIL_CONFIG on: -c names the file. */
+		int other = strcmp(config_path, CONFIG_DEFAULT_PATH) != 0;
+		fprintf(stderr,
+			"pintail: warning: the service runs as user %s, and meets the problems above that "
+			"root does not (see them alone: runuser -u %s -- pintail %s%s%scheck)\n",
+			u->name, u->name, other ? "-c " : "", other ? config_path : "",
+			other ? " " : "");
+	}
+	free(text);
+}
+
 int cmd_check(const char *config_path, int argc, char **argv)
 {
+	struct svc_user user;
+	const struct svc_user *u = service_user(&user) ? &user : NULL;
+	struct diag d = {0};
+	char *mine = NULL;
+	size_t n = 0;
 	struct config *cfg;
 
 	(void)argv;
@@ -52,11 +213,23 @@ int cmd_check(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "usage: pintail [-c FILE] check\n");
 		return EXIT_CONFIG;
 	}
-	cfg = cmd_load_config(config_path, CONFIG_TOKENS | CONFIG_LOGS);
+	/* Checked as root, its own diagnostics are kept to be told apart
+	 * from the service user's. */
+	d.out = u != NULL ? open_memstream(&mine, &n) : NULL;
+	cfg = load_config(config_path, CONFIG_TOKENS | CONFIG_LOGS, &d);
+	if (d.out != NULL) {
+		fclose(d.out);
+		fwrite(mine, 1, n, stderr);
+	}
 	if (cfg == NULL) {
+		free(mine);
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;
 	}
+	if (u != NULL) {
+		check_for(u, config_path, mine, n);
+	}
+	free(mine);
 	printf("configuration OK\n");
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		print_site(cfg->sites[i]);

@@ -185,7 +185,7 @@ static void permission_hint(const char *path, int err, const char *dir, const ch
 {
 	struct stat st;
 	struct passwd *pw;
-	const char *user = "pintail";
+	const char *user = config_service_user();
 	char opt[4200] = "";
 
 	if (stat(dir, &st) == 0 && st.st_uid != 0 && (pw = getpwuid(st.st_uid)) != NULL) {

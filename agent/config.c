@@ -617,3 +617,9 @@ void config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg);
 }
+
+const char *config_service_user(void)
+{
+	const char *name = getenv("PINTAIL_SERVICE_USER");
+	return name != NULL && name[0] != '\0' ? name : PINTAIL_USER;
+}

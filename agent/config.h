@@ -20,6 +20,10 @@
 #ifndef PINTAIL_SYSCONFDIR
 #define PINTAIL_SYSCONFDIR "/etc/pintail"
 #endif
+#ifndef PINTAIL_USER
+/* The user the packages' service runs as (see config_service_user()). */
+#define PINTAIL_USER "pintail"
+#endif
 #ifndef PINTAIL_DATADIR
 #define PINTAIL_DATADIR "/usr/share/pintail"
 #endif
@@ -139,6 +143,13 @@ enum {
  * NULL.
  */
 struct config *config_load(const char *path, unsigned flags, struct diag *d);
+
+/*
+ * The user the service runs as, whom advice names and whom `check` run by
+ * root checks for: $PINTAIL_SERVICE_USER when set and not empty (a unit
+ * whose User= was changed), else PINTAIL_USER.
+ */
+const char *config_service_user(void);
 
 void config_free(struct config *cfg);
 

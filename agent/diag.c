@@ -21,7 +21,13 @@ void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...
 {
 	va_list ap;
 	va_start(ap, fmt);
-	diag_vprint(d, file, line, "", fmt, ap);
+	if (d->for_user != NULL) {
+		char kind[128];
+		snprintf(kind, sizeof kind, "warning: user %s: ", d->for_user);
+		diag_vprint(d, file, line, kind, fmt, ap);
+	} else {
+		diag_vprint(d, file, line, "", fmt, ap);
+	}
 	va_end(ap);
 	d->errors++;
 }

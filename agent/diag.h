@@ -15,9 +15,12 @@ struct diag {
 	FILE *out;    /* where lines go; NULL: stderr */
 	int errors;   /* problems that refuse the configuration */
 	int warnings; /* problems worth a look */
+	/* When set, a check made for this user, not the caller: its errors
+	 * are printed as warnings naming it (still counted in errors). */
+	const char *for_user;
 };
 
-/* An error at FILE:LINE (LINE 0: the file as a whole). */
+/* An error at FILE:LINE (LINE 0: the file as a whole); see for_user. */
 void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
