@@ -179,11 +179,13 @@ static void watch_drop(struct tailer *t, size_t i)
 }
 
 /*
- * Watches folder DIR.  A folder that cannot be watched (it does not exist
- * yet, or was deleted) is kept in the list with wd -1 and tried again every
- * REWATCH_MS, so that logs written once it is back are read.
+ * Watches folder DIR: a folder of the patterns, or the folder of symlink
+ * LINK's target.  A folder that cannot be watched (it does not exist yet,
+ * was deleted, or the agent's user may not read it) is kept in the list
+ * with wd -1 and tried again every REWATCH_MS, so that logs written once
+ * it is back are read.
  */
-static void watch_dir(struct tailer *t, const char *dir)
+static void watch_dir(struct tailer *t, const char *dir, const char *link)
 {
 	struct watch *nw;
 	char *copy;
@@ -206,12 +208,20 @@ static void watch_dir(struct tailer *t, const char *dir)
 	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
 	if (wd < 0) {
 		int err = errno;
-		log_warn("watch %s: %s (looked for again every %d s)%s", dir, strerror(err), REWATCH_MS / 1000,
-			 err == EACCES || err == EPERM
-				 ? "; the agent's user may not enter it, and the logs it finds there once it "
-				   "may are read from their beginning (read_from = end cannot apply to files it "
-				   "could not see): " TAILER_ACCESS_HINT
-				 : "");
+		if (link != NULL) {
+			log_warn("watch %s, the folder of %s's target: %s (tried again every %d s); until "
+				 "it can be watched, changes to the target are seen only through %s%s",
+				 dir, link, strerror(err), REWATCH_MS / 1000, link,
+				 err == EACCES || err == EPERM ? ": " TAILER_ACCESS_HINT : "");
+		} else {
+			log_warn("watch %s: %s (looked for again every %d s)%s", dir, strerror(err),
+				 REWATCH_MS / 1000,
+				 err == EACCES || err == EPERM
+					 ? "; the agent's user may not enter it, and the logs it finds there once it "
+					   "may are read from their beginning (read_from = end cannot apply to files it "
+					   "could not see): " TAILER_ACCESS_HINT
+					 : "");
+		}
 		rewatch_soon(t);
 	}
 	nw[t->nwatches].wd = wd;
@@ -221,13 +231,14 @@ static void watch_dir(struct tailer *t, const char *dir)
 
 static void reconcile(struct tsite *ts);
 static int site_in_dir(const struct tsite *ts, const char *dir);
+static int target_in_dir(const struct tsite *ts, const char *dir);
 static int matches_pattern(const struct tsite *ts, const char *path);
 
-/* 1 when some site's patterns are in folder DIR. */
+/* 1 when some site's patterns, or a target of its symlinks, are in folder DIR. */
 static int dir_needed(const struct tailer *t, const char *dir)
 {
 	for (const struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
-		if (site_in_dir(ts, dir)) {
+		if (site_in_dir(ts, dir) || target_in_dir(ts, dir)) {
 			return 1;
 		}
 	}
@@ -236,9 +247,10 @@ static int dir_needed(const struct tailer *t, const char *dir)
 
 /*
  * Watch I can no longer be watched (its folder is gone, or it must be
- * watched anew).  A folder of a site's patterns is looked for every
- * REWATCH_MS until it is back; any other (a symlink's old target's, a
- * removed site's) is dropped.  Returns 1 when entry I was dropped.
+ * watched anew).  A folder of a site's patterns or of a symlink's target
+ * is looked for every REWATCH_MS until it is back; any other (a symlink's
+ * old target's, a removed site's) is dropped.  Returns 1 when entry I was
+ * dropped.
  */
 static int watch_lost(struct tailer *t, size_t i)
 {
@@ -321,7 +333,7 @@ static void watch_target_dir(struct tsite *ts, const char *path)
 	if (path != NULL && realpath(path, real) != NULL && strcmp(real, path) != 0) {
 		char *d = path_dir(real);
 		if (d != NULL) {
-			watch_dir(ts->t, d);
+			watch_dir(ts->t, d, path);
 			free(d);
 		}
 	}
@@ -334,7 +346,7 @@ static void watch_site(struct tsite *ts)
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
 		char *d = path_dir(ts->patterns[i]);
 		if (d != NULL) {
-			watch_dir(ts->t, d);
+			watch_dir(ts->t, d, NULL);
 			free(d);
 		}
 	}
@@ -1548,6 +1560,35 @@ static int site_in_dir(const struct tsite *ts, const char *dir)
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
 		if (strncmp(ts->patterns[i], dir, dl) == 0 && ts->patterns[i][dl] == '/' &&
 		    strchr(ts->patterns[i] + dl + 1, '/') == NULL) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 when PATH is a symlink whose target lies in folder DIR. */
+static int target_dir_is(const char *path, const char *dir)
+{
+	char real[PATH_MAX];
+	size_t dl = strlen(dir);
+
+	return realpath(path, real) != NULL && strcmp(real, path) != 0 && strncmp(real, dir, dl) == 0 &&
+	       real[dl] == '/' && strchr(real + dl + 1, '/') == NULL;
+}
+
+/*
+ * 1 when folder DIR holds the target of one of the site's symlinks, a file
+ * followed or pending (watch_site() watches such folders too).
+ */
+static int target_in_dir(const struct tsite *ts, const char *dir)
+{
+	for (const struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		if (target_dir_is(tf->path, dir)) {
+			return 1;
+		}
+	}
+	for (const struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		if (target_dir_is(p->path, dir)) {
 			return 1;
 		}
 	}
