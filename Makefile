@@ -19,8 +19,13 @@ SYSCONFDIR ?= /etc
 DATADIR   ?= $(PREFIX)/share
 DESTDIR   ?=
 INSTALL   ?= install
+# The unit's SupplementaryGroups= (Debian's adm, for the web servers' logs;
+# the RPM's unit has none and builds with SERVICE_GROUPS=): `pintail check`
+# run by root gives them to the service's user when it checks as that user.
+SERVICE_GROUPS ?= adm
 DEFS      := -D_GNU_SOURCE -DPINTAIL_VERSION='"$(VERSION)"' \
-             -DPINTAIL_SYSCONFDIR='"$(SYSCONFDIR)/pintail"' -DPINTAIL_DATADIR='"$(DATADIR)/pintail"'
+             -DPINTAIL_SYSCONFDIR='"$(SYSCONFDIR)/pintail"' -DPINTAIL_DATADIR='"$(DATADIR)/pintail"' \
+             -DPINTAIL_SERVICE_GROUPS='"$(SERVICE_GROUPS)"'
 # libsystemd is optional: with it, `run` tells systemd when it is ready
 # (Type=notify); without it, the notifications are left out.
 SYSTEMD   := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo libsystemd)

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "values.h"
 
 static struct config *load_config(const char *config_path, unsigned flags, struct diag *d)
 {
@@ -97,8 +98,35 @@ static int service_user(struct svc_user *u)
 }
 
 /*
- * Child of check_for(): reads the configuration again as user U and
- * writes what it meets to OUT.  Never returns.
+ * Gives the process user U's groups, as systemd gives them to the service:
+ * those of /etc/group, and the unit's SupplementaryGroups= (Debian's adm,
+ * which the unit adds even where the user is not listed in it).
+ */
+static int take_groups(const struct svc_user *u)
+{
+	gid_t groups[256];
+	int n = (int)(sizeof groups / sizeof groups[0]);
+	char **extra = words_split(PINTAIL_SERVICE_GROUPS, 0);
+
+	if (getgrouplist(u->name, u->gid, groups, &n) < 0) {
+		words_free(extra);
+		errno = E2BIG;
+		return -1;
+	}
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+		const struct group *gr = getgrnam(extra[i]);
+		if (gr != NULL && n < (int)(sizeof groups / sizeof groups[0])) {
+			groups[n++] = gr->gr_gid;
+		}
+	}
+	words_free(extra);
+	return setgroups((size_t)n, groups);
+}
+
+/*
+ * Child of check_start(): takes user U's identity, reads the configuration
+ * as that user and writes what it meets to OUT.  Never returns.  It is
+ * forked before the parent reads anything secret.
  */
 static void check_as_child(const struct svc_user *u, const char *config_path, int out)
 {
@@ -109,21 +137,54 @@ static void check_as_child(const struct svc_user *u, const char *config_path, in
 	if (f == NULL) {
 		_exit(EXIT_RUNTIME);
 	}
-	if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 ||
-	    setuid(u->uid) < 0) {
+	if (take_groups(u) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0) {
 		fprintf(f, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
 			u->name, strerror(errno));
 		fclose(f);
 		_exit(EXIT_RUNTIME);
 	}
-	/* Now that user's process, holding root's view of the tokens: not
-	 * to be traced or dumped by it (setuid() resets the flag to the
-	 * system's fs.suid_dumpable, which may allow it). */
+	/* Not to be traced or dumped by that user (setuid() resets the flag
+	 * to the system's fs.suid_dumpable): the tokens are read below. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	cfg = config_load(config_path, CONFIG_TOKENS | CONFIG_LOGS, &d);
 	config_free(cfg);
 	fclose(f);
 	_exit(EXIT_OK);
+}
+
+/* The check as the service's user, running beside root's own. */
+struct user_check {
+	pid_t pid; /* 0: none */
+	int fd;    /* what it writes */
+};
+
+/* Starts checking CONFIG_PATH as user U in a child; C->pid 0 if it cannot. */
+static void check_start(struct user_check *c, const struct svc_user *u, const char *config_path)
+{
+	int fds[2];
+
+	c->pid = 0;
+	fflush(NULL);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
+			u->name, strerror(errno));
+		return;
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
+		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
+			u->name, strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		c->pid = 0;
+		return;
+	}
+	if (c->pid == 0) {
+		close(fds[0]);
+		check_as_child(u, config_path, fds[1]);
+	}
+	close(fds[1]);
+	c->fd = fds[0];
 }
 
 /* Whether TEXT (N bytes) holds LINE (with its newline) as a whole line. */
@@ -141,44 +202,39 @@ static int has_line(const char *text, size_t n, const char *line, size_t len)
 }
 
 /*
- * Checks CONFIG_PATH again as user U, in a child that takes its identity,
- * and prints on stderr what it meets beyond MINE (N bytes), the caller's
- * own diagnostics: the files and logs that user may not read.  They are
- * warnings: the exit status stays the caller's.
+ * Waits for the check C as user U, and prints on stderr (when SHOW) what
+ * it met beyond MINE (N bytes), the caller's own diagnostics: the files
+ * and logs that user may not read.  They are warnings: the exit status
+ * stays the caller's.
  */
-static void check_for(const struct svc_user *u, const char *config_path, const char *mine, size_t n)
+static void check_finish(struct user_check *c, const struct svc_user *u, const char *config_path,
+			 const char *mine, size_t n, int show)
 {
 	char *text = NULL;
 	size_t len = 0, shown = 0;
 	FILE *collect;
-	int fds[2];
-	pid_t pid;
+	char chunk[4096];
+	ssize_t got;
+	int status = 0;
 
-	fflush(NULL);
-	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
-			u->name, strerror(errno));
+	if (c->pid == 0) {
 		return;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		check_as_child(u, config_path, fds[1]);
-	}
-	close(fds[1]);
 	collect = open_memstream(&text, &len);
-	if (collect != NULL) {
-		char chunk[4096];
-		ssize_t got;
-		while ((got = read(fds[0], chunk, sizeof chunk)) > 0 ||
-		       (got < 0 && errno == EINTR)) {
-			fwrite(chunk, 1, got > 0 ? (size_t)got : 0, collect);
+	/* Read to its end (also when it is not shown): the child must not
+	 * block on a full pipe. */
+	while ((got = read(c->fd, chunk, sizeof chunk)) > 0 || (got < 0 && errno == EINTR)) {
+		if (got > 0 && collect != NULL) {
+			fwrite(chunk, 1, (size_t)got, collect);
 		}
+	}
+	if (collect != NULL) {
 		fclose(collect);
 	}
-	close(fds[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	close(c->fd);
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
 	}
-	for (const char *p = text, *end = text + len; text != NULL && p < end;) {
+	for (const char *p = text, *end = text + len; show && text != NULL && p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		if (!has_line(mine, n, p, l)) {
@@ -187,8 +243,8 @@ static void check_for(const struct svc_user *u, const char *config_path, const c
 		}
 		p += l;
 	}
-	if (shown > 0) {
-		/* runuser does not pass $PINTAIL_CONFIG on: -c names the file. */
+	if (shown > 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_OK) {
+		/* -c names the file: sudo does not pass $PINTAIL_CONFIG on. */
 		int other = strcmp(config_path, CONFIG_DEFAULT_PATH) != 0;
 		fprintf(stderr,
 			"pintail: warning: the service runs as user %s, and meets the problems above that "
@@ -203,6 +259,7 @@ int cmd_check(const char *config_path, int argc, char **argv)
 {
 	struct svc_user user;
 	const struct svc_user *u = service_user(&user) ? &user : NULL;
+	struct user_check uc = {0};
 	struct diag d = {0};
 	char *mine = NULL;
 	size_t n = 0;
@@ -213,23 +270,25 @@ int cmd_check(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "usage: pintail [-c FILE] check\n");
 		return EXIT_CONFIG;
 	}
-	/* Checked as root, its own diagnostics are kept to be told apart
-	 * from the service user's. */
-	d.out = u != NULL ? open_memstream(&mine, &n) : NULL;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (u != NULL) {
+		/* Run by root: the service's user checks beside it, forked
+		 * before anything is read, and root's own diagnostics are kept
+		 * to be told apart from that user's. */
+		check_start(&uc, u, config_path);
+		d.out = open_memstream(&mine, &n);
+	}
 	cfg = load_config(config_path, CONFIG_TOKENS | CONFIG_LOGS, &d);
 	if (d.out != NULL) {
 		fclose(d.out);
 		fwrite(mine, 1, n, stderr);
 	}
+	check_finish(&uc, u, config_path, mine, n, cfg != NULL);
+	free(mine);
 	if (cfg == NULL) {
-		free(mine);
 		fprintf(stderr, "%s: configuration refused\n", config_path);
 		return EXIT_CONFIG;
 	}
-	if (u != NULL) {
-		check_for(u, config_path, mine, n);
-	}
-	free(mine);
 	printf("configuration OK\n");
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		print_site(cfg->sites[i]);

@@ -7,6 +7,8 @@
 #     then one line saying so, with the runuser command (and -c FILE);
 #   - what root meets too is said once, not twice;
 #   - a token file of the user's own group, 0640 (the advice): no warning;
+#   - a log of group adm: readable, as the unit gives the user group adm;
+#   - the user's identity cannot be taken: said, without the summary;
 #   - all readable: nothing more than root's own check says;
 #   - PINTAIL_SERVICE_USER empty: root's check alone; a user that does not
 #     exist: a warning;
@@ -25,6 +27,10 @@ GROUP_NAME=$(getent group "$(getent passwd 65534 | cut -d: -f4)" | cut -d: -f1)
 export PINTAIL_SERVICE_USER=$USER_NAME
 
 make_config
+# The parsers and the bot list in $T: user nobody may not reach the checkout.
+cp -r "$TOP/parsers" "$T/parsers"
+sed -i -e "s#^parsers = .*#parsers = $T/parsers#" -e "s#^bots_file = .*#bots_file = $T/parsers/bots.txt#" "$CONF"
+chmod -R a+rX "$T/parsers"
 LOGS=$T/logs
 mkdir -p "$LOGS"
 chmod 755 "$T" "$T/etc" "$T/etc/conf.d" "$LOGS"
@@ -76,6 +82,28 @@ check log
 assert_grep "^$SITE_FILE:3: warning: logs: user $USER_NAME may not read $LOGS/access.log: " "$T/log"
 assert_grep "$SUMMARY" "$T/log"
 chmod 644 "$LOGS/access.log"
+
+# 4b. A log of group adm, 0640 (Debian's nginx and Apache): the unit gives
+# the service's user group adm (SupplementaryGroups=), so does check.
+if getent group adm > /dev/null && ! id -nG "$USER_NAME" | grep -qw adm; then
+	chgrp adm "$LOGS/access.log"
+	chmod 640 "$LOGS/access.log"
+	check adm
+	if grep -q warning "$T/adm"; then cat "$T/adm" >&2; fail "a log of group adm: a warning"; fi
+	chgrp root "$LOGS/access.log"
+	chmod 644 "$LOGS/access.log"
+fi
+
+# 4c. The user's identity cannot be taken (no CAP_SETGID): said, and no
+# claim that the service meets problems.
+chmod 600 "$T/etc/token"
+chown root:root "$T/etc/token"
+rc=0
+setpriv --bounding-set -setgid --inh-caps -setgid "$PINTAIL" -c "$CONF" check > "$T/nocap" 2>&1 || rc=$?
+assert_eq "check without CAP_SETGID: exit status" 0 "$rc"
+assert_grep "^pintail: warning: cannot check as user $USER_NAME, which the service runs as: Operation not permitted$" "$T/nocap"
+if grep -q "the service runs as user" "$T/nocap"; then cat "$T/nocap" >&2; fail "a summary after the identity could not be taken"; fi
+chown "$USER_NAME:$GROUP_NAME" "$T/etc/token"
 
 # 5. The site file, then the main configuration, unreadable by the user.
 chmod 600 "$SITE_FILE"
