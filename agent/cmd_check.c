@@ -104,23 +104,28 @@ static int service_user(struct svc_user *u)
  */
 static int take_groups(const struct svc_user *u)
 {
-	gid_t groups[256];
-	int n = (int)(sizeof groups / sizeof groups[0]);
 	char **extra = words_split(PINTAIL_SERVICE_GROUPS, 0);
+	size_t nextra = words_count(extra);
+	int n = 0, rc = -1;
+	gid_t *groups = NULL;
 
-	if (getgrouplist(u->name, u->gid, groups, &n) < 0) {
-		words_free(extra);
-		errno = E2BIG;
-		return -1;
-	}
-	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
-		const struct group *gr = getgrnam(extra[i]);
-		if (gr != NULL && n < (int)(sizeof groups / sizeof groups[0])) {
-			groups[n++] = gr->gr_gid;
+	/* The first call says how many groups the user has. */
+	getgrouplist(u->name, u->gid, NULL, &n);
+	if (n >= 0 && (groups = calloc((size_t)n + nextra + 1, sizeof *groups)) != NULL &&
+	    getgrouplist(u->name, u->gid, groups, &n) >= 0) {
+		for (size_t i = 0; i < nextra; i++) {
+			const struct group *gr = getgrnam(extra[i]);
+			if (gr != NULL) {
+				groups[n++] = gr->gr_gid;
+			}
 		}
+		rc = setgroups((size_t)n, groups);
+	} else if (groups == NULL) {
+		errno = ENOMEM;
 	}
+	free(groups);
 	words_free(extra);
-	return setgroups((size_t)n, groups);
+	return rc;
 }
 
 /*

@@ -210,9 +210,12 @@ static void watch_dir(struct tailer *t, const char *dir, const char *link)
 		int err = errno;
 		if (link != NULL) {
 			log_warn("watch %s, the folder of %s's target: %s (tried again every %d s); until "
-				 "it can be watched, changes to the target are seen only through %s%s",
-				 dir, link, strerror(err), REWATCH_MS / 1000, link,
-				 err == EACCES || err == EPERM ? ": " TAILER_ACCESS_HINT : "");
+				 "it can be watched, writes to the target go unnoticed%s",
+				 dir, link, strerror(err), REWATCH_MS / 1000,
+				 err == EACCES || err == EPERM
+					 ? " (watching a folder needs permission to read it, not only to enter "
+					   "it): " TAILER_ACCESS_HINT
+					 : "");
 		} else {
 			log_warn("watch %s: %s (looked for again every %d s)%s", dir, strerror(err),
 				 REWATCH_MS / 1000,
@@ -308,14 +311,19 @@ static void rewatch_tick(void *ctx)
  * them: every folder is watched again by its path.  The kernel gives back
  * the same descriptor for the same folder, a new one for a folder created
  * anew (the old one is then removed), and an error for one that is gone.
+ * A folder not watched already is left to rewatch_tick().
  */
 static void rewatch_all(struct tailer *t)
 {
 	for (size_t i = 0; i < t->nwatches; i++) {
 		struct watch *w = &t->watches[i];
-		int wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
+		int wd;
+		if (w->wd < 0) {
+			continue;
+		}
+		wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
 		if (wd >= 0) {
-			if (w->wd >= 0 && w->wd != wd) {
+			if (w->wd != wd) {
 				inotify_rm_watch(t->ifd, w->wd);
 			}
 			w->wd = wd;
