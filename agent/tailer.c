@@ -179,14 +179,15 @@ static void watch_drop(struct tailer *t, size_t i)
 }
 
 /*
- * Watches folder DIR: a folder of the patterns, or the folder of symlink
- * LINK's target.  A folder that cannot be watched (it does not exist yet,
- * was deleted, or the agent's user may not read it) is kept in the list
- * with wd -1 and tried again every REWATCH_MS, so that logs written once
- * it is back are read.
+ * Watches folder DIR for site TS: a folder of its patterns, or the folder
+ * of symlink LINK's target.  A folder that cannot be watched (it does not
+ * exist yet, was deleted, or the agent's user may not read it) is kept in
+ * the list with wd -1 and tried again every REWATCH_MS, so that logs
+ * written once it is back are read.  One watch serves every site.
  */
-static void watch_dir(struct tailer *t, const char *dir, const char *link)
+static void watch_dir(struct tsite *ts, const char *dir, const char *link)
 {
+	struct tailer *t = ts->t;
 	struct watch *nw;
 	char *copy;
 	int wd;
@@ -201,7 +202,7 @@ static void watch_dir(struct tailer *t, const char *dir, const char *link)
 		if (nw != NULL) {
 			t->watches = nw;
 		}
-		log_err("watch %s: out of memory", dir);
+		log_err("site %s: watch %s: out of memory", ts->conf.name, dir);
 		return;
 	}
 	t->watches = nw;
@@ -209,16 +210,16 @@ static void watch_dir(struct tailer *t, const char *dir, const char *link)
 	if (wd < 0) {
 		int err = errno;
 		if (link != NULL) {
-			log_warn("watch %s, the folder of %s's target: %s (tried again every %d s); until "
-				 "it can be watched, writes to the target go unnoticed%s",
-				 dir, link, strerror(err), REWATCH_MS / 1000,
+			log_warn("site %s: watch %s, the folder of %s's target: %s (tried again every %d s); "
+				 "until it can be watched, writes to the target go unnoticed%s",
+				 ts->conf.name, dir, link, strerror(err), REWATCH_MS / 1000,
 				 err == EACCES || err == EPERM
 					 ? " (watching a folder needs permission to read it, not only to enter "
 					   "it): " TAILER_ACCESS_HINT
 					 : "");
 		} else {
-			log_warn("watch %s: %s (looked for again every %d s)%s", dir, strerror(err),
-				 REWATCH_MS / 1000,
+			log_warn("site %s: watch %s: %s (looked for again every %d s)%s", ts->conf.name, dir,
+				 strerror(err), REWATCH_MS / 1000,
 				 err == EACCES || err == EPERM
 					 ? "; the agent's user may not enter it, and the logs it finds there once it "
 					   "may are read from their beginning (read_from = end cannot apply to files it "
@@ -341,7 +342,7 @@ static void watch_target_dir(struct tsite *ts, const char *path)
 	if (path != NULL && realpath(path, real) != NULL && strcmp(real, path) != 0) {
 		char *d = path_dir(real);
 		if (d != NULL) {
-			watch_dir(ts->t, d, path);
+			watch_dir(ts, d, path);
 			free(d);
 		}
 	}
@@ -354,7 +355,7 @@ static void watch_site(struct tsite *ts)
 	for (size_t i = 0; ts->patterns[i] != NULL; i++) {
 		char *d = path_dir(ts->patterns[i]);
 		if (d != NULL) {
-			watch_dir(ts->t, d, NULL);
+			watch_dir(ts, d, NULL);
 			free(d);
 		}
 	}

@@ -19,7 +19,7 @@ make_live_site shop "$LOG"
 agent_start 1
 
 # 1. missing at the start
-missing() { [ "$(agent_log_count "watch $DIR: No such file or directory \(looked for again every 5 s\)")" -ge 1 ]; }
+missing() { [ "$(agent_log_count "site [a-z]+: watch $DIR: No such file or directory \(looked for again every 5 s\)")" -ge 1 ]; }
 wait_until 10 "a warning that $DIR cannot be watched yet" missing
 mkdir -p "$DIR"
 append_lines "$LOG" a 0 5

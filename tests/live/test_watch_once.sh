@@ -43,7 +43,7 @@ for i in $(seq 0 11); do
 done
 expected_keys busy "$L/busy.log" > "$T/exp.busy"
 wait_delivered "$T/exp.busy" 15
-assert_eq "warnings about watching $H" 1 "$(agent_log_count "watch $H, the folder of $L/slink.log.s target: Permission denied \\(tried again every 5 s\\)" "$AGENT_ERR")"
+assert_eq "warnings about watching $H" 1 "$(agent_log_count "site slink: watch $H, the folder of $L/slink.log.s target: Permission denied \\(tried again every 5 s\\)" "$AGENT_ERR")"
 report "a folder that cannot be watched: said once in 12 s of changes beside the log"
 
 # Readable now: what was written since the first start is read.
