@@ -721,7 +721,7 @@ static void agent_reload(struct agent *a)
 	}
 	free(next);
 	for (size_t i = 0; i < a->nsites; i++) {
-		tsite_read(a->sites[i]->ts);
+		tsite_rescan(a->sites[i]->ts);
 		site_commit(a->sites[i]);
 	}
 	log_info("configuration reloaded (%zu site%s)", a->nsites, a->nsites == 1 ? "" : "s");

@@ -1162,6 +1162,19 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
 }
 
 /*
+ * PATH, a match of the site's patterns, could not be looked at (stat()
+ * failed, errno says why).  A symlink into a folder the agent's user may
+ * not enter is said once, as a file that cannot be opened; one whose
+ * target does not exist (yet) is not a log yet.
+ */
+static void unseen(struct tsite *ts, const char *path)
+{
+	if (errno != ENOENT && errno != ENOTDIR) {
+		note_open(ts, path, errno);
+	}
+}
+
+/*
  * Brings the site's files in line with what is on disk: new files of the
  * patterns are opened from their beginning, a path that holds another file
  * now means rotation, a file that shrank was truncated.
@@ -1181,7 +1194,11 @@ static void reconcile(struct tsite *ts)
 			const char *path = g.gl_pathv[j];
 			struct tfile *tf = find_active(ts, path), *same;
 			struct stat st;
-			if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			if (stat(path, &st) < 0) {
+				unseen(ts, path);
+				continue;
+			}
+			if (!S_ISREG(st.st_mode)) {
 				continue;
 			}
 			if (tf != NULL && tf->dev == st.st_dev && tf->ino == st.st_ino) {
@@ -1422,8 +1439,11 @@ struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
 		}
 		for (size_t j = 0; j < g.gl_pathc; j++) {
 			struct stat st;
-			if (stat(g.gl_pathv[j], &st) < 0 || !S_ISREG(st.st_mode) ||
-			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
+			if (stat(g.gl_pathv[j], &st) < 0) {
+				unseen(ts, g.gl_pathv[j]);
+				continue;
+			}
+			if (!S_ISREG(st.st_mode) || find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
 			    find_pending(ts, st.st_dev, st.st_ino) != NULL) {
 				continue;
 			}
@@ -1472,6 +1492,26 @@ void tsite_read(struct tsite *ts)
 	for (struct tfile *tf = ts->files; tf != NULL && !ts->paused && !ts->failed; tf = tf->next) {
 		tfile_read(ts, tf);
 	}
+}
+
+void tsite_rescan(struct tsite *ts)
+{
+	struct tailer *t = ts->t;
+
+	/* What still cannot be opened is said again, once. */
+	words_free(ts->unopened);
+	ts->unopened = NULL;
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		p->warned = 0;
+	}
+	for (size_t i = 0; i < t->nwatches; i++) {
+		struct watch *w = &t->watches[i];
+		if (w->wd < 0 && (w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS)) >= 0) {
+			log_info("watching %s again", w->dir);
+		}
+	}
+	reconcile(ts);
+	tsite_read(ts);
 }
 
 void tsite_pause(struct tsite *ts, int paused) { ts->paused = paused; }

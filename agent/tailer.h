@@ -74,6 +74,15 @@ void tailer_remove_site(struct tailer *t, struct tsite *ts);
 /* Reads every file of the site as far as it goes (unless paused). */
 void tsite_read(struct tsite *ts);
 
+/*
+ * Looks at the site's files again now, as a reload (SIGHUP) asks: new files
+ * of its patterns, rotations, pending files that may be opened since, and
+ * folders that could not be watched.  A permission granted where no event
+ * tells the agent (a symlink's target's folder it could not enter) is so
+ * taken up at once.  What still cannot be opened is logged again, once.
+ */
+void tsite_rescan(struct tsite *ts);
+
 /* Pauses (1) or resumes (0) reading: backpressure or a failing disk. */
 void tsite_pause(struct tsite *ts, int paused);
 

@@ -10,6 +10,9 @@
 # the folder is watched again (it is tried every 5 s: a write to the target
 # makes no event beside the symlink), and the lines written since the first
 # start are delivered, the old ones not.
+# Then a symlink into a folder the agent may not even enter (0700): each
+# reload says again that it cannot be opened, and the reload after access
+# is granted reads it.
 # The agent runs as user nobody (setpriv); where that is impossible the
 # test says SKIP and passes.
 # shellcheck source=live_lib.sh
@@ -58,10 +61,38 @@ keys_minus "$T/all.slink" "$T/old.slink" > "$T/exp.slink"
 wait_delivered "$T/exp.slink" 20
 [ "$(agent_log_count "watching $H again" "$AGENT_ERR")" -ge 1 ] || fail "no \"watching $H again\" logged"
 report "the folder and file made readable: the lines written since the first start delivered"
+
+# A symlink into a folder the agent's user may not even enter (0700): no
+# folder to watch is known.  A reload says again that it cannot be opened;
+# once it may, a reload reads it (from its beginning: the agent could not
+# see it at its first start, as for a log in a folder it could not enter).
+reloads() { [ "$(agent_log_count "configuration reloaded \\(" "$AGENT_ERR")" -ge "$1" ]; }
+hup() { # N: SIGHUP, then wait for the Nth "configuration reloaded"
+	kill -HUP "$AGENT_PID"
+	wait_until 10 "reload $1" reloads "$1"
+}
+D=$T/deep
+mkdir -p "$D"
+append_lines "$D/real.log" deep-old 0 3
+chmod 700 "$D"
+ln -s "$D/real.log" "$L/deep.log"
+make_live_site deep "$L/deep.log" --read-from end
+chown nobody:nogroup "$T/etc/conf.d/deep.conf"
+hup 1
+said() { [ "$(agent_log_count "$1" "$AGENT_ERR")" -ge "$2" ] || fail "fewer than $2 log lines matching [$1]"; }
+said "site deep: open $L/deep.log: Permission denied" 1
+hup 2
+said "site deep: open $L/deep.log: Permission denied" 2
+chmod 755 "$D"
+append_lines "$D/real.log" deep-new 0 3
+hup 3
+expected_keys deep "$D/real.log" > "$T/exp.deep"
+wait_delivered "$T/exp.deep" 15
+report "a symlink into a folder it could not enter: said again at each reload; read at the reload after access was granted"
 agent_stop TERM
 
 expected_keys busy "$L/busy.log" > "$T/exp.busy"
-cat "$T/exp.busy" "$T/exp.slink" > "$T/exp"
+cat "$T/exp.busy" "$T/exp.slink" "$T/exp.deep" > "$T/exp"
 assert_only_expected "$T/exp"
 assert_eq "events delivered twice" 0 "$(dup_count)"
 assert_no_violations
