@@ -719,11 +719,16 @@ static void agent_reload(struct agent *a)
 			a->sites[a->nsites++] = as;
 		}
 	}
-	free(next);
 	for (size_t i = 0; i < a->nsites; i++) {
-		tsite_rescan(a->sites[i]->ts);
+		/* A kept site looks at its files again (a started one just did). */
+		if (find_in(next, n, a->sites[i]->site) != NULL) {
+			tsite_rescan(a->sites[i]->ts);
+		} else {
+			tsite_read(a->sites[i]->ts);
+		}
 		site_commit(a->sites[i]);
 	}
+	free(next);
 	log_info("configuration reloaded (%zu site%s)", a->nsites, a->nsites == 1 ? "" : "s");
 	write_status(a);
 	sd_notify(0, "READY=1");

@@ -79,7 +79,7 @@ ln -s "$D/real.log" "$L/deep.log"
 make_live_site deep "$L/deep.log" --read-from end
 chown nobody:nogroup "$T/etc/conf.d/deep.conf"
 hup 1
-said() { [ "$(agent_log_count "$1" "$AGENT_ERR")" -ge "$2" ] || fail "fewer than $2 log lines matching [$1]"; }
+said() { assert_eq "log lines matching [$1]" "$2" "$(agent_log_count "$1" "$AGENT_ERR")"; }
 said "site deep: open $L/deep.log: Permission denied" 1
 hup 2
 said "site deep: open $L/deep.log: Permission denied" 2
