@@ -811,14 +811,15 @@ static void log_unopened(const struct tsite *ts, const char *path, int err, cons
 }
 
 /*
- * Notes how opening PATH went: ERR is its errno, 0 when it opened.  A
- * failure is logged the first time only: every event of its folder looks
- * at the site's files again, and a log the agent may not read would be
- * reported at each.  Once PATH opens, a later failure is logged again.
- * (A regular file that cannot be opened is pending instead, and
- * pending_warn() says so once.)
+ * Notes how opening PATH went: ERR is its errno, 0 when it opened; THEN
+ * says what happens once it can (NULL: it is opened).  A failure is logged
+ * the first time only (and again after a reload): every event of its
+ * folder looks at the site's files again, and a log the agent may not
+ * read would be reported at each.  Once PATH opens, a later failure is
+ * logged again.  (A regular file that cannot be opened is pending
+ * instead, and pending_warn() says so once.)
  */
-static void note_open(struct tsite *ts, const char *path, int err)
+static void note_open(struct tsite *ts, const char *path, int err, const char *then)
 {
 	size_t n = words_count(ts->unopened), i = 0;
 	char **grown;
@@ -838,7 +839,7 @@ static void note_open(struct tsite *ts, const char *path, int err)
 		grown[n] = strdup(path); /* NULL: not remembered, logged again */
 		grown[n + 1] = NULL;
 	}
-	log_unopened(ts, path, err, "it is opened");
+	log_unopened(ts, path, err, then != NULL ? then : "it is opened");
 }
 
 /* ---- files that cannot be opened yet ---- */
@@ -959,6 +960,7 @@ static struct tfile *pending_open(struct tsite *ts, struct tpending *p, int *err
 		log_info("site %s: %s can be opened now; reading it from its beginning", ts->conf.name, p->path);
 	}
 	tf = tfile_open(ts, p->path, fd, &st, from);
+	note_open(ts, p->path, 0, NULL);
 	if (tf != NULL && p->identity[0]) {
 		memcpy(tf->identity, p->identity, sizeof tf->identity);
 		tfile_check(ts, tf, &succ);
@@ -1141,11 +1143,11 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
 		if (err != ENOENT && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			pending_add(ts, path, &st, at_end ? (uint64_t)st.st_size : offset, "", err);
 		} else if (err != ENOENT) {
-			note_open(ts, path, err);
+			note_open(ts, path, err, NULL);
 		}
 		return NULL;
 	}
-	note_open(ts, path, 0);
+	note_open(ts, path, 0, NULL);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return NULL;
@@ -1170,7 +1172,10 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
 static void unseen(struct tsite *ts, const char *path)
 {
 	if (errno != ENOENT && errno != ENOTDIR) {
-		note_open(ts, path, errno);
+		/* No folder the agent watches changes when access is granted. */
+		note_open(ts, path, errno,
+			  "it is opened at the next reload (systemctl reload pintail), and read from its "
+			  "beginning");
 	}
 }
 
@@ -1506,7 +1511,12 @@ void tsite_rescan(struct tsite *ts)
 	}
 	for (size_t i = 0; i < t->nwatches; i++) {
 		struct watch *w = &t->watches[i];
-		if (w->wd < 0 && (w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS)) >= 0) {
+		if (w->wd >= 0) {
+			continue;
+		}
+		if (!dir_needed(t, w->dir)) {
+			watch_drop(t, i--); /* as rewatch_tick() would */
+		} else if ((w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS)) >= 0) {
 			log_info("watching %s again", w->dir);
 		}
 	}

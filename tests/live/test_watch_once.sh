@@ -81,6 +81,7 @@ chown nobody:nogroup "$T/etc/conf.d/deep.conf"
 hup 1
 said() { assert_eq "log lines matching [$1]" "$2" "$(agent_log_count "$1" "$AGENT_ERR")"; }
 said "site deep: open $L/deep.log: Permission denied" 1
+said "site deep: open $L/deep.log: Permission denied: user nobody may not read it; once it may, it is opened at the next reload \\(systemctl reload pintail\\), and read from its beginning" 1
 hup 2
 said "site deep: open $L/deep.log: Permission denied" 2
 chmod 755 "$D"
