@@ -54,10 +54,9 @@ static void private_advice(const char *file, const struct stat *st, char *out, s
 {
 	const char *user = config_service_user();
 	struct passwd *pw = getpwnam(user);
-	uid_t uid = pw != NULL ? pw->pw_uid : 0;
 	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
 
-	if (pw != NULL && st->st_uid == uid) {
+	if (pw != NULL && st->st_uid == pw->pw_uid) {
 		snprintf(out, len, "chmod 600 %s", file);
 	} else if (gr != NULL) {
 		snprintf(out, len, "chgrp %s %s && chmod 640 %s (the service reads it as user %s)",

@@ -97,6 +97,13 @@ static int service_user(struct svc_user *u)
 	return 1;
 }
 
+/* Says on OUT why the check as user U cannot be made (errno). */
+static void cannot_check(FILE *out, const struct svc_user *u)
+{
+	fprintf(out, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
+		u->name, strerror(errno));
+}
+
 /*
  * Gives the process user U's groups, as systemd gives them to the service:
  * those of /etc/group, and the unit's SupplementaryGroups= (Debian's adm,
@@ -143,8 +150,7 @@ static void check_as_child(const struct svc_user *u, const char *config_path, in
 		_exit(EXIT_RUNTIME);
 	}
 	if (take_groups(u) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0) {
-		fprintf(f, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
-			u->name, strerror(errno));
+		cannot_check(f, u);
 		fclose(f);
 		_exit(EXIT_RUNTIME);
 	}
@@ -171,14 +177,12 @@ static void check_start(struct user_check *c, const struct svc_user *u, const ch
 	c->pid = 0;
 	fflush(NULL);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
-		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
-			u->name, strerror(errno));
+		cannot_check(stderr, u);
 		return;
 	}
 	c->pid = fork();
 	if (c->pid < 0) {
-		fprintf(stderr, "pintail: warning: cannot check as user %s, which the service runs as: %s\n",
-			u->name, strerror(errno));
+		cannot_check(stderr, u);
 		close(fds[0]);
 		close(fds[1]);
 		c->pid = 0;
@@ -192,12 +196,18 @@ static void check_start(struct user_check *c, const struct svc_user *u, const ch
 	c->fd = fds[0];
 }
 
+/* The length of the line at P, its newline included (the last may have none). */
+static size_t line_len(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	return nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+}
+
 /* Whether TEXT (N bytes) holds LINE (with its newline) as a whole line. */
 static int has_line(const char *text, size_t n, const char *line, size_t len)
 {
 	for (const char *p = text, *end = text + n; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		size_t l = line_len(p, end);
 		if (l == len && memcmp(p, line, len) == 0) {
 			return 1;
 		}
@@ -240,8 +250,7 @@ static void check_finish(struct user_check *c, const struct svc_user *u, const c
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
 	}
 	for (const char *p = text, *end = text + len; show && text != NULL && p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		size_t l = line_len(p, end);
 		if (!has_line(mine, n, p, l)) {
 			fwrite(p, 1, l, stderr);
 			shown++;

@@ -273,18 +273,22 @@ static int watch_lost(struct tailer *t, size_t i)
 
 /* The folders that could not be watched, tried again; the sites then look
  * at their files again, so that a folder that came back is read. */
-static void rewatch_tick(void *ctx)
+/*
+ * Tries again the folders that could not be watched; one no site needs
+ * any more (its site was removed or changed by a reload) is dropped.
+ * Returns 1 when one is watched now; *MISSING says whether any is not.
+ */
+static int rewatch_missing(struct tailer *t, int *missing)
 {
-	struct tailer *t = ctx;
-	int back = 0, missing = 0;
+	int back = 0;
 
+	*missing = 0;
 	for (size_t i = 0; i < t->nwatches; i++) {
 		struct watch *w = &t->watches[i];
 		if (w->wd >= 0) {
 			continue;
 		}
 		if (!dir_needed(t, w->dir)) {
-			/* Its site was removed or changed by a reload. */
 			watch_drop(t, i--);
 			continue;
 		}
@@ -293,10 +297,18 @@ static void rewatch_tick(void *ctx)
 			log_info("watching %s again", w->dir);
 			back = 1;
 		} else {
-			missing = 1;
+			*missing = 1;
 		}
 	}
-	if (back) {
+	return back;
+}
+
+static void rewatch_tick(void *ctx)
+{
+	struct tailer *t = ctx;
+	int missing;
+
+	if (rewatch_missing(t, &missing)) {
 		for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
 			reconcile(ts);
 			tsite_read(ts);
@@ -334,17 +346,25 @@ static void rewatch_all(struct tailer *t)
 	}
 }
 
-/* Watches the folder of the file a symlinked PATH resolves to. */
-static void watch_target_dir(struct tsite *ts, const char *path)
+/* The folder of the file a symlinked PATH resolves to (caller frees), or NULL. */
+static char *target_dir(const char *path)
 {
 	char real[PATH_MAX];
 
-	if (path != NULL && realpath(path, real) != NULL && strcmp(real, path) != 0) {
-		char *d = path_dir(real);
-		if (d != NULL) {
-			watch_dir(ts, d, path);
-			free(d);
-		}
+	if (path == NULL || realpath(path, real) == NULL || strcmp(real, path) == 0) {
+		return NULL;
+	}
+	return path_dir(real);
+}
+
+/* Watches the folder of the file a symlinked PATH resolves to. */
+static void watch_target_dir(struct tsite *ts, const char *path)
+{
+	char *d = target_dir(path);
+
+	if (d != NULL) {
+		watch_dir(ts, d, path);
+		free(d);
 	}
 }
 
@@ -1304,6 +1324,29 @@ static int matches_pattern(const struct tsite *ts, const char *path)
 }
 
 /*
+ * Where checkpoint entry E's file is now: its path, or, rotated while the
+ * agent was stopped, the name beside it that holds its inode (then read
+ * where it is, as a rotated file).  1 with WHERE and *ST set, else 0.
+ */
+static int entry_file(const struct ckpt_entry *e, char where[PATH_MAX], struct stat *st)
+{
+	if (same_inode_at(e->path, e->dev, e->ino, st)) {
+		snprintf(where, PATH_MAX, "%s", e->path);
+		return 1;
+	}
+	return find_inode_beside(e->path, e->dev, e->ino, where, PATH_MAX, st);
+}
+
+/* Says, before it is made pending, that entry E's file moved to WHERE. */
+static void note_moved(struct tsite *ts, const struct ckpt_entry *e, const char *where)
+{
+	if (strcmp(where, e->path) != 0) {
+		log_info("site %s: %s was rotated to %s while the agent was stopped", ts->conf.name, e->path,
+			 where);
+	}
+}
+
+/*
  * Resumes an entry without identity: a file of which no line was read yet
  * (it had no complete line, or could not be opened).  While its path holds
  * the same inode, it begins at the entry's offset (its size at the site's
@@ -1313,20 +1356,12 @@ static int matches_pattern(const struct tsite *ts, const char *path)
  */
 static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
 {
-	char moved[PATH_MAX];
+	char where[PATH_MAX];
 	struct stat st;
 
-	if (e->offset == 0) {
-		return;
-	}
-	if (same_inode_at(e->path, e->dev, e->ino, &st)) {
-		pending_add(ts, e->path, &st, e->offset, "", 0);
-	} else if (find_inode_beside(e->path, e->dev, e->ino, moved, sizeof moved, &st)) {
-		/* Rotated while the agent was stopped: read where it is now,
-		 * as a rotated file, once it can be opened. */
-		log_info("site %s: %s was rotated to %s while the agent was stopped", ts->conf.name, e->path,
-			 moved);
-		pending_add(ts, moved, &st, e->offset, "", 0);
+	if (e->offset > 0 && entry_file(e, where, &st)) {
+		note_moved(ts, e, where);
+		pending_add(ts, where, &st, e->offset, "", 0);
 	}
 }
 
@@ -1339,11 +1374,9 @@ static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
 {
 	char where[PATH_MAX];
 	struct stat st;
-	int fd;
+	int fd, err;
 
-	if (same_inode_at(e->path, e->dev, e->ino, &st)) {
-		snprintf(where, sizeof where, "%s", e->path);
-	} else if (!find_inode_beside(e->path, e->dev, e->ino, where, sizeof where, &st)) {
+	if (!entry_file(e, where, &st)) {
 		return 0;
 	}
 	fd = open(where, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -1351,11 +1384,9 @@ static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
 		close(fd);
 		return 0;
 	}
-	if (strcmp(where, e->path) != 0) {
-		log_info("site %s: %s was rotated to %s while the agent was stopped", ts->conf.name, e->path,
-			 where);
-	}
-	pending_add(ts, where, &st, e->offset, e->identity, errno);
+	err = errno;
+	note_moved(ts, e, where);
+	pending_add(ts, where, &st, e->offset, e->identity, err);
 	return 1;
 }
 
@@ -1501,7 +1532,7 @@ void tsite_read(struct tsite *ts)
 
 void tsite_rescan(struct tsite *ts)
 {
-	struct tailer *t = ts->t;
+	int missing;
 
 	/* What still cannot be opened is said again, once. */
 	words_free(ts->unopened);
@@ -1509,17 +1540,7 @@ void tsite_rescan(struct tsite *ts)
 	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
 		p->warned = 0;
 	}
-	for (size_t i = 0; i < t->nwatches; i++) {
-		struct watch *w = &t->watches[i];
-		if (w->wd >= 0) {
-			continue;
-		}
-		if (!dir_needed(t, w->dir)) {
-			watch_drop(t, i--); /* as rewatch_tick() would */
-		} else if ((w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS)) >= 0) {
-			log_info("watching %s again", w->dir);
-		}
-	}
+	(void)rewatch_missing(ts->t, &missing); /* the timer still runs for the rest */
 	reconcile(ts);
 	tsite_read(ts);
 }
@@ -1628,11 +1649,11 @@ static int site_in_dir(const struct tsite *ts, const char *dir)
 /* 1 when PATH is a symlink whose target lies in folder DIR. */
 static int target_dir_is(const char *path, const char *dir)
 {
-	char real[PATH_MAX];
-	size_t dl = strlen(dir);
+	char *d = target_dir(path);
+	int is = d != NULL && strcmp(d, dir) == 0;
 
-	return realpath(path, real) != NULL && strcmp(real, path) != 0 && strncmp(real, dir, dl) == 0 &&
-	       real[dl] == '/' && strchr(real + dl + 1, '/') == NULL;
+	free(d);
+	return is;
 }
 
 /*
