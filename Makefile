@@ -48,17 +48,29 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS)
 
-.PHONY: all clean check deps demo bench lint install
+.PHONY: all clean check deps demo bench lint install FORCE
+
+# Objects are built again when the compiler or its flags change, not only
+# their sources: `make CFLAGS=-O0` after a plain `make` must not link old
+# objects.  build/flags holds what the last build used; it is rewritten (and
+# so made newer than the objects) only when that changes.
+TRACKED   = $(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) $(PKG_LIBS)
+build/flags: FORCE | build
+	@flags='$(subst ','\'',$(TRACKED))'; \
+	if [ "$$flags" != "$$(cat $@ 2>/dev/null)" ]; then \
+		[ ! -e $@ ] || echo "make: the compiler or its flags changed: building again"; \
+		printf '%s\n' "$$flags" > $@; \
+	fi
 
 all: pintail
 
-pintail: $(OBJS)
+pintail: $(OBJS) build/flags
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
-build/obj/%.o: agent/%.c $(HDRS) | build/obj
+build/obj/%.o: agent/%.c $(HDRS) build/flags | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/asan/%.o: agent/%.c $(HDRS) | build/asan
+build/asan/%.o: agent/%.c $(HDRS) build/flags | build/asan
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
 build/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) tests/unit/testutil.h | build/tests
@@ -69,7 +81,7 @@ build/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) tests/unit/testutil.h | bui
 # see agent/hash.c) is checked by the same tests.
 EVP_OBJS  := $(filter-out build/asan/hash.o,$(ASAN_OBJS)) build/asan/hash_evp.o
 
-build/asan/hash_evp.o: agent/hash.c $(HDRS) | build/asan
+build/asan/hash_evp.o: agent/hash.c $(HDRS) build/flags | build/asan
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DPINTAIL_EVENT_ID_EVP -c -o $@ $<
 
 build/tests/test_hash_evp: tests/unit/test_hash.c $(EVP_OBJS) tests/unit/testutil.h | build/tests
@@ -77,7 +89,7 @@ build/tests/test_hash_evp: tests/unit/test_hash.c $(EVP_OBJS) tests/unit/testuti
 		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # The agent itself under ASan and UBSan, for a few integration tests.
-build/pintail-asan: $(ASAN_OBJS) agent/main.c | build/asan
+build/pintail-asan: $(ASAN_OBJS) agent/main.c build/flags | build/asan
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ agent/main.c $(ASAN_OBJS) $(PKG_LIBS)
 
 # The allocation test must see every malloc, so it is built without ASan
@@ -85,7 +97,7 @@ build/pintail-asan: $(ASAN_OBJS) agent/main.c | build/asan
 build/tests/alloc_count: tests/alloc/alloc_count.c $(LIB_OBJS) | build/tests
 	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
-build/obj build/asan build/tests:
+build build/obj build/asan build/tests:
 	mkdir -p $@
 
 deps:

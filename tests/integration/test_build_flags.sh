@@ -1,0 +1,33 @@
+#!/bin/bash
+# The Makefile builds objects again when the compiler flags change, not only
+# their sources (`make CFLAGS=-O0` after `make` must not link old objects):
+#   - a first build of one object records the flags in build/flags;
+#   - the same flags again build nothing;
+#   - other CFLAGS build it again, and say why;
+#   - back to the first flags, again.
+# Done on a copy of the sources, one small object, so the repository's own
+# build is left alone.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/src"
+cp -r "$TOP/Makefile" "$TOP/agent" "$T/src/"
+obj=build/obj/buf.o
+
+# build [MAKE ARGS]: builds the one object; prints how many times the
+# compiler ran.
+build() {
+	make -C "$T/src" "$@" "$obj" > "$T/make.out" 2>&1 || { cat "$T/make.out" >&2; fail "make $* failed"; }
+	grep -c -- "-c -o $obj" "$T/make.out" || true
+}
+
+assert_eq "compilations of a first build" 1 "$(build)"
+[ -s "$T/src/build/flags" ] || fail "build/flags was not written"
+assert_eq "compilations with the same flags" 0 "$(build)"
+assert_eq "compilations with other CFLAGS" 1 "$(build CFLAGS='-O0 -g')"
+assert_grep "flags changed: building again" "$T/make.out"
+assert_eq "compilations with those CFLAGS again" 0 "$(build CFLAGS='-O0 -g')"
+assert_eq "compilations back to the default CFLAGS" 1 "$(build)"
+# Flags holding quotes (as -DPINTAIL_VERSION='"..."' does) are compared whole.
+assert_eq "compilations with a quoted define" 1 "$(build CPPFLAGS="-DX='\"a b\"'")"
+assert_eq "compilations with that define again" 0 "$(build CPPFLAGS="-DX='\"a b\"'")"
+echo "ok"
