@@ -109,6 +109,12 @@ struct tailer {
 	size_t nwatches;
 	struct tsite *sites;
 	struct loop_timer *rewatch_timer;
+	/* A file was deleted in a watched folder: at the next rewatch tick,
+	 * each folder is looked at by its path (rewatch_all()).  A folder
+	 * deleted with a file the agent holds open in it stays alive, and
+	 * watched, until that file is closed (rotate_wait later): its watch
+	 * says nothing of the deletion, nor of a folder made at its path. */
+	int verify_watches;
 };
 
 /* ---- identity ---- */
@@ -303,12 +309,18 @@ static int rewatch_missing(struct tailer *t, int *missing)
 	return back;
 }
 
+static int rewatch_all(struct tailer *t);
+
 static void rewatch_tick(void *ctx)
 {
 	struct tailer *t = ctx;
-	int missing;
+	int missing, replaced = 0;
 
-	if (rewatch_missing(t, &missing)) {
+	if (t->verify_watches) {
+		t->verify_watches = 0;
+		replaced = rewatch_all(t);
+	}
+	if (rewatch_missing(t, &missing) || replaced) {
 		for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
 			reconcile(ts);
 			tsite_read(ts);
@@ -324,10 +336,13 @@ static void rewatch_tick(void *ctx)
  * them: every folder is watched again by its path.  The kernel gives back
  * the same descriptor for the same folder, a new one for a folder created
  * anew (the old one is then removed), and an error for one that is gone.
- * A folder not watched already is left to rewatch_tick().
+ * A folder not watched already is left to rewatch_tick().  Returns 1 when
+ * a folder was found made anew (its files are then to be looked at).
  */
-static void rewatch_all(struct tailer *t)
+static int rewatch_all(struct tailer *t)
 {
+	int replaced = 0;
+
 	for (size_t i = 0; i < t->nwatches; i++) {
 		struct watch *w = &t->watches[i];
 		int wd;
@@ -337,13 +352,16 @@ static void rewatch_all(struct tailer *t)
 		wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
 		if (wd >= 0) {
 			if (w->wd != wd) {
+				log_info("folder %s was made anew; watching the new one", w->dir);
 				inotify_rm_watch(t->ifd, w->wd);
+				replaced = 1;
 			}
 			w->wd = wd;
 		} else if (watch_lost(t, i)) {
 			i--;
 		}
 	}
+	return replaced;
 }
 
 /* The folder of the file a symlinked PATH resolves to (caller frees), or NULL. */
@@ -1715,6 +1733,10 @@ static void on_event(struct tailer *t, const struct inotify_event *ev)
 
 	if (dir != NULL && ev->len > 0) {
 		snprintf(path, sizeof path, "%s/%s", dir, ev->name);
+	}
+	if ((ev->mask & IN_DELETE) && dir != NULL) {
+		t->verify_watches = 1;
+		rewatch_soon(t);
 	}
 	for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
 		if (ev->mask & IN_Q_OVERFLOW) {
