@@ -50,7 +50,7 @@ static int too_open(const struct stat *st)
  * lock the service (user pintail) out of it, and its next start would
  * fail; such a file is given to group pintail instead.
  */
-static void private_advice(const char *file, const struct stat *st, char *out, size_t len)
+void config_private_advice(const char *file, const struct stat *st, char *out, size_t len)
 {
 	const char *user = config_service_user();
 	struct passwd *pw = getpwnam(user);
@@ -142,7 +142,7 @@ int site_read_token(struct site *s, struct diag *d)
 	fd = open(s->access_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == EACCES && stat(s->access_token_file, &st) == 0) {
 		char fix[2 * PATH_MAX + 96];
-		private_advice(s->access_token_file, &st, fix, sizeof fix);
+		config_private_advice(s->access_token_file, &st, fix, sizeof fix);
 		diag_error(d, s->file, line, "access_token_file %s: %s: %s", s->access_token_file,
 			   strerror(EACCES), fix);
 		return -1;
@@ -207,7 +207,7 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 	}
 	if (s->access_token_file != NULL) {
 		if (site_read_token(s, d) == 0 && stat(s->access_token_file, &st) == 0 && too_open(&st)) {
-			private_advice(s->access_token_file, &st, fix, sizeof fix);
+			config_private_advice(s->access_token_file, &st, fix, sizeof fix);
 			diag_warn(d, s->file, lf, "access_token_file %s is readable by %s: %s",
 				  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
 		}
@@ -215,7 +215,7 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 	}
 	site_read_token(s, d);
 	if (stat(s->file, &st) == 0 && too_open(&st)) {
-		private_advice(s->file, &st, fix, sizeof fix);
+		config_private_advice(s->file, &st, fix, sizeof fix);
 		diag_warn(d, s->file, li,
 			  "this file holds access_token and is readable by %s: %s, or move the token to "
 			  "access_token_file",
@@ -268,6 +268,28 @@ static void check_endpoint(struct site *s, struct diag *d)
 	if (s->ca_file != NULL && access(s->ca_file, R_OK) != 0) {
 		diag_error(d, s->file, site_key_line(s, "pinterest", "ca_file"), "ca_file %s: %s",
 			   s->ca_file, strerror(errno));
+	}
+}
+
+/*
+ * hosts set without url's own host: most likely copied from the example
+ * and not adapted, and then a referer from the site's own pages gives no
+ * click id, and in a shared log its hits go to no site.
+ */
+static void check_hosts(const struct site *s, struct diag *d)
+{
+	int line = site_key_line(s, "site", "hosts");
+	char host[256];
+
+	if (line == 0 || s->url == NULL) {
+		return;
+	}
+	url_host(s->url, host, sizeof host);
+	if (host[0] != '\0' && !hosts_have(s->hosts, host, strlen(host))) {
+		diag_warn(d, s->file, line,
+			  "hosts does not name url's host %s: a referer from it gives no click id%s; "
+			  "add it, or remove the line (its default is url's host)",
+			  host, s->routed ? ", and its hits go to no site" : "");
 	}
 }
 
@@ -544,7 +566,12 @@ void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 			check_shared_pair(cfg->sites[j], s, d);
 		}
 	}
-	if (cfg->nsites == 0) {
+	/* After the pairs: whether a site shares a log is known then. */
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		check_hosts(cfg->sites[i], d);
+	}
+	/* Files that matched but could not be read were said already. */
+	if (cfg->nsites == 0 && cfg->include_matches == 0) {
 		char *pattern = conftab_path(cfg->dir, cfg->agent.include ? cfg->agent.include : "");
 		diag_warn(d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
 			  "no site is configured: no file matches %s", pattern ? pattern : "include");

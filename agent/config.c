@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "conftab.h"
@@ -25,6 +27,7 @@ struct load_ctx {
 	size_t dir_first_parser;    /* first parser index of the current folder */
 	int skip;                   /* keys under a bad section are skipped */
 	int section_line;           /* first section's line, for "missing" errors */
+	int site_line, pinterest_line; /* their sections' first lines, or 0 */
 };
 
 static const char *const agent_sections[] = {"agent", NULL};
@@ -42,11 +45,31 @@ static int section_allowed(const char *const *allowed, const char *name)
 }
 
 /* Reports an unknown section, with a suggestion; returns 0 (go on). */
+/* Which kind of file takes SECTION, for a section put in the wrong one. */
+static const char *section_home(const char *section)
+{
+	if (section_allowed(agent_sections, section)) {
+		return "pintail.conf";
+	}
+	if (section_allowed(site_sections, section)) {
+		return "a site file (conf.d/SITE.conf)";
+	}
+	if (section_allowed(parser_sections, section)) {
+		return "a parser file (in a parsers folder)";
+	}
+	return NULL;
+}
+
 static int bad_section(struct load_ctx *c, const struct ini_item *it, const char *const *allowed)
 {
 	const char *near = value_suggest(it->section, allowed);
+	const char *home = section_home(it->section);
 	c->skip = 1;
-	if (it->section_arg != NULL && section_allowed(allowed, it->section)) {
+	if (!section_allowed(allowed, it->section) && home != NULL) {
+		diag_error(c->d, it->file, it->line, "[%s] belongs in %s, not here (this file takes %s%s%s%s)",
+			   it->section, home, allowed[0], allowed[1] ? ", " : "",
+			   allowed[1] ? allowed[1] : "", allowed[1] ? " ..." : "");
+	} else if (it->section_arg != NULL && section_allowed(allowed, it->section)) {
 		diag_error(c->d, it->file, it->line, "[%s] takes no name: write [%s]", it->section,
 			   it->section);
 	} else if (near != NULL) {
@@ -208,6 +231,34 @@ static int globsort(const char *pattern, glob_t *g)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * Reads the configuration file PATH with H.  One that cannot be opened is
+ * said; when a permission is the cause, with the command that gives the
+ * service's user (who may be the one reading it, or `check` as that user)
+ * the right to read it.
+ */
+static int parse_conf(const char *path, ini_handler h, void *ctx, struct diag *d)
+{
+	FILE *f = fopen(path, "re");
+	int result;
+
+	if (f == NULL) {
+		int err = errno;
+		struct stat st;
+		char fix[2 * PATH_MAX + 96];
+		if (err == EACCES && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			config_private_advice(path, &st, fix, sizeof fix);
+			diag_error(d, path, 0, "cannot open: %s: %s", strerror(err), fix);
+		} else {
+			diag_error(d, path, 0, "cannot open: %s", strerror(err));
+		}
+		return -1;
+	}
+	result = ini_parse_stream(path, f, h, ctx, d);
+	fclose(f);
+	return result;
+}
+
 static void load_parsers(struct load_ctx *c)
 {
 	char **dirs = c->cfg->agent.parsers;
@@ -229,7 +280,7 @@ static void load_parsers(struct load_ctx *c)
 			c->dir = path_dir(g.gl_pathv[j]);
 			c->skip = 0;
 			c->parser = NULL;
-			ini_parse_file(g.gl_pathv[j], parser_item, c, c->d);
+			parse_conf(g.gl_pathv[j], parser_item, c, c->d);
 		}
 		globfree(&g);
 		free(pattern);
@@ -280,6 +331,11 @@ static int site_item(void *ctx, const struct ini_item *it)
 		c->rule = NULL;
 		if (c->section_line == 0) {
 			c->section_line = it->line;
+		}
+		if (strcmp(it->section, "site") == 0 && c->site_line == 0) {
+			c->site_line = it->line;
+		} else if (strcmp(it->section, "pinterest") == 0 && c->pinterest_line == 0) {
+			c->pinterest_line = it->line;
 		}
 		if (strcmp(it->section, "event") == 0) {
 			if (it->section_arg == NULL) {
@@ -370,7 +426,12 @@ static void finish_site(struct load_ctx *c, struct site *s)
 	for (size_t i = 0; i < conf_nkeys; i++) {
 		const struct key_def *k = &conf_keys[i];
 		if (k->target == T_SITE && k->required && s->line_of[i] == 0) {
-			diag_error(c->d, s->file, line, "[%s] %s is required", k->section, k->name);
+			/* At its section's line, when there is one. */
+			int at = strcmp(k->section, "site") == 0	? c->site_line
+				 : strcmp(k->section, "pinterest") == 0 ? c->pinterest_line
+									: 0;
+			diag_error(c->d, s->file, at ? at : line, "[%s] %s is required", k->section,
+				   k->name);
 		}
 	}
 	if (s->parser_name != NULL) {
@@ -396,6 +457,9 @@ static void finish_site(struct load_ctx *c, struct site *s)
 		s->url_base = strndup(s->url, n);
 		s->url_scheme = strndup(s->url, strcspn(s->url, ":"));
 		if (s->url_base != NULL) {
+			const char *auth = strstr(s->url_base, "://");
+			auth = auth ? auth + 3 : s->url_base;
+			s->url_path = auth + strcspn(auth, "/");
 			/* Written into every event: escaped once, here. */
 			struct buf b = {0};
 			if (buf_add_json_chars(&b, s->url_base, n) == 0) {
@@ -480,10 +544,10 @@ static void load_site(struct load_ctx *c, const char *path)
 	c->site = s;
 	c->rule = NULL;
 	c->skip = 0;
-	c->section_line = 0;
+	c->section_line = c->site_line = c->pinterest_line = 0;
 	free(c->dir);
 	c->dir = path_dir(path);
-	if (ini_parse_file(path, site_item, c, c->d) == 0) {
+	if (parse_conf(path, site_item, c, c->d) == 0) {
 		finish_site(c, s);
 	} else {
 		/* Unreadable, or a folder: its error is said; checking what
@@ -511,6 +575,7 @@ static void load_sites(struct load_ctx *c)
 		diag_error(c->d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
 			   "include: cannot read %s: %s", pattern, strerror(errno));
 	}
+	cfg->include_matches = g.gl_pathc;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		load_site(c, g.gl_pathv[i]);
 	}
@@ -546,7 +611,7 @@ struct config *config_load(const char *path, unsigned flags, struct diag *d)
 	}
 	conftab_defaults(T_AGENT, cfg);
 	c.dir = strdup(cfg->dir);
-	if (ini_parse_file(path, agent_item, &c, d) < 0) {
+	if (parse_conf(path, agent_item, &c, d) < 0) {
 		free(c.dir);
 		config_free(cfg);
 		return NULL;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cidr.h"
 #include "parser.h"
@@ -94,6 +95,7 @@ struct site {
 	const struct parser_def *parser;
 	char *url_base;      /* url without a trailing '/' */
 	char *url_scheme;    /* "https" */
+	const char *url_path; /* url_base's path ("/shop", or ""), inside url_base */
 	char *url_base_json; /* url_base as written in a JSON string, or NULL */
 	size_t url_base_json_len;
 	int routed;          /* shares a log file: take only hits of hosts */
@@ -110,6 +112,7 @@ struct config {
 	size_t nparsers;
 	struct site **sites;
 	size_t nsites;
+	size_t include_matches; /* files the include glob matched, read or not */
 	struct rx *bots;       /* the bot list; NULL when no site uses it */
 	int line_of[CONF_MAX_KEYS];
 };
@@ -165,6 +168,13 @@ int site_key_line(const struct site *s, const char *section, const char *key);
  * while a site is paused, so that a replaced token is picked up.
  */
 int site_read_token(struct site *s, struct diag *d);
+
+/*
+ * What to type so that FILE (of ST) is readable by the service's user and
+ * nobody else, into OUT (check.c): "chmod 600" when that user owns it,
+ * else a chgrp to that user's group and "chmod 640".
+ */
+void config_private_advice(const char *file, const struct stat *st, char *out, size_t len);
 
 /* Cross-checks of a loaded configuration (check.c): ids, tokens, files. */
 void config_validate(struct config *cfg, unsigned flags, struct diag *d);

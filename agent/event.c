@@ -47,6 +47,10 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 		buf_add_json_chars(out, site->url_scheme, strlen(site->url_scheme));
 		buf_add(out, "://", 3);
 		buf_add_json_chars(out, host->p, host->n);
+		/* url's path, for a site behind a proxy that strips it. */
+		if (site->url_path != NULL && site->url_path[0] != '\0') {
+			buf_add_json_chars(out, site->url_path, strlen(site->url_path));
+		}
 	} else if (site->url_base_json != NULL) {
 		buf_add(out, site->url_base_json, site->url_base_json_len);
 	} else {

@@ -193,9 +193,14 @@ static int ini_stream(struct ini_state *st, FILE *f)
 	return result;
 }
 
+int ini_parse_stream(const char *name, FILE *f, ini_handler h, void *ctx, struct diag *d)
+{
+	struct ini_state st = {.name = name, .h = h, .ctx = ctx, .d = d};
+	return ini_stream(&st, f);
+}
+
 int ini_parse_file(const char *path, ini_handler h, void *ctx, struct diag *d)
 {
-	struct ini_state st = {.name = path, .h = h, .ctx = ctx, .d = d};
 	FILE *f = fopen(path, "re");
 	int result;
 
@@ -203,7 +208,7 @@ int ini_parse_file(const char *path, ini_handler h, void *ctx, struct diag *d)
 		diag_error(d, path, 0, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	result = ini_stream(&st, f);
+	result = ini_parse_stream(path, f, h, ctx, d);
 	fclose(f);
 	return result;
 }

@@ -12,6 +12,8 @@
 #ifndef PINTAIL_INI_H
 #define PINTAIL_INI_H
 
+#include <stdio.h>
+
 #include "diag.h"
 
 struct ini_item {
@@ -37,6 +39,9 @@ typedef int (*ini_handler)(void *ctx, const struct ini_item *item);
  * stopped.
  */
 int ini_parse_file(const char *path, ini_handler h, void *ctx, struct diag *d);
+
+/* Like ini_parse_file, on the open stream F; NAME stands for the file. */
+int ini_parse_stream(const char *name, FILE *f, ini_handler h, void *ctx, struct diag *d);
 
 /* Like ini_parse_file, on TEXT; NAME stands for the file in messages. */
 int ini_parse_string(const char *name, const char *text, ini_handler h, void *ctx,

@@ -133,8 +133,8 @@ int value_size(const char *s, uint64_t *bytes)
 	switch (*e) {
 	case '\0': mult = 1; break;
 	case 'K': case 'k': mult = 1024; break;
-	case 'M': mult = 1024 * 1024; break;
-	case 'G': mult = 1024ULL * 1024 * 1024; break;
+	case 'M': case 'm': mult = 1024 * 1024; break;
+	case 'G': case 'g': mult = 1024ULL * 1024 * 1024; break;
 	default: return -1;
 	}
 	if (*e != '\0' && e[1] != '\0') {

@@ -4,6 +4,7 @@
 # "configuration OK" would hide what the service then fails on.
 #   - a token file, a log, a folder, the configuration itself that user may
 #     not read: warnings naming it (and the fix), exit 0, "configuration OK";
+#     a site file it may not read is not also called "no file matches";
 #     then one line saying so, with the runuser command (and -c FILE);
 #   - what root meets too is said once, not twice;
 #   - a token file of the user's own group, 0640 (the advice): no warning;
@@ -105,15 +106,19 @@ assert_grep "^pintail: warning: cannot check as user $USER_NAME, which the servi
 if grep -q "the service runs as user" "$T/nocap"; then cat "$T/nocap" >&2; fail "a summary after the identity could not be taken"; fi
 chown "$USER_NAME:$GROUP_NAME" "$T/etc/token"
 
-# 5. The site file, then the main configuration, unreadable by the user.
+# 5. The site file, then the main configuration, unreadable by the user:
+# each with the fix; the site that could not be read is not also called
+# "no site is configured: no file matches".
 chmod 600 "$SITE_FILE"
 check site
-assert_grep "^$SITE_FILE: warning: user $USER_NAME: .*Permission denied" "$T/site"
+assert_grep "^$SITE_FILE: warning: user $USER_NAME: cannot open: Permission denied: chgrp $GROUP_NAME $SITE_FILE && chmod 640 $SITE_FILE \(the service reads it as user $USER_NAME\)$" "$T/site"
 assert_grep "$SUMMARY" "$T/site"
+if grep -q "no site is configured" "$T/site"; then cat "$T/site" >&2; fail "an unreadable site file was called no file at all"; fi
+assert_eq "warnings (site)" 2 "$(grep -c warning "$T/site")"
 chmod 644 "$SITE_FILE"
 chmod 600 "$CONF"
 check conf
-assert_grep "^$CONF: warning: user $USER_NAME: .*Permission denied" "$T/conf"
+assert_grep "^$CONF: warning: user $USER_NAME: cannot open: Permission denied: chgrp $GROUP_NAME $CONF && chmod 640 $CONF" "$T/conf"
 chmod 644 "$CONF"
 
 # 6. PINTAIL_SERVICE_USER empty: root's check alone; an unknown user: said.

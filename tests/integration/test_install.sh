@@ -7,12 +7,22 @@
 #     example site beside conf.d;
 #   - a second install keeps an edited pintail.conf (it is the
 #     administrator's) and says so;
-#   - a pintail.conf installed that way passes `pintail check`.
+#   - a pintail.conf installed that way passes `pintail check`;
+#   - the installed binary was built for those folders (its defaults), even
+#     where a build for other folders was there before.
+# Done on a copy of the sources (as a package build takes them), so that
+# the repository's own build, which the other tests use, is left alone.
 . "$(dirname "$0")/lib.sh"
 
+S=$T/src
+mkdir -p "$S"
+(cd "$TOP" && packaging/srcfiles.sh 2>/dev/null | tar -cf - -T -) | tar -xf - -C "$S"
+make -s -C "$S" -j2 pintail > "$T/build.out" 2>&1 || { cat "$T/build.out" >&2; fail "make failed"; }
 R=$T/root
-make -s -C "$TOP" install DESTDIR="$R" PREFIX=/usr/local > "$T/install.out" 2>&1 ||
+make -s -C "$S" -j2 install DESTDIR="$R" PREFIX=/usr/local > "$T/install.out" 2>&1 ||
 	{ cat "$T/install.out" >&2; fail "make install failed"; }
+grep -qa /usr/local/share/pintail "$R/usr/local/bin/pintail" ||
+	fail "the installed binary was not built for PREFIX=/usr/local (its defaults name /usr/share/pintail)"
 for f in usr/local/bin/pintail usr/local/share/pintail/bots.txt \
 	usr/local/share/pintail/parsers/nginx_combined.conf usr/local/share/pintail/parsers/nginx_pintail.conf \
 	etc/pintail/pintail.conf etc/pintail/conf.d/example.conf.sample; do
@@ -30,11 +40,11 @@ sed -e "s#/usr/local/share/pintail#$R/usr/local/share/pintail#g" -e "s#^state_di
 	-e "s#/etc/pintail/parsers#$R/etc/pintail/parsers#" "$R/etc/pintail/pintail.conf" > "$T/check.conf"
 mkdir -p "$T/conf.d"
 sed -i "s#^include .*#include = $T/conf.d/*.conf#" "$T/check.conf"
-"$PINTAIL" -c "$T/check.conf" check > "$T/check.out" 2>&1 || { cat "$T/check.out" >&2; fail "check refused the installed pintail.conf"; }
+"$R/usr/local/bin/pintail" -c "$T/check.conf" check > "$T/check.out" 2>&1 || { cat "$T/check.out" >&2; fail "check refused the installed pintail.conf"; }
 
 # A second install keeps the administrator's pintail.conf.
 echo "# edited by the administrator" >> "$R/etc/pintail/pintail.conf"
-make -s -C "$TOP" install DESTDIR="$R" PREFIX=/usr/local > "$T/install2.out" 2>&1 ||
+make -s -C "$S" install DESTDIR="$R" PREFIX=/usr/local > "$T/install2.out" 2>&1 ||
 	{ cat "$T/install2.out" >&2; fail "the second make install failed"; }
 assert_eq "pintail.conf after a second install" "# edited by the administrator" "$(tail -n 1 "$R/etc/pintail/pintail.conf")"
 assert_grep "keeping .*/etc/pintail/pintail.conf" "$T/install2.out"

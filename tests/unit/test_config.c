@@ -388,7 +388,10 @@ static void test_example_site_is_clean(void **state)
 	assert_int_equal(s->rules[3]->field[RF_CURRENCY].n, 2);
 	assert_int_equal(s->rules[3]->field[RF_CURRENCY].alt[1].kind, SRC_LITERAL);
 	assert_string_equal(s->rules[3]->field[RF_CURRENCY].alt[1].text, "USD");
-	assert_int_equal(words_count(s->hosts), 2);
+	/* hosts is left to its default, url's host: a copy whose url is
+	 * changed must not keep the example's hosts. */
+	assert_int_equal(words_count(s->hosts), 1);
+	assert_string_equal(s->hosts[0], "shop.example.com");
 	assert_int_equal(s->routed, 0);
 	assert_null(r->cfg->sites[0]->tag_id);
 
@@ -524,9 +527,16 @@ static void test_unknown_section(void **state)
 	r = expect_refused(f, f->conf, 5, "unknown section [agnet]; did you mean [agent]?");
 	assert_int_equal(r->errors, 1);
 
-	/* A site file takes no [parser] (nor [agent]). */
+	/* A site file takes no [parser] (nor [agent]): said where they go,
+	 * not "did you mean [event]?". */
 	fx_new(f, NULL, BASE "[parser mine]\nformat = json\n");
-	expect_refused_once(f, f->site, 9, "unknown section [parser]");
+	expect_refused_once(f, f->site, 9, "[parser] belongs in a parser file (in a parsers folder), not here");
+	fx_new(f, NULL, BASE "[agent]\nlog_level = debug\n");
+	r = expect_refused_once(f, f->site, 9, "[agent] belongs in pintail.conf, not here (this file takes site, pinterest ...)");
+	assert_not_contains(r->out, "did you mean");
+	/* And pintail.conf takes no site's sections. */
+	fx_new(f, "[pinterest]\ntest_mode = true\n", BASE);
+	expect_refused_once(f, f->conf, 5, "[pinterest] belongs in a site file (conf.d/SITE.conf), not here");
 }
 
 /*
@@ -558,8 +568,8 @@ static void test_unknown_key(void **state)
 	r = expect_refused(f, f->site, 7,
 			   "unknown key \"ad_acount_id\" in [pinterest]; did you mean \"ad_account_id\"?");
 	assert_not_contains(r->out, "SECRETVALUE123");
-	/* ... and the real key is then missing. */
-	assert_error_at(r->out, f->site, 1, "[pinterest] ad_account_id is required");
+	/* ... and the real key is then missing: said at its section. */
+	assert_error_at(r->out, f->site, 6, "[pinterest] ad_account_id is required");
 	assert_int_equal(r->errors, 2);
 
 	/* No near key: no suggestion, still no value. */
@@ -715,6 +725,26 @@ static void test_tag_id_not_numeric(void **state)
 	fx_new(f, NULL, BASE "tag_id = 2617998078212\n");
 	r = expect_loaded(f, 0);
 	assert_string_equal(r->cfg->sites[0]->tag_id, "2617998078212");
+}
+
+/*
+ * hosts set without url's host (the example's hosts kept, url changed): a
+ * warning at the hosts line.  Listed, in any case: none.
+ */
+static void test_hosts_without_url_host(void **state)
+{
+	struct fx *f = *state;
+	struct tu_loaded *r;
+#define HOSTS_SITE(url, hosts)                                                                   \
+	"[site]\nurl = " url "\nhosts = " hosts "\nlogs = /var/log/nginx/shop.log\n"             \
+	"parser = nginx_combined\n\n[pinterest]\n" AD_LINE TOKEN_LINE
+
+	fx_new(f, NULL, HOSTS_SITE("https://www.mysite.org", "shop.example.com www.shop.example.com"));
+	r = expect_loaded(f, 1);
+	assert_warning_at(r->out, f->site, 3, "hosts does not name url's host www.mysite.org: a referer from it gives no click id; add it");
+	fx_new(f, NULL, HOSTS_SITE("https://WWW.mysite.org:8443/shop", "mysite.org www.mysite.org"));
+	expect_loaded(f, 0);
+#undef HOSTS_SITE
 }
 
 static void test_tag_id_equals_ad_account_id(void **state)
@@ -1969,6 +1999,7 @@ int main(void)
 		T(test_tag_id_not_numeric),
 		T(test_tag_id_equals_ad_account_id),
 		T(test_ids_look_swapped),
+		T(test_hosts_without_url_host),
 		T(test_event_type_outside_list),
 		T(test_event_without_type),
 		T(test_event_empty_type),

@@ -589,6 +589,16 @@ static void test_url_host(void **state)
 	j = write_event("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET http://shop.example.com/a?b=1 HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\" \"shop.example.com\" \"-\" \"-\" \"-\"",
 			"visit", NULL, NULL);
 	EXPECT_STR(j, "event_source_url", "https://shop.example.com/a?b=1");
+	/* A url with a path (a proxy strips it from the requests): the path
+	 * stays whichever host names the site. */
+	fx_load("[site]\nurl = https://shop.example.com/shop/\nhosts = shop.example.com www.shop.example.com\n"
+		"logs = @DIR@/access.log\nparser = nginx_pintail\n" TU_PINTEREST "[event visit]\ntype = page_visit\n");
+	snprintf(line, sizeof line, fmt, "www.shop.example.com");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://www.shop.example.com/shop/products/blue-mug?x=1");
+	snprintf(line, sizeof line, fmt, "evil.example.net");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://shop.example.com/shop/products/blue-mug?x=1");
 }
 
 static void test_invalid_utf8_replaced(void **state)

@@ -45,6 +45,13 @@ static void test_sizes(void **state)
 	assert_int_equal(b, 512ULL << 20);
 	assert_int_equal(value_size("1G", &b), 0);
 	assert_int_equal(b, 1ULL << 30);
+	/* Lower case too, as nginx takes them. */
+	assert_int_equal(value_size("64k", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(value_size("512m", &b), 0);
+	assert_int_equal(b, 512ULL << 20);
+	assert_int_equal(value_size("1g", &b), 0);
+	assert_int_equal(b, 1ULL << 30);
 	assert_int_equal(value_size("1T", &b), -1);
 	assert_int_equal(value_size("1KB", &b), -1);
 	assert_int_equal(value_size("K", &b), -1);
