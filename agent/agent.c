@@ -62,6 +62,7 @@ struct asite {
 	struct loop_timer *disk_timer;
 	int disk_failed;             /* the state disk refused a write */
 	int emit_failed;             /* set by emit() during one line */
+	uint32_t spooled_types;      /* event types of the line being read already in the spool */
 	int backpressured;
 	uint64_t commit_bytes;       /* commit once this much is appended */
 	int64_t clickmem_saved_at;
@@ -175,6 +176,9 @@ static int emit(void *ctx, const struct event_out *ev)
 	struct spool_rec r = {.identity = ev->src->identity, .offset = ev->src->offset, .time = ev->time,
 			      .type = ev->type, .event_id = ev->event_id, .json = ev->json, .len = ev->len};
 
+	if (ev->type < 32 && (as->spooled_types >> ev->type) & 1u) {
+		return 0; /* in the spool already: this line is read again */
+	}
 	if (ev->reject != NULL) {
 		write_rejected(as, ev->event_id, event_type_name(ev->type), ev->json, ev->len, ev->reject);
 		return 0;
@@ -190,19 +194,22 @@ static int emit(void *ctx, const struct event_out *ev)
 static int on_line(void *ctx, const char *line, size_t n, const struct line_src *src)
 {
 	struct asite *as = ctx;
-	uint64_t spooled;
 
 	if (line == NULL) {
 		pipeline_too_long(as->pl);
 		return 0;
 	}
 	/* After a crash between the spool's fsync and the checkpoint's, lines
-	 * already in the spool are read again: they are not spooled twice. */
-	if (spool_source_max(as->spool, src->identity, &spooled) && src->offset <= spooled) {
+	 * already in the spool are read again: they are not spooled twice,
+	 * and a line whose events were cut in two by the crash gives the
+	 * rest of them. */
+	as->spooled_types = src->reread ? spool_spooled_types(as->spool, src->identity, src->offset) : 0;
+	if (as->spooled_types == SPOOL_ALL_TYPES) {
 		return 0;
 	}
 	as->emit_failed = 0;
 	pipeline_line(as->pl, line, n, src, (int64_t)time(NULL), emit, as);
+	as->spooled_types = 0;
 	if (as->emit_failed) {
 		disk_failed(as, "write", "the spool");
 		return -1;

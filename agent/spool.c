@@ -34,11 +34,24 @@ struct seg {
 	uint32_t gen;  /* bumped each time the segment is emptied in place */
 };
 
-/* The highest line offset spooled from one input (appended; committed). */
+/*
+ * What one input (a log file, by its identity) has in the spool: its last
+ * line there, and which event types of that line (a crash may cut a line's
+ * events in two: the first written, the next not), as appended and as of
+ * the last commit.  RECOVER is set where the files are read again from an
+ * older checkpoint: for what the spool held when opened (a crash between
+ * the spool's fsync and the checkpoint's) and after a rollback.  It ends
+ * when that input is read up to its last spooled line.  Only files the
+ * tailer reads again are compared (line_src.reread), never lines read for
+ * the first time: another input with the same first line (a log emptied
+ * and written again, two logs that begin alike) loses none of its lines.
+ */
 struct src {
 	uint8_t identity[32];
-	uint64_t max_off;
+	uint64_t last_off;
 	uint64_t committed;
+	uint32_t types, committed_types;
+	int recover;
 };
 
 struct spool {
@@ -67,8 +80,9 @@ struct spool {
 	uint64_t ra_seg, ra_off;  /* ...what it holds: segment and offset */
 	char append_hex[64];      /* the last appended record's identity... */
 	uint8_t append_raw[32];   /* ...in raw form */
-	char last_hex[65];        /* spool_source_max()'s last identity... */
+	char last_hex[65];        /* spool_spooled_types()'s last identity... */
 	int last_src;             /* ...and its index in srcs, or -1 */
+	size_t nrecover;          /* srcs with recover set */
 };
 
 static void seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
@@ -153,15 +167,27 @@ static void load_ack(struct spool *sp)
 	fclose(f);
 }
 
+/* The bit of event type TYPE (a record's byte) in a src's types. */
+static uint32_t type_bit(uint8_t type) { return type < 32 ? 1u << type : 0; }
+
+/* Notes the record of PAYLOAD (offset, identity, time, type) in its src. */
 static void note_source(struct spool *sp, const uint8_t *payload)
 {
 	uint64_t off;
+	uint32_t bit = type_bit(payload[48]);
+
 	memcpy(&off, payload, 8);
 	off = le64toh(off);
 	for (size_t i = 0; i < sp->nsrcs; i++) {
-		if (memcmp(sp->srcs[i].identity, payload + 8, 32) == 0) {
-			if (off > sp->srcs[i].max_off) {
-				sp->srcs[i].max_off = off;
+		struct src *s = &sp->srcs[i];
+		if (memcmp(s->identity, payload + 8, 32) == 0) {
+			/* The last appended, not the highest: a log emptied and
+			 * written again with its first line alike goes on from 0. */
+			if (off != s->last_off) {
+				s->last_off = off;
+				s->types = bit;
+			} else {
+				s->types |= bit;
 			}
 			return;
 		}
@@ -171,11 +197,21 @@ static void note_source(struct spool *sp, const uint8_t *payload)
 		return;
 	}
 	sp->srcs = ns;
+	memset(&ns[sp->nsrcs], 0, sizeof *ns);
 	memcpy(ns[sp->nsrcs].identity, payload + 8, 32);
-	ns[sp->nsrcs].max_off = off;
-	ns[sp->nsrcs].committed = 0;
+	ns[sp->nsrcs].last_off = off;
+	ns[sp->nsrcs].types = bit;
 	sp->nsrcs++;
 	sp->last_hex[0] = '\0'; /* a new input: look it up again */
+}
+
+/* Every input's lines up to its last spooled one may be read again. */
+static void recover_all(struct spool *sp)
+{
+	for (size_t i = 0; i < sp->nsrcs; i++) {
+		sp->srcs[i].recover = 1;
+	}
+	sp->nrecover = sp->nsrcs;
 }
 
 /*
@@ -442,6 +478,8 @@ static void drop_segment(struct spool *sp, size_t i)
 	sp->nsegs--;
 }
 
+static const struct seg *find_seg(const struct spool *sp, uint64_t id);
+
 struct spool *spool_open(const char *dir)
 {
 	struct spool *sp = calloc(1, sizeof *sp);
@@ -458,6 +496,17 @@ struct spool *spool_open(const char *dir)
 		return NULL;
 	}
 	load_ack(sp);
+	/* An ack older than every segment is normal (its segment went after
+	 * a later, unsaved ack); one naming a segment that is not there while
+	 * an older one is, or one past the last, is damaged: trusting it
+	 * would delete events never sent. */
+	if (sp->nsegs > 0 && sp->ack.seg > sp->segs[0].id && find_seg(sp, sp->ack.seg) == NULL) {
+		log_err("%s/ack names segment %" PRIu64 ", which is not there: damaged; sending every "
+			"pending event again", sp->dir, sp->ack.seg);
+		sp->ack.seg = sp->segs[0].id;
+		sp->ack.off = SEG_HEADER;
+		sp->ack_gen = 0; /* from its top whatever its generation */
+	}
 	/* Segments wholly acknowledged (a crash before their deletion). */
 	while (sp->nsegs > 0 && sp->segs[0].id < sp->ack.seg) {
 		drop_segment(sp, 0);
@@ -507,9 +556,11 @@ struct spool *spool_open(const char *dir)
 	sp->commit.off = sp->segs[sp->nsegs - 1].size;
 	sp->read = sp->ack;
 	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].committed = sp->srcs[i].max_off;
+		sp->srcs[i].committed = sp->srcs[i].last_off;
+		sp->srcs[i].committed_types = sp->srcs[i].types;
 	}
 	sp->nsrcs_committed = sp->nsrcs;
+	recover_all(sp);
 	if (sp->corrupt > 0) {
 		log_warn("spool %s: %" PRIu64 " corrupt record(s) skipped; %" PRIu64 " events pending",
 			 sp->dir, sp->corrupt, sp->events);
@@ -640,7 +691,8 @@ int spool_commit(struct spool *sp)
 	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
 	sp->commit.off = sp->segs[sp->nsegs - 1].size;
 	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].committed = sp->srcs[i].max_off;
+		sp->srcs[i].committed = sp->srcs[i].last_off;
+		sp->srcs[i].committed_types = sp->srcs[i].types;
 	}
 	sp->nsrcs_committed = sp->nsrcs;
 	return 0;
@@ -657,8 +709,11 @@ void spool_rollback(struct spool *sp)
 	sp->nsrcs = sp->nsrcs_committed;
 	sp->last_hex[0] = '\0';
 	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].max_off = sp->srcs[i].committed;
+		sp->srcs[i].last_off = sp->srcs[i].committed;
+		sp->srcs[i].types = sp->srcs[i].committed_types;
 	}
+	/* The files go back to their saved checkpoints (tsite_rewind()). */
+	recover_all(sp);
 	/* Segments made since the commit go; the committed one is cut back. */
 	while (sp->nsegs > 1 && sp->segs[sp->nsegs - 1].id > sp->commit.seg) {
 		close(sp->wfd);
@@ -680,11 +735,13 @@ void spool_rollback(struct spool *sp)
 	sp->new_segment = 0;
 }
 
-int spool_source_max(struct spool *sp, const char *identity, uint64_t *off)
+uint32_t spool_spooled_types(struct spool *sp, const char *identity, uint64_t offset)
 {
 	uint8_t raw[32];
+	struct src *s;
 
-	if (sp->nsrcs == 0) {
+	/* Reading forward, the common case: nothing to look up. */
+	if (sp->nrecover == 0) {
 		return 0;
 	}
 	/* Lines come in runs from one file: remember the last identity. */
@@ -700,11 +757,16 @@ int spool_source_max(struct spool *sp, const char *identity, uint64_t *off)
 			}
 		}
 	}
-	if (sp->last_src < 0) {
+	if (sp->last_src < 0 || !(s = &sp->srcs[sp->last_src])->recover) {
 		return 0;
 	}
-	*off = sp->srcs[sp->last_src].max_off;
-	return 1;
+	if (offset < s->last_off) {
+		return SPOOL_ALL_TYPES;
+	}
+	/* Its last spooled line, or past it: this input is caught up. */
+	s->recover = 0;
+	sp->nrecover--;
+	return offset == s->last_off ? s->types : 0;
 }
 
 /* ---- reading and acknowledging ---- */

@@ -77,11 +77,15 @@ void spool_rollback(struct spool *sp);
 uint64_t spool_uncommitted_bytes(const struct spool *sp);
 
 /*
- * The highest source offset of an unacknowledged record from the input
- * IDENTITY, found at open: lines at or below it are spooled already (a
- * crash between the spool's fsync and the checkpoint's).  1 and *OFF, or 0.
+ * Which events of the line at OFFSET of the input IDENTITY are in the
+ * spool already, as a set of event-type bits: SPOOL_ALL_TYPES for a whole
+ * line, 0 for none.  Only lines read again (after a crash between the
+ * spool's fsync and the checkpoint's, or after a rollback, when the files
+ * go back to their saved checkpoints) are ever in it: once an input is read
+ * up to its last spooled line, its lines are new.
  */
-int spool_source_max(struct spool *sp, const char *identity, uint64_t *off);
+#define SPOOL_ALL_TYPES UINT32_MAX
+uint32_t spool_spooled_types(struct spool *sp, const char *identity, uint64_t offset);
 
 /*
  * Reads committed records after the last batch read (or from POS when

@@ -53,6 +53,10 @@ struct tfile {
 	int truncated;         /* truncated in place, no copy to follow (2: another entry
 				* reads it): buffered lines, then from 0 (tfile_restart()) */
 	int reset_unsaved;     /* started over at 0 since the last save */
+	/* Read again from a checkpoint (resumed at a start, or rewound): its
+	 * lines may be in the spool already (line_src.reread).  A new file,
+	 * or one started over after a truncation, is read for the first time. */
+	int reread;
 };
 
 /*
@@ -470,9 +474,10 @@ static void tfile_remove(struct tsite *ts, struct tfile *tf)
 }
 
 /* Hands LINE to the site.  0, or -1 when the site must stop reading. */
-static int deliver(struct tsite *ts, const char *identity, const struct lb_line *line, int too_long)
+static int deliver(struct tsite *ts, const struct tfile *tf, const struct lb_line *line, int too_long)
 {
-	struct line_src src = {.identity = identity, .offset = line->off, .no_backslash = !line->backslash};
+	struct line_src src = {.identity = tf->identity, .offset = line->off,
+			       .no_backslash = !line->backslash, .reread = tf->reread};
 	uint64_t rewinds = ts->rewinds;
 
 	if (ts->conf.fn(ts->conf.ctx, too_long ? NULL : line->p, too_long ? 0 : line->n, &src) < 0) {
@@ -488,13 +493,13 @@ static int deliver(struct tsite *ts, const char *identity, const struct lb_line 
 }
 
 /* Hands out the complete lines buffered in LB. 0, or -1 when stopped. */
-static int drain_lines(struct tsite *ts, struct linebuf *lb, const char *identity)
+static int drain_lines(struct tsite *ts, struct tfile *tf)
 {
 	struct lb_line line;
 	enum lb_result r;
 
-	while (!ts->paused && !ts->failed && (r = linebuf_next(lb, &line)) != LB_NEED_MORE) {
-		if (deliver(ts, identity, &line, r == LB_TOO_LONG) < 0) {
+	while (!ts->paused && !ts->failed && (r = linebuf_next(&tf->lb, &line)) != LB_NEED_MORE) {
+		if (deliver(ts, tf, &line, r == LB_TOO_LONG) < 0) {
 			return -1;
 		}
 	}
@@ -569,7 +574,7 @@ static int tfile_restart(struct tsite *ts, struct tfile *tf)
 {
 	uint64_t at;
 
-	if (drain_lines(ts, &tf->lb, tf->identity) < 0) {
+	if (drain_lines(ts, tf) < 0) {
 		return -1;
 	}
 	at = linebuf_offset(&tf->lb);
@@ -591,6 +596,7 @@ static int tfile_restart(struct tsite *ts, struct tfile *tf)
 	}
 	linebuf_reset(&tf->lb, 0);
 	tf->identity[0] = '\0';
+	tf->reread = 0; /* new content: its lines are new */
 	tf->saved = 0; /* a rewind now starts the new content over */
 	tf->verified = tf->known_size = 0;
 	tf->truncated = 0;
@@ -734,7 +740,7 @@ static void tfile_read(struct tsite *ts, struct tfile *tf)
 		if (!tf->identity[0] && !file_identity(tf->fd, tf->identity)) {
 			return; /* no complete first line yet */
 		}
-		if (drain_lines(ts, &tf->lb, tf->identity) < 0) {
+		if (drain_lines(ts, tf) < 0) {
 			return;
 		}
 		n = linebuf_read(&tf->lb, tf->fd);
@@ -788,7 +794,7 @@ static void rotate_tick(void *ctx)
 				continue;
 			}
 		}
-		if (tf->identity[0] && linebuf_rest(&tf->lb, &line) && deliver(ts, tf->identity, &line, 0) < 0) {
+		if (tf->identity[0] && linebuf_rest(&tf->lb, &line) && deliver(ts, tf, &line, 0) < 0) {
 			continue;
 		}
 		tf->done = 1;
@@ -1432,6 +1438,7 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	if (tf == NULL) {
 		return;
 	}
+	tf->reread = 1; /* a crash may have left its next lines in the spool */
 	if (strcmp(found, e->path) != 0) {
 		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
 			 ts->conf.name, e->path, found);
@@ -1615,6 +1622,7 @@ void tsite_rewind(struct tsite *ts)
 		linebuf_reset(&tf->lb, tf->saved);
 		tf->verified = tf->saved;
 		tf->done = 0;
+		tf->reread = 1;
 	}
 	ts->failed = 0;
 	ts->rewinds++;

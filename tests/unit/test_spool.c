@@ -7,6 +7,10 @@
  * The save is made to fail by a folder where statedir_replace() makes its
  * temporary file (spool/.ack.tmp): open() then fails with EISDIR, for root
  * too, while the segments can still be deleted, as on a full disk.
+ *
+ * Also: which lines a start finds in the spool already (lines read again
+ * from an older checkpoint), a line cut in two by a crash, a rollback, and
+ * an ack file naming a segment that is not there.
  */
 #include "testutil.h"
 
@@ -282,9 +286,103 @@ static void test_ack_unsaved_logged_once_per_spell(void **state)
 	free(dir);
 }
 
+/* One small event of TYPE for the line at OFFSET of input ID. */
+static void append_one(struct spool *sp, const char *id, uint64_t offset, int type)
+{
+	char eid[48];
+	snprintf(eid, sizeof eid, "ev-%" PRIu64 "-%d", offset, type);
+	struct spool_rec r = {.identity = id, .offset = offset, .time = 1795860000, .type = type,
+			      .event_id = eid, .json = "{}", .len = 2};
+	assert_int_equal(spool_append(sp, &r), 0);
+}
+
+#define OTHER "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+static void test_spooled_types(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct spool *sp;
+	(void)state;
+
+	/* Lines 0, 100, 200 of IDENTITY (two events each, types 2 and 5), the
+	 * last one cut after its first event; line 0 of OTHER. */
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_one(sp, IDENTITY, 0, 2);
+	append_one(sp, IDENTITY, 0, 5);
+	append_one(sp, IDENTITY, 100, 2);
+	append_one(sp, IDENTITY, 100, 5);
+	append_one(sp, IDENTITY, 200, 2);
+	append_one(sp, OTHER, 0, 2);
+	assert_int_equal(spool_commit(sp), 0);
+	/* Read forward, nothing is ever in it (a log emptied and written
+	 * again, alike, goes on at 0). */
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), 0);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), 0);
+	spool_close(sp);
+
+	/* A start: what the spool holds is known. */
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), SPOOL_ALL_TYPES);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), SPOOL_ALL_TYPES);
+	/* The cut line: only its first event. */
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 200), 1u << 2);
+	/* Caught up: from then on, lines of that identity are new. */
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), 0);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 300), 0);
+	/* OTHER is still being caught up with; an unknown input is new. */
+	assert_int_equal(spool_spooled_types(sp, OTHER, 0), 1u << 2);
+	assert_int_equal(spool_spooled_types(sp, OTHER, 0), 0);
+	assert_int_equal(spool_spooled_types(sp, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0), 0);
+
+	/* A rollback (the files back to their checkpoints): what was
+	 * committed is in it again, what was not is not. */
+	append_one(sp, IDENTITY, 300, 2);
+	assert_int_equal(spool_commit(sp), 0);
+	append_one(sp, IDENTITY, 400, 2);
+	spool_rollback(sp);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), SPOOL_ALL_TYPES);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 300), 1u << 2);
+	assert_int_equal(spool_spooled_types(sp, IDENTITY, 400), 0);
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* An ack naming a segment that is not there: every pending event is kept. */
+static void test_ack_damaged(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096];
+	uint64_t ids[8];
+	struct spool *sp;
+	FILE *f;
+	(void)state;
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_events(sp, 0, EVENTS);
+	spool_close(sp);
+	assert_int_equal(segments(dir, ids, 8), 2);
+	snprintf(path, sizeof path, "%s/spool/ack", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "pintail-spool-ack 1 %" PRIu64 " 16 0\n", ids[1] + 7);
+	fclose(f);
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_events(sp), EVENTS);
+	assert_int_equal(segments(dir, ids, 8), 2);
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spooled_types),
+		cmocka_unit_test(test_ack_damaged),
 		cmocka_unit_test(test_ack_unsaved_deletes_segments),
 		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
 	};
