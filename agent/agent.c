@@ -40,6 +40,8 @@
 #define COMMIT_BYTES (4u << 20)   /* ... or as soon as this much is appended */
 #define COMMIT_BYTES_MIN (64u << 10) /* ... in smaller pieces after a disk failure */
 #define DISK_RETRY_MS 5000        /* a failing state disk is tried again this often */
+#define START_RETRY_MS 5000       /* a site that could not start: first retry, then doubled... */
+#define START_RETRY_MAX_MS 60000  /* ...up to this */
 #define CLICKMEM_SAVE_MS 60000    /* the click memory is saved at most this often */
 #define STATUS_EVERY_MS 5000
 #define STOP_GRACE_MS 2000        /* at a stop, a request in flight may finish this long */
@@ -86,6 +88,12 @@ struct agent {
 	int stopping;
 	int64_t started;
 	struct loop_timer *status_timer;
+	/* Sites of the configuration that could not start (a full or failing
+	 * state disk): tried again by on_start_timer(), until they do. */
+	struct site **waiting;
+	size_t nwaiting;
+	struct loop_timer *start_timer;
+	int64_t start_delay;
 };
 
 static void site_commit(struct asite *as);
@@ -99,6 +107,7 @@ static void commit_soon(struct asite *as)
 }
 static void agent_reload(struct agent *a);
 static void status_news(struct agent *a);
+static void write_status(struct agent *a);
 
 /* ---- the state disk ---- */
 
@@ -445,9 +454,56 @@ static struct asite *site_start(struct agent *a, struct site *s)
 	}
 	return as;
 fail:
-	log_err("site %s: cannot start", s->name);
 	site_stop(as);
 	return NULL;
+}
+
+/*
+ * Starts site S; one that cannot (its state cannot be made or opened: a
+ * full or failing disk) is tried again later, 5 s then longer, up to a
+ * minute, until it does or a reload drops it.
+ */
+static struct asite *start_or_wait(struct agent *a, struct site *s)
+{
+	struct asite *as = site_start(a, s);
+
+	if (as != NULL || a->waiting == NULL) {
+		return as;
+	}
+	a->waiting[a->nwaiting++] = s;
+	if (!loop_timer_armed(a->start_timer)) {
+		a->start_delay = START_RETRY_MS;
+		loop_timer_arm(a->start_timer, a->start_delay);
+	}
+	log_err("site %s: cannot start (see above); trying again in %d s, and later every minute at most",
+		s->name, START_RETRY_MS / 1000);
+	return NULL;
+}
+
+static void on_start_timer(void *ctx)
+{
+	struct agent *a = ctx;
+	size_t left = 0;
+
+	for (size_t i = 0; i < a->nwaiting; i++) {
+		struct asite *as = site_start(a, a->waiting[i]);
+		if (as == NULL) {
+			a->waiting[left++] = a->waiting[i];
+			continue;
+		}
+		log_info("site %s: started", as->site->name);
+		a->sites[a->nsites++] = as;
+		tsite_read(as->ts);
+		site_commit(as);
+	}
+	if (left < a->nwaiting) {
+		write_status(a);
+	}
+	a->nwaiting = left;
+	if (left > 0) {
+		a->start_delay = a->start_delay * 2 < START_RETRY_MAX_MS ? a->start_delay * 2 : START_RETRY_MAX_MS;
+		loop_timer_arm(a->start_timer, a->start_delay);
+	}
 }
 
 /* ---- signals and the loop ---- */
@@ -714,13 +770,18 @@ static void agent_reload(struct agent *a)
 	free(a->sites);
 	config_free(a->cfg);
 	a->cfg = cfg;
-	/* The running list is built apart from NEXT, which is still read. */
+	/* The running list is built apart from NEXT, which is still read.
+	 * Sites waiting to start are tried again now, as any new one. */
 	a->sites = calloc(cfg->nsites + 1, sizeof *a->sites);
 	a->nsites = 0;
+	free(a->waiting);
+	a->waiting = calloc(cfg->nsites + 1, sizeof *a->waiting);
+	a->nwaiting = 0;
+	loop_timer_disarm(a->start_timer);
 	for (size_t i = 0; i < cfg->nsites && a->sites != NULL; i++) {
 		struct asite *as = find_in(next, n, cfg->sites[i]);
 		if (as == NULL) {
-			as = site_start(a, cfg->sites[i]);
+			as = start_or_wait(a, cfg->sites[i]);
 		}
 		if (as != NULL) {
 			a->sites[a->nsites++] = as;
@@ -808,14 +869,16 @@ int agent_run(const char *config_path)
 	a.tailer = a.loop ? tailer_new(a.loop) : NULL;
 	a.ship = a.loop ? ship_new(a.loop) : NULL;
 	a.status_timer = a.loop ? loop_timer_new(a.loop, on_status_timer, &a) : NULL;
+	a.start_timer = a.loop ? loop_timer_new(a.loop, on_start_timer, &a) : NULL;
 	a.sites = calloc(a.cfg->nsites + 1, sizeof *a.sites);
-	if (a.tailer == NULL || a.ship == NULL || a.status_timer == NULL || a.sites == NULL ||
-	    setup_signals(&a) < 0) {
+	a.waiting = calloc(a.cfg->nsites + 1, sizeof *a.waiting);
+	if (a.tailer == NULL || a.ship == NULL || a.status_timer == NULL || a.start_timer == NULL ||
+	    a.sites == NULL || a.waiting == NULL || setup_signals(&a) < 0) {
 		status = EXIT_RUNTIME;
 		goto out;
 	}
 	for (size_t i = 0; i < a.cfg->nsites; i++) {
-		struct asite *as = site_start(&a, a.cfg->sites[i]);
+		struct asite *as = start_or_wait(&a, a.cfg->sites[i]);
 		if (as != NULL) {
 			a.sites[a.nsites++] = as;
 		}
@@ -823,7 +886,12 @@ int agent_run(const char *config_path)
 	if (a.cfg->nsites == 0) {
 		log_warn("no site is configured: idle until a reload (SIGHUP) brings one");
 	}
-	log_info("running (%zu site%s)", a.nsites, a.nsites == 1 ? "" : "s");
+	if (a.nwaiting > 0) {
+		log_info("running (%zu site%s; %zu waiting to start)", a.nsites, a.nsites == 1 ? "" : "s",
+			 a.nwaiting);
+	} else {
+		log_info("running (%zu site%s)", a.nsites, a.nsites == 1 ? "" : "s");
+	}
 	for (size_t i = 0; i < a.nsites; i++) {
 		tsite_read(a.sites[i]->ts);
 		site_commit(a.sites[i]);
@@ -856,6 +924,8 @@ out:
 	ship_free(a.ship);
 	tailer_free(a.tailer);
 	loop_timer_free(a.status_timer);
+	loop_timer_free(a.start_timer);
+	free(a.waiting);
 	if (a.sigfd >= 0) {
 		loop_unwatch(a.loop, a.sigfd);
 		close(a.sigfd);
