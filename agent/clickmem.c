@@ -311,6 +311,8 @@ size_t clickmem_count(const struct clickmem *cm)
 
 int clickmem_dirty(const struct clickmem *cm) { return cm->dirty; }
 
+void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s) { cm->ttl = ttl_s; }
+
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }
 
 #define CM_MAGIC "PTCLICK2" /* 2: keys of agent hash and address */

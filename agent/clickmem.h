@@ -74,6 +74,10 @@ uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n);
  * with a new salt when there is none (or it is unreadable: logged).
  */
 struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s);
+
+/* How long an epik is remembered from now on (a reload changed
+ * click_memory): TTL_S seconds, 0 for not at all. */
+void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s);
 int clickmem_save(struct clickmem *cm, const char *dir);
 
 /* The salt of the keys (16 bytes). */

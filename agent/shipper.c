@@ -275,6 +275,15 @@ static void setup_easy(CURL *e, const struct shipper_conf *c, const char *url)
 		/* The only bundle trusted: a local endpoint's CA. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else {
+		/* libcurl's own bundle and folder, for a reload that removed
+		 * ca_file (NULL would trust no bundle at all, not the default). */
+		char *def = NULL;
+		curl_easy_getinfo(e, CURLINFO_CAINFO, &def);
+		curl_easy_setopt(e, CURLOPT_CAINFO, def);
+		def = NULL;
+		curl_easy_getinfo(e, CURLINFO_CAPATH, &def);
+		curl_easy_setopt(e, CURLOPT_CAPATH, def);
 	}
 }
 
