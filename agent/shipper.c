@@ -719,6 +719,30 @@ static int all_processed(const struct buf *answer)
 	return 1;
 }
 
+/*
+ * 1 when a 2xx ANSWER is Pinterest's for N events: its num_events_received
+ * is N.  A proxy, firewall or captive portal answering 200 with a page of
+ * its own has not passed the events on: they are not to count as sent.
+ */
+static int received_all(const struct buf *answer, size_t n)
+{
+	static const char key[] = "\"num_events_received\"";
+	const char *p = answer->p ? memmem(answer->p, answer->len, key, sizeof key - 1) : NULL;
+	const char *end = answer->p + answer->len;
+	size_t v = 0;
+	int digits = 0;
+
+	if (p == NULL) {
+		return 0;
+	}
+	for (p += sizeof key - 1; p < end && (*p == ' ' || *p == ':'); p++) {
+	}
+	for (; p < end && *p >= '0' && *p <= '9' && digits < 12; p++, digits++) {
+		v = v * 10 + (size_t)(*p - '0');
+	}
+	return digits > 0 && v == n;
+}
+
 static void on_answer(struct shipper *sh, long status)
 {
 	struct range r = sh->stack[sh->nstack - 1];
@@ -727,6 +751,16 @@ static void on_answer(struct shipper *sh, long status)
 	int64_t latency = loop_now_ms() - sh->sent_at;
 
 	message[0] = '\0';
+	if (status >= 200 && status < 300 && !received_all(&sh->answer, n)) {
+		snprintf(why, sizeof why,
+			 "HTTP %ld, but not Pinterest's answer for %zu events (its num_events_received): "
+			 "a proxy or firewall in the way?  Sent again later",
+			 status, n);
+		sh->hooks.request(sh->hooks.ctx, (int)status, n, 0, 0, latency, why);
+		note_failure(sh, why);
+		backoff(sh);
+		return;
+	}
 	if (status >= 200 && status < 300 && all_processed(&sh->answer)) {
 		/* The common answer: every event processed, no warning. */
 		note_success(sh);
