@@ -64,7 +64,6 @@ struct asite {
 	struct loop_timer *disk_timer;
 	int disk_failed;             /* the state disk refused a write */
 	int emit_failed;             /* set by emit() during one line */
-	uint32_t spooled_types;      /* event types of the line being read already in the spool */
 	int backpressured;
 	uint64_t commit_bytes;       /* commit once this much is appended */
 	int64_t clickmem_saved_at;
@@ -185,8 +184,12 @@ static int emit(void *ctx, const struct event_out *ev)
 	struct spool_rec r = {.identity = ev->src->identity, .offset = ev->src->offset, .time = ev->time,
 			      .type = ev->type, .event_id = ev->event_id, .json = ev->json, .len = ev->len};
 
-	if (ev->type < 32 && (as->spooled_types >> ev->type) & 1u) {
-		return 0; /* in the spool already: this line is read again */
+	/* After a crash between the spool's fsync and the checkpoint's, or a
+	 * rollback, lines already in the spool are read again: their events
+	 * are not spooled twice, and a line whose events a crash cut in two
+	 * gives the one missing. */
+	if (spool_seen(as->spool, ev->event_id, ev->type)) {
+		return 0;
 	}
 	if (ev->reject != NULL) {
 		write_rejected(as, ev->event_id, event_type_name(ev->type), ev->json, ev->len, ev->reject);
@@ -208,17 +211,8 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 		pipeline_too_long(as->pl);
 		return 0;
 	}
-	/* After a crash between the spool's fsync and the checkpoint's, lines
-	 * already in the spool are read again: they are not spooled twice,
-	 * and a line whose events were cut in two by the crash gives the
-	 * rest of them. */
-	as->spooled_types = src->reread ? spool_spooled_types(as->spool, src->identity, src->offset) : 0;
-	if (as->spooled_types == SPOOL_ALL_TYPES) {
-		return 0;
-	}
 	as->emit_failed = 0;
 	pipeline_line(as->pl, line, n, src, (int64_t)time(NULL), emit, as);
-	as->spooled_types = 0;
 	if (as->emit_failed) {
 		disk_failed(as, "write", "the spool");
 		return -1;
@@ -265,6 +259,7 @@ static void site_commit(struct asite *as)
 		return;
 	}
 	buf_free(&text);
+	spool_checkpointed(as->spool);
 	tsite_saved(as->ts);
 	status_news(as->a);
 	if (as->commit_bytes < COMMIT_BYTES) {
@@ -485,6 +480,9 @@ static void on_start_timer(void *ctx)
 	struct agent *a = ctx;
 	size_t left = 0;
 
+	if (a->stopping) {
+		return; /* not started while the others stop */
+	}
 	for (size_t i = 0; i < a->nwaiting; i++) {
 		struct asite *as = site_start(a, a->waiting[i]);
 		if (as == NULL) {

@@ -42,7 +42,6 @@ struct line_src {
 	const char *identity; /* hex SHA-256 of the input's first line */
 	uint64_t offset;      /* the line's byte offset */
 	int no_backslash;     /* the reader found no '\\' in the line (0: not known) */
-	int reread;           /* read again from a checkpoint: may be in the spool already */
 };
 
 /* One event the pipeline produced. */

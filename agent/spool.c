@@ -35,24 +35,22 @@ struct seg {
 };
 
 /*
- * What one input (a log file, by its identity) has in the spool: its last
- * line there, and which event types of that line (a crash may cut a line's
- * events in two: the first written, the next not), as appended and as of
- * the last commit.  RECOVER is set where the files are read again from an
- * older checkpoint: for what the spool held when opened (a crash between
- * the spool's fsync and the checkpoint's) and after a rollback.  It ends
- * when that input is read up to its last spooled line.  Only files the
- * tailer reads again are compared (line_src.reread), never lines read for
- * the first time: another input with the same first line (a log emptied
- * and written again, two logs that begin alike) loses none of its lines.
+ * The events a restart or a rollback may meet again: those of the records
+ * appended after the spool position the last saved checkpoint covers.
+ * Their lines lie past the files' checkpointed offsets and are read again;
+ * their events are not spooled twice.  Kept as 64-bit hashes of (event_id,
+ * type), the pair Pinterest deduplicates on: an event met again with the
+ * same pair is the same event (SPEC §4), so no other line is ever taken
+ * for it, whatever its file.  Empty (NULL) but after a crash or a rollback.
  */
-struct src {
-	uint8_t identity[32];
-	uint64_t last_off;
-	uint64_t committed;
-	uint32_t types, committed_types;
-	int recover;
+struct seen {
+	uint64_t *slot; /* open addressing; 0 is empty */
+	size_t cap, n;   /* cap a power of two */
 };
+
+/* At most this many events are remembered; past it, an event met again may
+ * be spooled twice (same event_id: Pinterest counts it once). */
+#define SEEN_MAX (1u << 17)
 
 struct spool {
 	char *dir;                /* .../SITE/spool */
@@ -69,9 +67,10 @@ struct spool {
 	uint64_t uncommitted_bytes;
 	uint64_t corrupt;
 	int new_segment;          /* a segment was made since the last commit */
-	struct src *srcs;
-	size_t nsrcs;
-	size_t nsrcs_committed;   /* inputs known at the last commit */
+	struct spool_pos ckpt;    /* the commit the last saved checkpoint covers... */
+	uint32_t ckpt_gen;        /* ...in this generation of its segment */
+	int have_ckpt;            /* ckpt known (else: everything after the ack) */
+	struct seen seen;
 	int rfd;                  /* cached reader fd */
 	uint64_t rseg;
 	struct buf wbuf;          /* records appended, not yet written */
@@ -80,9 +79,6 @@ struct spool {
 	uint64_t ra_seg, ra_off;  /* ...what it holds: segment and offset */
 	char append_hex[64];      /* the last appended record's identity... */
 	uint8_t append_raw[32];   /* ...in raw form */
-	char last_hex[65];        /* spool_spooled_types()'s last identity... */
-	int last_src;             /* ...and its index in srcs, or -1 */
-	size_t nrecover;          /* srcs with recover set */
 };
 
 static void seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
@@ -167,51 +163,85 @@ static void load_ack(struct spool *sp)
 	fclose(f);
 }
 
-/* The bit of event type TYPE (a record's byte) in a src's types. */
-static uint32_t type_bit(uint8_t type) { return type < 32 ? 1u << type : 0; }
+/* ---- events met again (see struct seen) ---- */
 
-/* Notes the record of PAYLOAD (offset, identity, time, type) in its src. */
-static void note_source(struct spool *sp, const uint8_t *payload)
+static uint64_t seen_key(const char *event_id, size_t idlen, uint8_t type)
 {
-	uint64_t off;
-	uint32_t bit = type_bit(payload[48]);
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then the type mixed in */
+	for (size_t i = 0; i < idlen; i++) {
+		h = (h ^ (uint8_t)event_id[i]) * 0x100000001b3ULL;
+	}
+	h ^= (uint64_t)(type + 1) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 29;
+	return h != 0 ? h : 1;
+}
 
-	memcpy(&off, payload, 8);
-	off = le64toh(off);
-	for (size_t i = 0; i < sp->nsrcs; i++) {
-		struct src *s = &sp->srcs[i];
-		if (memcmp(s->identity, payload + 8, 32) == 0) {
-			/* The last appended, not the highest: a log emptied and
-			 * written again with its first line alike goes on from 0. */
-			if (off != s->last_off) {
-				s->last_off = off;
-				s->types = bit;
-			} else {
-				s->types |= bit;
+static int seen_has(const struct seen *st, uint64_t k)
+{
+	for (size_t i = k & (st->cap - 1);; i = (i + 1) & (st->cap - 1)) {
+		if (st->slot[i] == k) {
+			return 1;
+		}
+		if (st->slot[i] == 0) {
+			return 0;
+		}
+	}
+}
+
+static void seen_add(struct seen *st, uint64_t k)
+{
+	if (st->n >= SEEN_MAX) {
+		return;
+	}
+	if (st->cap == 0 || (st->n + 1) * 2 > st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 1024;
+		uint64_t *slot = calloc(cap, sizeof *slot), *old = st->slot;
+		size_t oldcap = st->cap;
+		if (slot == NULL) {
+			return; /* not remembered: at worst spooled twice, same event_id */
+		}
+		st->slot = slot;
+		st->cap = cap;
+		st->n = 0;
+		for (size_t i = 0; i < oldcap; i++) {
+			if (old[i] != 0) {
+				seen_add(st, old[i]);
 			}
+		}
+		free(old);
+	}
+	for (size_t i = k & (st->cap - 1);; i = (i + 1) & (st->cap - 1)) {
+		if (st->slot[i] == k) {
+			return;
+		}
+		if (st->slot[i] == 0) {
+			st->slot[i] = k;
+			st->n++;
 			return;
 		}
 	}
-	struct src *ns = realloc(sp->srcs, (sp->nsrcs + 1) * sizeof *ns);
-	if (ns == NULL) {
-		return;
-	}
-	sp->srcs = ns;
-	memset(&ns[sp->nsrcs], 0, sizeof *ns);
-	memcpy(ns[sp->nsrcs].identity, payload + 8, 32);
-	ns[sp->nsrcs].last_off = off;
-	ns[sp->nsrcs].types = bit;
-	sp->nsrcs++;
-	sp->last_hex[0] = '\0'; /* a new input: look it up again */
 }
 
-/* Every input's lines up to its last spooled one may be read again. */
-static void recover_all(struct spool *sp)
+/* The ckpt file: the spool position the last saved checkpoint covers. */
+static void load_ckpt(struct spool *sp)
 {
-	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].recover = 1;
+	char path[4096];
+	unsigned long long seg, off;
+	unsigned gen;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/ckpt", sp->dir);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		return; /* an older agent's spool, or none saved yet: from the ack */
 	}
-	sp->nrecover = sp->nsrcs;
+	if (fscanf(f, "pintail-spool-ckpt 1 %llu %llu %u", &seg, &off, &gen) == 3) {
+		sp->ckpt.seg = seg;
+		sp->ckpt.off = off;
+		sp->ckpt_gen = gen;
+		sp->have_ckpt = 1;
+	}
+	fclose(f);
 }
 
 /*
@@ -393,7 +423,6 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int las
 	while (off < s->size) {
 		uint64_t len = read_record(fd, off, s->size, &sp->rbuf, 1);
 		if (len > 0) {
-			note_source(sp, (const uint8_t *)sp->rbuf.p);
 			sp->events++;
 			off += len;
 			continue;
@@ -480,6 +509,52 @@ static void drop_segment(struct spool *sp, size_t i)
 
 static const struct seg *find_seg(const struct spool *sp, uint64_t id);
 
+/*
+ * Notes the events of the records from the position the last saved
+ * checkpoint covers (else from the ack) up to the commit: those a restart
+ * or a rollback meets again (struct seen).
+ */
+static void seen_range(struct spool *sp)
+{
+	struct spool_pos from = sp->have_ckpt ? sp->ckpt : sp->ack;
+	char path[4096];
+
+	for (size_t i = 0; i < sp->nsegs; i++) {
+		const struct seg *sg = &sp->segs[i];
+		uint64_t off = SEG_HEADER, end = sg->size;
+		int fd;
+
+		if (sg->id < from.seg || sg->id > sp->commit.seg) {
+			continue;
+		}
+		/* The position counts in the generation it was taken in: a
+		 * segment emptied in place since holds only newer records. */
+		if (sg->id == from.seg && (!sp->have_ckpt || sg->gen == sp->ckpt_gen)) {
+			off = from.off;
+		}
+		if (sg->id == sp->commit.seg && sp->commit.off < end) {
+			end = sp->commit.off;
+		}
+		seg_path(sp, sg->id, path, sizeof path);
+		if (off >= end || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			continue;
+		}
+		while (off < end) {
+			uint64_t len = read_record(fd, off, end, &sp->rbuf, 0);
+			const uint8_t *p = (const uint8_t *)sp->rbuf.p;
+			if (len == 0) {
+				off = resync(fd, off, end);
+				continue;
+			}
+			if (REC_FIXED + (size_t)p[49] <= sp->rbuf.len) {
+				seen_add(&sp->seen, seen_key((const char *)p + REC_FIXED, p[49], p[48]));
+			}
+			off += len;
+		}
+		close(fd);
+	}
+}
+
 struct spool *spool_open(const char *dir)
 {
 	struct spool *sp = calloc(1, sizeof *sp);
@@ -496,6 +571,7 @@ struct spool *spool_open(const char *dir)
 		return NULL;
 	}
 	load_ack(sp);
+	load_ckpt(sp);
 	/* An ack older than every segment is normal (its segment went after
 	 * a later, unsaved ack); one naming a segment that is not there while
 	 * an older one is, or one past the last, is damaged: trusting it
@@ -555,12 +631,10 @@ struct spool *spool_open(const char *dir)
 	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
 	sp->commit.off = sp->segs[sp->nsegs - 1].size;
 	sp->read = sp->ack;
-	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].committed = sp->srcs[i].last_off;
-		sp->srcs[i].committed_types = sp->srcs[i].types;
-	}
-	sp->nsrcs_committed = sp->nsrcs;
-	recover_all(sp);
+	/* After a crash between the spool's fsync and the checkpoint's, the
+	 * files are read again from their checkpoints: what they give that
+	 * the spool holds already is known. */
+	seen_range(sp);
 	if (sp->corrupt > 0) {
 		log_warn("spool %s: %" PRIu64 " corrupt record(s) skipped; %" PRIu64 " events pending",
 			 sp->dir, sp->corrupt, sp->events);
@@ -580,7 +654,7 @@ void spool_close(struct spool *sp)
 		close(sp->rfd);
 	}
 	free(sp->segs);
-	free(sp->srcs);
+	free(sp->seen.slot);
 	free(sp->dir);
 	buf_free(&sp->wbuf);
 	buf_free(&sp->rbuf);
@@ -662,7 +736,6 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	crc = libdeflate_crc32(0, sp->wbuf.p + start + REC_HEADER, plen);
 	h[2] = htole32((uint32_t)crc);
 	memcpy(sp->wbuf.p + start + 8, &h[2], 4);
-	note_source(sp, rec + REC_HEADER);
 	sp->events++;
 	sp->uncommitted++;
 	sp->uncommitted_bytes += sizeof rec + idlen + r->len;
@@ -690,11 +763,6 @@ int spool_commit(struct spool *sp)
 	sp->uncommitted_bytes = 0;
 	sp->commit.seg = sp->segs[sp->nsegs - 1].id;
 	sp->commit.off = sp->segs[sp->nsegs - 1].size;
-	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].committed = sp->srcs[i].last_off;
-		sp->srcs[i].committed_types = sp->srcs[i].types;
-	}
-	sp->nsrcs_committed = sp->nsrcs;
 	return 0;
 }
 
@@ -706,14 +774,6 @@ void spool_rollback(struct spool *sp)
 	ra_forget(sp);
 	/* Inputs first seen since the commit have nothing in the spool now:
 	 * kept, their line 0 would count as spooled already. */
-	sp->nsrcs = sp->nsrcs_committed;
-	sp->last_hex[0] = '\0';
-	for (size_t i = 0; i < sp->nsrcs; i++) {
-		sp->srcs[i].last_off = sp->srcs[i].committed;
-		sp->srcs[i].types = sp->srcs[i].committed_types;
-	}
-	/* The files go back to their saved checkpoints (tsite_rewind()). */
-	recover_all(sp);
 	/* Segments made since the commit go; the committed one is cut back. */
 	while (sp->nsegs > 1 && sp->segs[sp->nsegs - 1].id > sp->commit.seg) {
 		close(sp->wfd);
@@ -733,40 +793,40 @@ void spool_rollback(struct spool *sp)
 	sp->uncommitted = 0;
 	sp->uncommitted_bytes = 0;
 	sp->new_segment = 0;
+	/* The files go back to their saved checkpoints (tsite_rewind()):
+	 * the events committed since are met again. */
+	seen_range(sp);
 }
 
-uint32_t spool_spooled_types(struct spool *sp, const char *identity, uint64_t offset)
+int spool_seen(const struct spool *sp, const char *event_id, int type)
 {
-	uint8_t raw[32];
-	struct src *s;
+	if (sp->seen.n == 0) {
+		return 0; /* the common case: nothing to meet again */
+	}
+	return seen_has(&sp->seen, seen_key(event_id, strlen(event_id), (uint8_t)type));
+}
 
-	/* Reading forward, the common case: nothing to look up. */
-	if (sp->nrecover == 0) {
-		return 0;
+void spool_checkpointed(struct spool *sp)
+{
+	char text[96], tmp[4200], path[4200];
+	int n, fd;
+
+	sp->ckpt = sp->commit;
+	sp->ckpt_gen = sp->segs[sp->nsegs - 1].gen;
+	sp->have_ckpt = 1;
+	/* Not synced: a lost or older file only makes more events known at
+	 * the next start (from an older position, or from the ack). */
+	n = snprintf(text, sizeof text, "pintail-spool-ckpt 1 %" PRIu64 " %" PRIu64 " %u\n", sp->ckpt.seg,
+		     sp->ckpt.off, (unsigned)sp->ckpt_gen);
+	snprintf(tmp, sizeof tmp, "%s/.ckpt.tmp", sp->dir);
+	snprintf(path, sizeof path, "%s/ckpt", sp->dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		return;
 	}
-	/* Lines come in runs from one file: remember the last identity. */
-	if (memcmp(sp->last_hex, identity, 64) != 0) {
-		memcpy(sp->last_hex, identity, 64);
-		sp->last_src = -1;
-		if (hex_to_raw(identity, raw) == 0) {
-			for (size_t i = 0; i < sp->nsrcs; i++) {
-				if (memcmp(sp->srcs[i].identity, raw, 32) == 0) {
-					sp->last_src = (int)i;
-					break;
-				}
-			}
-		}
+	if (write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
 	}
-	if (sp->last_src < 0 || !(s = &sp->srcs[sp->last_src])->recover) {
-		return 0;
-	}
-	if (offset < s->last_off) {
-		return SPOOL_ALL_TYPES;
-	}
-	/* Its last spooled line, or past it: this input is caught up. */
-	s->recover = 0;
-	sp->nrecover--;
-	return offset == s->last_off ? s->types : 0;
 }
 
 /* ---- reading and acknowledging ---- */

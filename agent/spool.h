@@ -77,15 +77,20 @@ void spool_rollback(struct spool *sp);
 uint64_t spool_uncommitted_bytes(const struct spool *sp);
 
 /*
- * Which events of the line at OFFSET of the input IDENTITY are in the
- * spool already, as a set of event-type bits: SPOOL_ALL_TYPES for a whole
- * line, 0 for none.  Only lines read again (after a crash between the
- * spool's fsync and the checkpoint's, or after a rollback, when the files
- * go back to their saved checkpoints) are ever in it: once an input is read
- * up to its last spooled line, its lines are new.
+ * 1 when the event EVENT_ID of TYPE is in the spool already and its line is
+ * being read again: after a crash between the spool's fsync and the
+ * checkpoint's (the files resume from their checkpoints), or after a
+ * rollback (they go back to their saved checkpoints).  Only the events of
+ * records appended after the position spool_checkpointed() last noted are
+ * known so: no other line is ever taken for a spooled one.
  */
-#define SPOOL_ALL_TYPES UINT32_MAX
-uint32_t spool_spooled_types(struct spool *sp, const char *identity, uint64_t offset);
+int spool_seen(const struct spool *sp, const char *event_id, int type);
+
+/*
+ * Notes that a checkpoint covering everything committed was saved: the
+ * events a later restart may meet again are those appended after this.
+ */
+void spool_checkpointed(struct spool *sp);
 
 /*
  * Reads committed records after the last batch read (or from POS when

@@ -53,10 +53,6 @@ struct tfile {
 	int truncated;         /* truncated in place, no copy to follow (2: another entry
 				* reads it): buffered lines, then from 0 (tfile_restart()) */
 	int reset_unsaved;     /* started over at 0 since the last save */
-	/* Read again from a checkpoint (resumed at a start, or rewound): its
-	 * lines may be in the spool already (line_src.reread).  A new file,
-	 * or one started over after a truncation, is read for the first time. */
-	int reread;
 };
 
 /*
@@ -361,9 +357,15 @@ static int rewatch_all(struct tailer *t)
 				replaced = 1;
 			}
 			w->wd = wd;
-		} else if (watch_lost(t, i)) {
-			i--;
+		} else if (errno == ENOENT || errno == ENOTDIR) {
+			/* Gone from its path: let go of what the old watch holds. */
+			inotify_rm_watch(t->ifd, w->wd);
+			if (watch_lost(t, i)) {
+				i--;
+			}
 		}
+		/* Any other error (a permission taken away): the folder is
+		 * there, and its watch, still in place, still serves. */
 	}
 	return replaced;
 }
@@ -477,7 +479,7 @@ static void tfile_remove(struct tsite *ts, struct tfile *tf)
 static int deliver(struct tsite *ts, const struct tfile *tf, const struct lb_line *line, int too_long)
 {
 	struct line_src src = {.identity = tf->identity, .offset = line->off,
-			       .no_backslash = !line->backslash, .reread = tf->reread};
+			       .no_backslash = !line->backslash};
 	uint64_t rewinds = ts->rewinds;
 
 	if (ts->conf.fn(ts->conf.ctx, too_long ? NULL : line->p, too_long ? 0 : line->n, &src) < 0) {
@@ -596,7 +598,6 @@ static int tfile_restart(struct tsite *ts, struct tfile *tf)
 	}
 	linebuf_reset(&tf->lb, 0);
 	tf->identity[0] = '\0';
-	tf->reread = 0; /* new content: its lines are new */
 	tf->saved = 0; /* a rewind now starts the new content over */
 	tf->verified = tf->known_size = 0;
 	tf->truncated = 0;
@@ -1438,7 +1439,6 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	if (tf == NULL) {
 		return;
 	}
-	tf->reread = 1; /* a crash may have left its next lines in the spool */
 	if (strcmp(found, e->path) != 0) {
 		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
 			 ts->conf.name, e->path, found);
@@ -1622,7 +1622,6 @@ void tsite_rewind(struct tsite *ts)
 		linebuf_reset(&tf->lb, tf->saved);
 		tf->verified = tf->saved;
 		tf->done = 0;
-		tf->reread = 1;
 	}
 	ts->failed = 0;
 	ts->rewinds++;

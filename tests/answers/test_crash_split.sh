@@ -9,7 +9,8 @@
 #   - the cut line gives the event it is missing, and only that one.
 # The crash's state is made exactly: a clean stop with Pinterest down (all
 # events spooled, the checkpoint at the log's end), then the checkpoint set
-# back to the log's start and the spool's last record (the last line's
+# back to the log's start, with the spool position it covers (spool/ckpt)
+# back to the spool's start, and the spool's last record (the last line's
 # view_content) cut off, which is what a kill -9 at that moment leaves.
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -42,8 +43,13 @@ grep -qE "^[0-9]+ [0-9]+ 0 [0-9a-f]{64} $LOG\$" "$CK" || { cat "$CK" >&2; fail "
 "$PYTHON" - "$T/state/shop/spool" <<'PY'
 import os, struct, sys
 spool = sys.argv[1]
-seg = os.path.join(spool, sorted(f for f in os.listdir(spool) if f.endswith(".seg"))[-1])
+name = sorted(f for f in os.listdir(spool) if f.endswith(".seg"))[-1]
+seg = os.path.join(spool, name)
 data = open(seg, "rb").read()
+gen = struct.unpack_from("<I", data, 12)[0]
+assert open(os.path.join(spool, "ckpt")).read().startswith("pintail-spool-ckpt 1 ")
+with open(os.path.join(spool, "ckpt"), "w") as f:  # the checkpoint before the log was read
+    f.write("pintail-spool-ckpt 1 %d 16 %d\n" % (int(name[:-4], 16), gen))
 off, last = 16, None  # SEG_HEADER; records: magic, payload length, crc, 0, payload
 while off + 16 <= len(data):
     magic, plen = struct.unpack_from("<II", data, off)

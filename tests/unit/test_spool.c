@@ -8,9 +8,9 @@
  * temporary file (spool/.ack.tmp): open() then fails with EISDIR, for root
  * too, while the segments can still be deleted, as on a full disk.
  *
- * Also: which lines a start finds in the spool already (lines read again
- * from an older checkpoint), a line cut in two by a crash, a rollback, and
- * an ack file naming a segment that is not there.
+ * Also: which events a restart or a rollback meets again (those committed
+ * after the last checkpoint), a line cut in two by a crash, and an ack
+ * file naming a segment that is not there.
  */
 #include "testutil.h"
 
@@ -290,7 +290,7 @@ static void test_ack_unsaved_logged_once_per_spell(void **state)
 static void append_one(struct spool *sp, const char *id, uint64_t offset, int type)
 {
 	char eid[48];
-	snprintf(eid, sizeof eid, "ev-%" PRIu64 "-%d", offset, type);
+	snprintf(eid, sizeof eid, "ev-%.4s-%" PRIu64 "-%d", id, offset, type);
 	struct spool_rec r = {.identity = id, .offset = offset, .time = 1795860000, .type = type,
 			      .event_id = eid, .json = "{}", .len = 2};
 	assert_int_equal(spool_append(sp, &r), 0);
@@ -298,53 +298,71 @@ static void append_one(struct spool *sp, const char *id, uint64_t offset, int ty
 
 #define OTHER "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 
-static void test_spooled_types(void **state)
+/* Whether the event append_one() gave for OFFSET and TYPE is known as seen. */
+static int seen(struct spool *sp, uint64_t offset, int type)
 {
-	char *dir = tu_tmpdir();
+	char eid[48];
+	snprintf(eid, sizeof eid, "ev-%.4s-%" PRIu64 "-%d", IDENTITY, offset, type);
+	return spool_seen(sp, eid, type);
+}
+
+static void test_seen(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096];
 	struct spool *sp;
 	(void)state;
 
-	/* Lines 0, 100, 200 of IDENTITY (two events each, types 2 and 5), the
-	 * last one cut after its first event; line 0 of OTHER. */
+	/* Line 0 (two events, types 2 and 5) committed and checkpointed;
+	 * lines 100 (two events) and 200 (its first event only: a crash
+	 * cut it) committed, then a crash before the checkpoint. */
 	sp = spool_open(dir);
 	assert_non_null(sp);
 	append_one(sp, IDENTITY, 0, 2);
 	append_one(sp, IDENTITY, 0, 5);
+	assert_int_equal(spool_commit(sp), 0);
+	spool_checkpointed(sp);
 	append_one(sp, IDENTITY, 100, 2);
 	append_one(sp, IDENTITY, 100, 5);
 	append_one(sp, IDENTITY, 200, 2);
 	append_one(sp, OTHER, 0, 2);
 	assert_int_equal(spool_commit(sp), 0);
-	/* Read forward, nothing is ever in it (a log emptied and written
-	 * again, alike, goes on at 0). */
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), 0);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), 0);
+	/* Read forward, nothing is ever met again. */
+	assert_false(seen(sp, 100, 2));
 	spool_close(sp);
 
-	/* A start: what the spool holds is known. */
+	/* The restart: the events after the checkpointed position are known,
+	 * those before it and the one the crash cut off are not. */
 	sp = spool_open(dir);
 	assert_non_null(sp);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), SPOOL_ALL_TYPES);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), SPOOL_ALL_TYPES);
-	/* The cut line: only its first event. */
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 200), 1u << 2);
-	/* Caught up: from then on, lines of that identity are new. */
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 0), 0);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 300), 0);
-	/* OTHER is still being caught up with; an unknown input is new. */
-	assert_int_equal(spool_spooled_types(sp, OTHER, 0), 1u << 2);
-	assert_int_equal(spool_spooled_types(sp, OTHER, 0), 0);
-	assert_int_equal(spool_spooled_types(sp, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0), 0);
+	assert_true(seen(sp, 100, 2));
+	assert_true(seen(sp, 100, 5));
+	assert_true(seen(sp, 200, 2));
+	assert_false(seen(sp, 200, 5));
+	assert_false(seen(sp, 0, 2));
+	assert_false(seen(sp, 0, 5));
+	/* One event_id, another type: another event. */
+	assert_false(spool_seen(sp, "ev-0011-100-2", 5));
 
-	/* A rollback (the files back to their checkpoints): what was
-	 * committed is in it again, what was not is not. */
+	/* A rollback (the files back to their saved checkpoints): what was
+	 * committed since is known too, what was rolled back is not. */
+	spool_checkpointed(sp);
 	append_one(sp, IDENTITY, 300, 2);
 	assert_int_equal(spool_commit(sp), 0);
 	append_one(sp, IDENTITY, 400, 2);
 	spool_rollback(sp);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 100), SPOOL_ALL_TYPES);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 300), 1u << 2);
-	assert_int_equal(spool_spooled_types(sp, IDENTITY, 400), 0);
+	assert_true(seen(sp, 300, 2));
+	assert_false(seen(sp, 400, 2));
+	spool_close(sp);
+
+	/* A spool without its ckpt file (an older agent's): everything
+	 * pending is known. */
+	snprintf(path, sizeof path, "%s/spool/ckpt", dir);
+	assert_int_equal(unlink(path), 0);
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_true(seen(sp, 0, 2));
+	assert_true(seen(sp, 300, 2));
+	assert_false(seen(sp, 400, 2));
 	spool_close(sp);
 	tu_rmtree(dir);
 	free(dir);
@@ -381,7 +399,7 @@ static void test_ack_damaged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spooled_types),
+		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_ack_damaged),
 		cmocka_unit_test(test_ack_unsaved_deletes_segments),
 		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
