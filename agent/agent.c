@@ -64,6 +64,7 @@ struct asite {
 	struct loop_timer *disk_timer;
 	int disk_failed;             /* the state disk refused a write */
 	int emit_failed;             /* set by emit() during one line */
+	int appended;                /* emit() spooled an event of the line */
 	int backpressured;
 	uint64_t commit_bytes;       /* commit once this much is appended */
 	int64_t clickmem_saved_at;
@@ -200,6 +201,7 @@ static int emit(void *ctx, const struct event_out *ev)
 		return -1;
 	}
 	as->counters.spooled++;
+	as->appended = 1;
 	return 0;
 }
 
@@ -211,11 +213,18 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 		pipeline_too_long(as->pl);
 		return 0;
 	}
-	as->emit_failed = 0;
+	as->emit_failed = as->appended = 0;
 	pipeline_line(as->pl, line, n, src, (int64_t)time(NULL), emit, as);
 	if (as->emit_failed) {
 		disk_failed(as, "write", "the spool");
 		return -1;
+	}
+	if (!as->appended) {
+		/* Nothing spooled (most lines; every line of a crash's window
+		 * read again): no room taken, so a full spool does not pause
+		 * reading on them.  The checkpoint still moves on. */
+		commit_soon(as);
+		return 0;
 	}
 	/* A long backlog is committed in pieces: what is durable can be
 	 * shipped (and a full state disk loses only the last piece). */
@@ -259,7 +268,7 @@ static void site_commit(struct asite *as)
 		return;
 	}
 	buf_free(&text);
-	spool_checkpointed(as->spool);
+	spool_checkpointed(as->spool, tsite_caught_up(as->ts));
 	tsite_saved(as->ts);
 	status_news(as->a);
 	if (as->commit_bytes < COMMIT_BYTES) {

@@ -125,3 +125,10 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out)
 }
 
 uint64_t linebuf_offset(const struct linebuf *lb) { return lb->off + lb->start; }
+
+uint64_t linebuf_read_end(const struct linebuf *lb) { return lb->off + lb->end; }
+
+int linebuf_has_line(const struct linebuf *lb)
+{
+	return lb->end > lb->start && memchr(lb->buf + lb->start, '\n', lb->end - lb->start) != NULL;
+}

@@ -66,4 +66,10 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out);
 /* Where reading resumes: the offset of the first byte not handed out. */
 uint64_t linebuf_offset(const struct linebuf *lb);
 
+/* The file offset just past the bytes read so far. */
+uint64_t linebuf_read_end(const struct linebuf *lb);
+
+/* 1 when a complete line is buffered and not handed out yet. */
+int linebuf_has_line(const struct linebuf *lb);
+
 #endif

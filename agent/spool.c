@@ -41,15 +41,19 @@ struct seg {
  * their events are not spooled twice.  Kept as 64-bit hashes of (event_id,
  * type), the pair Pinterest deduplicates on: an event met again with the
  * same pair is the same event (SPEC §4), so no other line is ever taken
- * for it, whatever its file.  Empty (NULL) but after a crash or a rollback.
+ * for it, whatever its file.  Empty (NULL) but after a crash or a rollback,
+ * and emptied once the site has read every line of its files (the lines of
+ * those records among them): the position then moves on (and not before,
+ * so that a second stop before that knows them again).
  */
 struct seen {
 	uint64_t *slot; /* open addressing; 0 is empty */
 	size_t cap, n;   /* cap a power of two */
 };
 
-/* At most this many events are remembered; past it, an event met again may
- * be spooled twice (same event_id: Pinterest counts it once). */
+/* At most this many events are remembered, the newest (those of the lines
+ * read last before a crash); past it, an event met again may be spooled
+ * twice (same event_id: Pinterest counts it once). */
 #define SEEN_MAX (1u << 17)
 
 struct spool {
@@ -71,6 +75,8 @@ struct spool {
 	uint32_t ckpt_gen;        /* ...in this generation of its segment */
 	int have_ckpt;            /* ckpt known (else: everything after the ack) */
 	struct seen seen;
+	struct spool_pos seen_to; /* records up to here are in SEEN (seg 0: none)... */
+	uint32_t seen_to_gen;     /* ...in this generation of its segment */
 	int rfd;                  /* cached reader fd */
 	uint64_t rseg;
 	struct buf wbuf;          /* records appended, not yet written */
@@ -509,16 +515,45 @@ static void drop_segment(struct spool *sp, size_t i)
 
 static const struct seg *find_seg(const struct spool *sp, uint64_t id);
 
+static int pos_before(struct spool_pos a, struct spool_pos b);
+
+/* Appends key K to RING (at most SEEN_MAX, the oldest overwritten). */
+static void ring_add(uint64_t **ring, size_t *cap, size_t *count, uint64_t k)
+{
+	if (*count < SEEN_MAX && *count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		uint64_t *n = realloc(*ring, (ncap < SEEN_MAX ? ncap : SEEN_MAX) * sizeof *n);
+		if (n == NULL) {
+			return;
+		}
+		*ring = n;
+		*cap = ncap < SEEN_MAX ? ncap : SEEN_MAX;
+	}
+	(*ring)[*count % SEEN_MAX] = k;
+	(*count)++;
+}
+
 /*
  * Notes the events of the records from the position the last saved
- * checkpoint covers (else from the ack) up to the commit: those a restart
- * or a rollback meets again (struct seen).
+ * checkpoint covers (else from the ack), or from where the last call
+ * stopped, up to the commit: those a restart or a rollback meets again
+ * (struct seen).  Only sound records (CRC checked): a damaged one is not
+ * sent, and its event must not be taken for sent when met again.
  */
 static void seen_range(struct spool *sp)
 {
 	struct spool_pos from = sp->have_ckpt ? sp->ckpt : sp->ack;
+	int check_gen = sp->have_ckpt;
+	uint32_t gen = sp->ckpt_gen;
+	uint64_t *ring = NULL;
+	size_t cap = 0, count = 0;
 	char path[4096];
 
+	if (sp->seen_to.seg != 0 && !pos_before(sp->seen_to, from)) {
+		from = sp->seen_to;
+		gen = sp->seen_to_gen;
+		check_gen = 1;
+	}
 	for (size_t i = 0; i < sp->nsegs; i++) {
 		const struct seg *sg = &sp->segs[i];
 		uint64_t off = SEG_HEADER, end = sg->size;
@@ -527,9 +562,9 @@ static void seen_range(struct spool *sp)
 		if (sg->id < from.seg || sg->id > sp->commit.seg) {
 			continue;
 		}
-		/* The position counts in the generation it was taken in: a
+		/* A position counts in the generation it was taken in: a
 		 * segment emptied in place since holds only newer records. */
-		if (sg->id == from.seg && (!sp->have_ckpt || sg->gen == sp->ckpt_gen)) {
+		if (sg->id == from.seg && (!check_gen || sg->gen == gen)) {
 			off = from.off;
 		}
 		if (sg->id == sp->commit.seg && sp->commit.off < end) {
@@ -540,19 +575,25 @@ static void seen_range(struct spool *sp)
 			continue;
 		}
 		while (off < end) {
-			uint64_t len = read_record(fd, off, end, &sp->rbuf, 0);
+			uint64_t len = read_record(fd, off, end, &sp->rbuf, 1);
 			const uint8_t *p = (const uint8_t *)sp->rbuf.p;
 			if (len == 0) {
 				off = resync(fd, off, end);
 				continue;
 			}
 			if (REC_FIXED + (size_t)p[49] <= sp->rbuf.len) {
-				seen_add(&sp->seen, seen_key((const char *)p + REC_FIXED, p[49], p[48]));
+				ring_add(&ring, &cap, &count, seen_key((const char *)p + REC_FIXED, p[49], p[48]));
 			}
 			off += len;
 		}
 		close(fd);
 	}
+	for (size_t i = 0; i < count && i < cap; i++) {
+		seen_add(&sp->seen, ring[i]);
+	}
+	free(ring);
+	sp->seen_to = sp->commit;
+	sp->seen_to_gen = sp->segs[sp->nsegs - 1].gen;
 }
 
 struct spool *spool_open(const char *dir)
@@ -806,11 +847,18 @@ int spool_seen(const struct spool *sp, const char *event_id, int type)
 	return seen_has(&sp->seen, seen_key(event_id, strlen(event_id), (uint8_t)type));
 }
 
-void spool_checkpointed(struct spool *sp)
+void spool_checkpointed(struct spool *sp, int caught_up)
 {
 	char text[96], tmp[4200], path[4200];
 	int n, fd;
 
+	if (sp->seen.n > 0) {
+		if (!caught_up) {
+			return; /* lines still to be met again: the position stays */
+		}
+		free(sp->seen.slot);
+		memset(&sp->seen, 0, sizeof sp->seen);
+	}
 	sp->ckpt = sp->commit;
 	sp->ckpt_gen = sp->segs[sp->nsegs - 1].gen;
 	sp->have_ckpt = 1;

@@ -1572,6 +1572,24 @@ void tsite_rescan(struct tsite *ts)
 
 void tsite_pause(struct tsite *ts, int paused) { ts->paused = paused; }
 
+int tsite_caught_up(const struct tsite *ts)
+{
+	if (ts->paused || ts->failed) {
+		return 0;
+	}
+	for (const struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		struct stat st;
+		if (tf->done) {
+			continue;
+		}
+		if (fstat(tf->fd, &st) < 0 || linebuf_read_end(&tf->lb) < (uint64_t)st.st_size ||
+		    linebuf_has_line(&tf->lb)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 void tsite_checkpoint(struct tsite *ts, struct buf *text)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {

@@ -95,6 +95,13 @@ void tsite_saved(struct tsite *ts);
 /* Goes back to the offsets of the last saved checkpoint (after a disk error). */
 void tsite_rewind(struct tsite *ts);
 
+/*
+ * 1 when every line of the site's open files, as they are now, has been
+ * handed out: not paused, each file read to its size, no complete line
+ * left in a buffer.  (Files that cannot be opened yet do not count.)
+ */
+int tsite_caught_up(const struct tsite *ts);
+
 /* Losses counted (each logged): files that vanished before they could be
  * read, lines of a file truncated in place that no copy of it had. */
 uint64_t tsite_lost(const struct tsite *ts);

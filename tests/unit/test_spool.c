@@ -320,7 +320,7 @@ static void test_seen(void **state)
 	append_one(sp, IDENTITY, 0, 2);
 	append_one(sp, IDENTITY, 0, 5);
 	assert_int_equal(spool_commit(sp), 0);
-	spool_checkpointed(sp);
+	spool_checkpointed(sp, 1);
 	append_one(sp, IDENTITY, 100, 2);
 	append_one(sp, IDENTITY, 100, 5);
 	append_one(sp, IDENTITY, 200, 2);
@@ -343,9 +343,21 @@ static void test_seen(void **state)
 	/* One event_id, another type: another event. */
 	assert_false(spool_seen(sp, "ev-0011-100-2", 5));
 
+	/* A checkpoint saved before those lines were read again leaves them
+	 * known, here and after another stop. */
+	spool_checkpointed(sp, 0);
+	assert_true(seen(sp, 100, 2));
+	spool_close(sp);
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_true(seen(sp, 100, 2));
+	assert_true(seen(sp, 200, 2));
+	/* Read again to the end: forgotten, the position moves on. */
+	spool_checkpointed(sp, 1);
+	assert_false(seen(sp, 100, 2));
+
 	/* A rollback (the files back to their saved checkpoints): what was
 	 * committed since is known too, what was rolled back is not. */
-	spool_checkpointed(sp);
 	append_one(sp, IDENTITY, 300, 2);
 	assert_int_equal(spool_commit(sp), 0);
 	append_one(sp, IDENTITY, 400, 2);
