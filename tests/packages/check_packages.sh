@@ -644,12 +644,16 @@ fi
 # A file git does not track (a developer's token, a scratch log) never goes
 # into a package's sources; it is named on stderr instead.
 srcfiles_ok() {
-	local stray=.srcfiles-stray.token rc=0
+	local stray=.srcfiles-stray.token rc=0 listed named
 	[ -d .git ] || [ -f .git ] || { echo "not a git checkout: nothing to check"; return 0; }
 	echo not-a-real-token > "$stray"
-	if sh packaging/srcfiles.sh 2>/dev/null | grep -qxF "$stray"; then echo "$stray is listed"; rc=1; fi
-	sh packaging/srcfiles.sh 2>&1 >/dev/null | grep -q "not packaged .*: $stray$" || { echo "$stray is not named on stderr"; rc=1; }
-	sh packaging/srcfiles.sh 2>/dev/null | grep -qx agent/main.c || { echo "agent/main.c is missing"; rc=1; }
+	# Captured whole first: grep -q stops reading at its match, and under
+	# pipefail the writer's SIGPIPE would fail the check now and then.
+	listed=$(sh packaging/srcfiles.sh 2>/dev/null)
+	named=$(sh packaging/srcfiles.sh 2>&1 >/dev/null)
+	if grep -qxF "$stray" <<<"$listed"; then echo "$stray is listed"; rc=1; fi
+	grep -q "not packaged .*: $stray$" <<<"$named" || { echo "$stray is not named on stderr"; rc=1; }
+	grep -qx agent/main.c <<<"$listed" || { echo "agent/main.c is missing"; rc=1; }
 	rm -f "$stray"
 	return $rc
 }
