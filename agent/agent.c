@@ -125,6 +125,7 @@ static void disk_failed(struct asite *as, const char *what, const char *path)
 	 * the last saved checkpoint.  Lines since are read again later. */
 	spool_rollback(as->spool);
 	tsite_rewind(as->ts);
+	tsite_mark_recovery(as->ts);
 	tsite_pause(as->ts, 1);
 	loop_timer_disarm(as->commit_timer);
 	loop_timer_arm(as->disk_timer, DISK_RETRY_MS);
@@ -268,7 +269,7 @@ static void site_commit(struct asite *as)
 		return;
 	}
 	buf_free(&text);
-	spool_checkpointed(as->spool, tsite_caught_up(as->ts));
+	spool_checkpointed(as->spool, tsite_recovered(as->ts));
 	tsite_saved(as->ts);
 	status_news(as->a);
 	if (as->commit_bytes < COMMIT_BYTES) {
@@ -451,6 +452,9 @@ static struct asite *site_start(struct agent *a, struct site *s)
 	if (as->ts == NULL) {
 		goto fail;
 	}
+	/* The lines a crash may have spooled already lie below the sizes
+	 * the files have now (spool_seen()). */
+	tsite_mark_recovery(as->ts);
 	if (loaded != 1) {
 		/* Saves the first start's offsets at once: read_from = end holds
 		 * only for the very first start. */

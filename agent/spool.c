@@ -42,9 +42,9 @@ struct seg {
  * type), the pair Pinterest deduplicates on: an event met again with the
  * same pair is the same event (SPEC §4), so no other line is ever taken
  * for it, whatever its file.  Empty (NULL) but after a crash or a rollback,
- * and emptied once the site has read every line of its files (the lines of
- * those records among them): the position then moves on (and not before,
- * so that a second stop before that knows them again).
+ * and emptied once the site has read again every line its files held then
+ * (those of these records among them): the position then moves on, and not
+ * before, so that a second stop before that knows them again.
  */
 struct seen {
 	uint64_t *slot; /* open addressing; 0 is empty */

@@ -90,7 +90,8 @@ int spool_seen(const struct spool *sp, const char *event_id, int type);
  * Notes that a checkpoint covering everything committed was saved: the
  * events a later restart may meet again are those appended after this.
  * While events are known to be met again (spool_seen()), this waits for
- * CAUGHT_UP: every line of the files read (they are then forgotten).
+ * CAUGHT_UP: the lines read again all handed out (tsite_recovered()); they
+ * are then forgotten.
  */
 void spool_checkpointed(struct spool *sp, int caught_up);
 

@@ -53,6 +53,7 @@ struct tfile {
 	int truncated;         /* truncated in place, no copy to follow (2: another entry
 				* reads it): buffered lines, then from 0 (tfile_restart()) */
 	int reset_unsaved;     /* started over at 0 since the last save */
+	uint64_t recover_to;   /* its size at tsite_mark_recovery(): lines below are read again */
 };
 
 /*
@@ -597,6 +598,7 @@ static int tfile_restart(struct tsite *ts, struct tfile *tf)
 		log_warn("seek %s: %s", tf->path, strerror(errno));
 	}
 	linebuf_reset(&tf->lb, 0);
+	tf->recover_to = 0; /* new content: nothing of it is read again */
 	tf->identity[0] = '\0';
 	tf->saved = 0; /* a rewind now starts the new content over */
 	tf->verified = tf->known_size = 0;
@@ -1572,18 +1574,22 @@ void tsite_rescan(struct tsite *ts)
 
 void tsite_pause(struct tsite *ts, int paused) { ts->paused = paused; }
 
-int tsite_caught_up(const struct tsite *ts)
+void tsite_mark_recovery(struct tsite *ts)
 {
-	if (ts->paused || ts->failed) {
-		return 0;
-	}
-	for (const struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		struct stat st;
-		if (tf->done) {
-			continue;
-		}
-		if (fstat(tf->fd, &st) < 0 || linebuf_read_end(&tf->lb) < (uint64_t)st.st_size ||
-		    linebuf_has_line(&tf->lb)) {
+		tf->recover_to = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
+}
+
+int tsite_recovered(const struct tsite *ts)
+{
+	for (const struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
+		/* Its lines below RECOVER_TO handed out: past it, or read to it
+		 * with no complete line left (an unterminated last line may
+		 * wait there). */
+		if (linebuf_offset(&tf->lb) < tf->recover_to &&
+		    (linebuf_read_end(&tf->lb) < tf->recover_to || linebuf_has_line(&tf->lb))) {
 			return 0;
 		}
 	}

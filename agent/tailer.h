@@ -96,11 +96,13 @@ void tsite_saved(struct tsite *ts);
 void tsite_rewind(struct tsite *ts);
 
 /*
- * 1 when every line of the site's open files, as they are now, has been
- * handed out: not paused, each file read to its size, no complete line
- * left in a buffer.  (Files that cannot be opened yet do not count.)
+ * Notes the size of each open file now (at a start, after a rewind): the
+ * lines read again from the checkpoints lie below.  tsite_recovered() then
+ * tells when they have all been handed out again.  (Files opened later,
+ * or started over after a truncation, have nothing to read again.)
  */
-int tsite_caught_up(const struct tsite *ts);
+void tsite_mark_recovery(struct tsite *ts);
+int tsite_recovered(const struct tsite *ts);
 
 /* Losses counted (each logged): files that vanished before they could be
  * read, lines of a file truncated in place that no copy of it had. */

@@ -6,7 +6,9 @@
 # checkpoint:
 #   - the lines whose events are all in the spool are not spooled again
 #     (nothing is delivered twice);
-#   - the cut line gives the event it is missing, and only that one.
+#   - the cut line gives the event it is missing, and only that one;
+#   - once the log is read again past those lines, the spool position the
+#     checkpoint covers moves on, though the log is still being written.
 # The crash's state is made exactly: a clean stop with Pinterest down (all
 # events spooled, the checkpoint at the log's end), then the checkpoint set
 # back to the log's start, with the spool position it covers (spool/ckpt)
@@ -62,7 +64,14 @@ PY
 ep_control '{"mode": "ok"}'
 agent_start 1
 wait_delivered "$T/exp" 20
+# Read again to the end, and written on meanwhile: the position the
+# checkpoint covers moves on (what was met again is forgotten).
+writer_start "$LOG" more 20 1000
+moved() { ! grep -qE "^pintail-spool-ckpt 1 [0-9]+ 16 " "$T/state/shop/spool/ckpt"; }
+wait_until 15 "spool/ckpt past the crash's position while the log is written to" moved
+writer_stop
 sleep 2 # anything spooled twice would be sent by now
 agent_stop TERM
+expected_keys shop "$LOG" > "$T/exp"
 assert_delivered_once "$T/exp"
 answers_done
