@@ -269,7 +269,7 @@ static void site_commit(struct asite *as)
 		return;
 	}
 	buf_free(&text);
-	spool_checkpointed(as->spool, tsite_recovered(as->ts));
+	spool_checkpointed(as->spool, !spool_recovering(as->spool) || tsite_recovered(as->ts));
 	tsite_saved(as->ts);
 	status_news(as->a);
 	if (as->commit_bytes < COMMIT_BYTES) {

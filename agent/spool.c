@@ -588,6 +588,12 @@ static void seen_range(struct spool *sp)
 		}
 		close(fd);
 	}
+	/* The newest are those to keep: when the set cannot take them all,
+	 * what it holds (all older) goes. */
+	if (sp->seen.n + (count < SEEN_MAX ? count : SEEN_MAX) > SEEN_MAX) {
+		free(sp->seen.slot);
+		memset(&sp->seen, 0, sizeof sp->seen);
+	}
 	for (size_t i = 0; i < count && i < cap; i++) {
 		seen_add(&sp->seen, ring[i]);
 	}
@@ -838,6 +844,8 @@ void spool_rollback(struct spool *sp)
 	 * the events committed since are met again. */
 	seen_range(sp);
 }
+
+int spool_recovering(const struct spool *sp) { return sp->seen.n > 0; }
 
 int spool_seen(const struct spool *sp, const char *event_id, int type)
 {

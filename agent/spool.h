@@ -86,6 +86,9 @@ uint64_t spool_uncommitted_bytes(const struct spool *sp);
  */
 int spool_seen(const struct spool *sp, const char *event_id, int type);
 
+/* 1 while some events are known so (spool_seen() can say 1). */
+int spool_recovering(const struct spool *sp);
+
 /*
  * Notes that a checkpoint covering everything committed was saved: the
  * events a later restart may meet again are those appended after this.

@@ -76,6 +76,7 @@ struct tpending {
 	char identity[65];     /* its checkpoint's, or "" (nothing of it was read) */
 	int warned;            /* why it cannot be opened was logged */
 	int err;               /* why it could not be opened at the last try; 0: not tried */
+	int recover;           /* its lines are read again once it opens (tsite_mark_recovery()) */
 };
 
 struct tsite {
@@ -1010,6 +1011,9 @@ static struct tfile *pending_open(struct tsite *ts, struct tpending *p, int *err
 	note_open(ts, p->path, 0, NULL);
 	if (tf != NULL && p->identity[0]) {
 		memcpy(tf->identity, p->identity, sizeof tf->identity);
+		if (p->recover) {
+			tf->recover_to = (uint64_t)st.st_size;
+		}
 		tfile_check(ts, tf, &succ);
 	}
 	return tf;
@@ -1580,16 +1584,30 @@ void tsite_mark_recovery(struct tsite *ts)
 		struct stat st;
 		tf->recover_to = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
+	/* A checkpointed file that cannot be opened yet is read again from
+	 * its checkpoint once it can. */
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		p->recover = p->identity[0] != '\0';
+	}
 }
 
 int tsite_recovered(const struct tsite *ts)
 {
 	for (const struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
-		/* Its lines below RECOVER_TO handed out: past it, or read to it
-		 * with no complete line left (an unterminated last line may
-		 * wait there). */
-		if (linebuf_offset(&tf->lb) < tf->recover_to &&
-		    (linebuf_read_end(&tf->lb) < tf->recover_to || linebuf_has_line(&tf->lb))) {
+		uint64_t at = linebuf_offset(&tf->lb);
+		if (tf->done || at >= tf->recover_to || !tf->identity[0]) {
+			continue; /* finished, past it, or nothing of it handed out ever */
+		}
+		/* Read up to RECOVER_TO with no complete line left: done, but
+		 * for a rotated file, whose unterminated last line is handed
+		 * out at the end of rotate_wait (and may have been before). */
+		if (linebuf_read_end(&tf->lb) < tf->recover_to || linebuf_has_line(&tf->lb) ||
+		    tf->state == TF_ROTATED) {
+			return 0;
+		}
+	}
+	for (const struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		if (p->recover) {
 			return 0;
 		}
 	}

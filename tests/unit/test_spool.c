@@ -380,6 +380,37 @@ static void test_seen(void **state)
 	free(dir);
 }
 
+/* More events than the set keeps: the newest are kept, also those a
+ * rollback adds to a full set (older ones give way). */
+static void test_seen_cap(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct spool *sp;
+	(void)state;
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	for (uint64_t i = 0; i < 140000; i++) {
+		append_one(sp, IDENTITY, i, 1);
+	}
+	assert_int_equal(spool_commit(sp), 0);
+	spool_close(sp);
+	sp = spool_open(dir); /* no checkpoint noted: all pending are met again */
+	assert_non_null(sp);
+	assert_true(seen(sp, 139999, 1));
+	assert_false(seen(sp, 0, 1)); /* the oldest gave way */
+	spool_checkpointed(sp, 0); /* not read again yet: kept */
+	append_one(sp, IDENTITY, 200000, 1);
+	assert_int_equal(spool_commit(sp), 0);
+	append_one(sp, IDENTITY, 200001, 1);
+	spool_rollback(sp);
+	assert_true(seen(sp, 200000, 1));
+	assert_false(seen(sp, 200001, 1));
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* An ack naming a segment that is not there: every pending event is kept. */
 static void test_ack_damaged(void **state)
 {
@@ -412,6 +443,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_seen_cap),
 		cmocka_unit_test(test_ack_damaged),
 		cmocka_unit_test(test_ack_unsaved_deletes_segments),
 		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
