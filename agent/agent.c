@@ -898,11 +898,12 @@ int agent_run(const char *config_path)
 	if (a.cfg->nsites == 0) {
 		log_warn("no site is configured: idle until a reload (SIGHUP) brings one");
 	}
-	if (a.nwaiting > 0) {
-		log_info("running (%zu site%s; %zu waiting to start)", a.nsites, a.nsites == 1 ? "" : "s",
-			 a.nwaiting);
-	} else {
-		log_info("running (%zu site%s)", a.nsites, a.nsites == 1 ? "" : "s");
+	{
+		char waiting[48] = "";
+		if (a.nwaiting > 0) {
+			snprintf(waiting, sizeof waiting, "; %zu waiting to start", a.nwaiting);
+		}
+		log_info("running (%zu site%s%s)", a.nsites, a.nsites == 1 ? "" : "s", waiting);
 	}
 	for (size_t i = 0; i < a.nsites; i++) {
 		tsite_read(a.sites[i]->ts);

@@ -44,7 +44,6 @@ static int section_allowed(const char *const *allowed, const char *name)
 	return 0;
 }
 
-/* Reports an unknown section, with a suggestion; returns 0 (go on). */
 /* Which kind of file takes SECTION, for a section put in the wrong one. */
 static const char *section_home(const char *section)
 {
@@ -60,6 +59,7 @@ static const char *section_home(const char *section)
 	return NULL;
 }
 
+/* Reports an unknown section, with a suggestion; returns 0 (go on). */
 static int bad_section(struct load_ctx *c, const struct ini_item *it, const char *const *allowed)
 {
 	const char *near = value_suggest(it->section, allowed);

@@ -819,8 +819,6 @@ void spool_rollback(struct spool *sp)
 
 	buf_reset(&sp->wbuf);
 	ra_forget(sp);
-	/* Inputs first seen since the commit have nothing in the spool now:
-	 * kept, their line 0 would count as spooled already. */
 	/* Segments made since the commit go; the committed one is cut back. */
 	while (sp->nsegs > 1 && sp->segs[sp->nsegs - 1].id > sp->commit.seg) {
 		close(sp->wfd);

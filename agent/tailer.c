@@ -279,8 +279,6 @@ static int watch_lost(struct tailer *t, size_t i)
 	return 1;
 }
 
-/* The folders that could not be watched, tried again; the sites then look
- * at their files again, so that a folder that came back is read. */
 /*
  * Tries again the folders that could not be watched; one no site needs
  * any more (its site was removed or changed by a reload) is dropped.
@@ -313,6 +311,11 @@ static int rewatch_missing(struct tailer *t, int *missing)
 
 static int rewatch_all(struct tailer *t);
 
+/*
+ * The folders that could not be watched, tried again, and after a deletion
+ * every folder looked at by its path; the sites then look at their files
+ * again, so that a folder that came back is read.
+ */
 static void rewatch_tick(void *ctx)
 {
 	struct tailer *t = ctx;

@@ -16,11 +16,11 @@ make_live_site shop "$LOG"
 append_lines "$LOG" rot 0 5
 printf '%s' "$(combined_line partial-last)" > "$LOG.tmp"; cat "$LOG.tmp" >> "$LOG"  # no final \n
 agent_start 1
-sleep 1.5
+sleep 1.5                             # read, and idle for less than rotate_wait (2 s)
 mv "$LOG" "$LOG.1"
 append_lines "$LOG" new 0 1           # the successor (and a commit)
 sleep 1                               # rotate_wait is 2s: LOG.1 not finished yet
-CK=$T/state/shop/checkpoint; S=$T/state/shop/spool
+CK=$T/state/shop/checkpoint
 cp "$CK" "$T/ck.before"               # LOG.1 still in it, before its last line
 sleep 4                               # partial-last delivered; LOG.1 done and dropped
 expected_keys shop "$LOG.1" "$LOG" > "$T/exp"
@@ -28,9 +28,7 @@ wait_delivered "$T/exp" 20
 agent_stop TERM
 # the state a kill -9 right after the commit of partial-last's event leaves:
 cp "$T/ck.before" "$CK"
-name=$(ls $S | grep '\.seg$' | sort | tail -1)
-gen=$("$PYTHON" -c 'import struct,sys; print(struct.unpack_from("<I", open(sys.argv[1],"rb").read(), 12)[0])' "$S/$name")
-printf 'pintail-spool-ckpt 1 %d 16 %d\n' $((16#${name%.seg})) "$gen" > "$S/ckpt"
+spool_ckpt_to_start shop
 agent_start 1
 append_lines "$LOG" new 1 1           # any line: a commit (caught up -> set freed)
 expected_keys shop "$LOG.1" "$LOG" > "$T/exp"

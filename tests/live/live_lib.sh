@@ -553,6 +553,30 @@ live_config() {
 	make_config "retry_min = 1s" "retry_max = 2s" "rotate_wait = 2s" "$@"
 }
 
+# crash_state SITE LOG: the state a kill -9 between the spool's fsync and the
+#   checkpoint's leaves, made from a clean stop's: LOG's checkpoint entry
+#   back to offset 0, and the spool position that checkpoint covers
+#   (spool/ckpt) back to the start of the spool's last segment.
+crash_state() {
+	checkpoint_to_start "$1" "$2"
+	spool_ckpt_to_start "$1"
+}
+
+# checkpoint_to_start SITE LOG: LOG's checkpoint entry back to offset 0.
+checkpoint_to_start() {
+	local ck=$T/state/$1/checkpoint
+	sed -i -E "s#^([0-9]+ [0-9]+ )[0-9]+ ([0-9a-f]{64} $2)\$#\\10 \\2#" "$ck"
+	grep -qE "^[0-9]+ [0-9]+ 0 [0-9a-f]{64} $2\$" "$ck" || { cat "$ck" >&2; fail "no checkpoint entry of $2 set back"; }
+}
+
+# spool_ckpt_to_start SITE: spool/ckpt at the start of the last segment.
+spool_ckpt_to_start() {
+	local s=$T/state/$1/spool name gen
+	name=$(find "$s" -maxdepth 1 -name '*.seg' -printf '%f\n' | sort | tail -n 1)
+	gen=$("$PYTHON" -c 'import struct,sys; print(struct.unpack_from("<I", open(sys.argv[1],"rb").read(), 12)[0])' "$s/$name")
+	printf 'pintail-spool-ckpt 1 %d 16 %d\n' $((16#${name%.seg})) "$gen" > "$s/ckpt"
+}
+
 # state_on_tmpfs SIZE: state_dir on a tmpfs of SIZE (mount's size=, such as
 #   300k), unmounted at exit: a disk that fills.  Without the right to mount
 #   (not root), the test says SKIP and passes.
@@ -688,6 +712,10 @@ agent_log_count() {
 	[ $# -gt 0 ] || set -- "$T"/agent.*.err
 	cat "$@" 2>/dev/null | grep -cE -- "$pat" || true
 }
+
+# agent_logged PATTERN: the running agent's log has a line matching it (for
+#   wait_until).
+agent_logged() { grep -qE -- "$1" "$AGENT_ERR" 2>/dev/null; }
 
 # ---------------------------------------------------------------- nginx
 

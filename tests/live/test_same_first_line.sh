@@ -24,7 +24,7 @@ append_lines "$A" first 0 20
 expected_keys shop "$A" > "$T/exp1"
 wait_delivered "$T/exp1" 20
 echo > "$A"
-sleep 1 # the truncation is seen before the new lines
+wait_until 10 "the truncation seen" agent_logged "$A was truncated in place"
 append_lines "$A" second 0 10
 expected_keys shop "$A" > "$T/exp2"
 wait_delivered "$T/exp2" 20

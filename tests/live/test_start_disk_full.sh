@@ -19,7 +19,8 @@ agent_start 0
 [ "$(agent_log_count "site shop: cannot start \(see above\); trying again in 5 s")" -eq 1 ] ||
 	fail "no \"site shop: cannot start ... trying again\" line"
 append_lines "$LOG" during 0 5
-sleep 6 # a retry or two, on a disk still full
+retried() { [ "$(agent_log_count "create a spool segment in .*: No space left on device" "$AGENT_ERR")" -ge 2 ]; }
+wait_until 15 "a retry on the disk still full" retried
 [ "$(agent_log_count "site shop: started")" -eq 0 ] || fail "the site started on a full disk"
 rm -f "$T/state/filler" # room again
 started() { [ "$(agent_log_count "site shop: started")" -eq 1 ]; }

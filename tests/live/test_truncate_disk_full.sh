@@ -20,7 +20,7 @@ wait_delivered "$T/exp1" 20
 sleep 1
 dd if=/dev/zero of="$T/state/filler" bs=4k 2> /dev/null || true # the state disk is full
 echo > "$A"
-sleep 1.5 # the truncation is seen before the new lines
+wait_until 10 "the truncation seen" agent_logged "$A was truncated in place"
 append_lines "$A" second 0 40
 wait_until 15 "\"$ENOSPC\" in the agent's log" enospc_logged
 rm -f "$T/state/filler"
