@@ -1439,7 +1439,7 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 			return;
 		}
 		log_warn("site %s: %s (read up to offset %llu) is gone and no file beside it has its "
-			 "first line: what was written to it after the agent stopped is lost",
+			 "first line: what it held past that offset, if anything, was never read and is lost",
 			 ts->conf.name, e->path, (unsigned long long)e->offset);
 		ts->lost++;
 		return;
