@@ -54,7 +54,11 @@ struct shipper {
 	size_t nstack, capstack;
 	struct buf body;
 	struct buf answer;
+	int answer_cut;             /* the answer was longer than ANSWER_MAX */
 	int64_t retry_after_ms;
+	int64_t retry_until;        /* a Retry-After's end, while backing off for it; else 0 */
+	char rid[64];               /* the answer's x-pinterest-rid, for support cases */
+	char errbuf[CURL_ERROR_SIZE];
 	int64_t sent_at;
 	int attempt;
 	int64_t failing_since;      /* 0: not failing */
@@ -163,6 +167,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	struct shipper *sh = ctx;
 	size_t len = size * n;
 	size_t room = ANSWER_MAX - sh->answer.len;
+	if (len > room) {
+		sh->answer_cut = 1;
+	}
 	buf_add(&sh->answer, p, len < room ? len : room);
 	return len;
 }
@@ -204,24 +211,50 @@ int64_t shipper_retry_after_ms(const char *value, int64_t now)
 	return secs > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : secs * 1000;
 }
 
+/* The value of header NAME (NAMELEN bytes, with its colon) in curl's header
+ * line P (LEN bytes, not NUL-terminated, ending in CRLF), trimmed, into OUT
+ * (OUTLEN bytes).  Returns 1 when the line is that header and its value fits. */
+static int header_value(const char *p, size_t len, const char *name, size_t namelen, char *out,
+			size_t outlen)
+{
+	size_t vlen;
+
+	if (len <= namelen || strncasecmp(p, name, namelen) != 0) {
+		return 0;
+	}
+	p += namelen;
+	vlen = len - namelen;
+	while (vlen > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		vlen--;
+	}
+	while (vlen > 0 && (p[vlen - 1] == '\r' || p[vlen - 1] == '\n' || p[vlen - 1] == ' ' ||
+			    p[vlen - 1] == '\t')) {
+		vlen--;
+	}
+	if (vlen >= outlen) {
+		return 0;
+	}
+	memcpy(out, p, vlen);
+	out[vlen] = '\0';
+	return 1;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	struct shipper *sh = ctx;
 	size_t len = size * n;
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		/* curl's header is not NUL-terminated, and ends in CRLF: the
-		 * value alone, in a string.  Longer than any date or count. */
-		char value[128];
-		size_t vlen = len - 12;
-		while (vlen > 0 && (p[12 + vlen - 1] == '\r' || p[12 + vlen - 1] == '\n' ||
-				    p[12 + vlen - 1] == ' ' || p[12 + vlen - 1] == '\t')) {
-			vlen--;
+	char value[128]; /* longer than any date or count */
+
+	if (header_value(p, len, "Retry-After:", 12, value, sizeof value)) {
+		sh->retry_after_ms = shipper_retry_after_ms(value, (int64_t)time(NULL));
+	} else if (header_value(p, len, "x-pinterest-rid:", 16, value, sizeof value)) {
+		/* Logged: printable ASCII only, whatever the server sent. */
+		size_t i;
+		for (i = 0; value[i] != '\0' && i + 1 < sizeof sh->rid; i++) {
+			sh->rid[i] = value[i] > ' ' && value[i] < 0x7f ? value[i] : '?';
 		}
-		if (vlen < sizeof value) {
-			memcpy(value, p + 12, vlen);
-			value[vlen] = '\0';
-			sh->retry_after_ms = shipper_retry_after_ms(value, (int64_t)time(NULL));
-		}
+		sh->rid[i] = '\0';
 	}
 	return len;
 }
@@ -306,7 +339,11 @@ static void send_top(struct shipper *sh)
 	}
 	spool_batch_body(&sh->batch, r.from, r.to, &sh->body);
 	buf_reset(&sh->answer);
+	sh->answer_cut = 0;
 	sh->retry_after_ms = 0;
+	sh->retry_until = 0;
+	sh->rid[0] = '\0';
+	sh->errbuf[0] = '\0';
 	set_headers(sh);
 	curl_easy_setopt(sh->easy, CURLOPT_HTTPHEADER, sh->headers);
 	curl_easy_setopt(sh->easy, CURLOPT_POSTFIELDS, sh->body.p);
@@ -465,6 +502,11 @@ void shipper_kick(struct shipper *sh)
 
 void shipper_unpause(struct shipper *sh)
 {
+	/* Not before the end of a Retry-After: Pinterest asked for that wait
+	 * (a 429), and a reload does not change its mind. */
+	if (sh->state == SH_BACKOFF && sh->retry_until > loop_now_ms()) {
+		return;
+	}
 	if (sh->state == SH_PAUSED || sh->state == SH_BACKOFF) {
 		loop_timer_arm(sh->timer, 0);
 	}
@@ -527,6 +569,7 @@ static void backoff(struct shipper *sh)
 	delay = shipper_backoff_ms(sh->conf.retry_min_ms, sh->conf.retry_max_ms, sh->attempt, r);
 	if (sh->retry_after_ms > delay) {
 		delay = sh->retry_after_ms;
+		sh->retry_until = loop_now_ms() + delay;
 	}
 	sh->attempt++;
 	sh->st.retries++;
@@ -576,6 +619,11 @@ static void describe_refusal(const struct shipper_conf *c, long status, const ch
 			 "that it is not the Tag ID", c->ad_account_id);
 		break;
 	default:
+		if (status >= 300 && status < 400) {
+			snprintf(out, len, "the endpoint answered %ld, a redirect, which pintail does not follow "
+				 "(the token goes to api_url alone): check api_url", status);
+			break;
+		}
 		snprintf(out, len, "Pinterest answered %ld%s%s", status, message[0] ? ": " : "", message);
 		break;
 	}
@@ -644,15 +692,21 @@ static void finish_batch(struct shipper *sh)
 	shipper_kick(sh);
 }
 
+/* Range R, the top one, is sent again as two halves. */
+static void split_range(struct shipper *sh, struct range r)
+{
+	size_t mid = r.from + (r.to - r.from) / 2;
+	sh->nstack--;
+	push_range(sh, mid, r.to);
+	push_range(sh, r.from, mid);
+	send_top(sh);
+}
+
 /* A 400 or 413 for range R: split it, or reject a single event. */
 static void split_or_reject(struct shipper *sh, struct range r, const char *message)
 {
 	if (r.to - r.from > 1) {
-		size_t mid = r.from + (r.to - r.from) / 2;
-		sh->nstack--;
-		push_range(sh, mid, r.to);
-		push_range(sh, r.from, mid);
-		send_top(sh);
+		split_range(sh, r);
 		return;
 	}
 	/* One event refused on its own.  The same message again and again,
@@ -719,6 +773,33 @@ static int all_processed(const struct buf *answer)
 	return 1;
 }
 
+/* 1 when ANSWER ends as a JSON object does: a body cut short does not. */
+static int ends_as_object(const struct buf *answer)
+{
+	size_t n = answer->len;
+	while (n > 0 && (answer->p[n - 1] == ' ' || answer->p[n - 1] == '\n' || answer->p[n - 1] == '\r' ||
+			 answer->p[n - 1] == '\t')) {
+		n--;
+	}
+	return n > 0 && answer->p[n - 1] == '}';
+}
+
+/*
+ * A 2xx for N events that is not Pinterest's whole answer (WHAT it lacks):
+ * nothing in it can be trusted, so the events are sent again later.
+ */
+static void not_pinterest(struct shipper *sh, long status, size_t n, int64_t latency, const char *what)
+{
+	char why[768];
+	snprintf(why, sizeof why,
+		 "HTTP %ld, but not Pinterest's answer for %zu events (%s): a proxy or firewall in the way?  "
+		 "Sent again later",
+		 status, n, what);
+	sh->hooks.request(sh->hooks.ctx, (int)status, n, 0, 0, latency, why);
+	note_failure(sh, why);
+	backoff(sh);
+}
+
 /*
  * 1 when a 2xx ANSWER is Pinterest's for N events: its num_events_received
  * is N.  A proxy, firewall or captive portal answering 200 with a page of
@@ -749,19 +830,30 @@ static void on_answer(struct shipper *sh, long status)
 	size_t n = r.to - r.from, failed = 0;
 	char message[512], why[768];
 	int64_t latency = loop_now_ms() - sh->sent_at;
+	int ok = status >= 200 && status < 300;
 
 	message[0] = '\0';
-	if (status >= 200 && status < 300 && !received_all(&sh->answer, n)) {
-		snprintf(why, sizeof why,
-			 "HTTP %ld, but not Pinterest's answer for %zu events (its num_events_received): "
-			 "a proxy or firewall in the way?  Sent again later",
-			 status, n);
-		sh->hooks.request(sh->hooks.ctx, (int)status, n, 0, 0, latency, why);
-		note_failure(sh, why);
-		backoff(sh);
+	if (sh->rid[0]) {
+		log_debug("site %s: HTTP %ld for %zu events, x-pinterest-rid %s", sh->conf.site, status, n, sh->rid);
+	}
+	if (ok && !received_all(&sh->answer, n)) {
+		not_pinterest(sh, status, n, latency, "its num_events_received");
 		return;
 	}
-	if (status >= 200 && status < 300 && all_processed(&sh->answer)) {
+	if ((ok || status == 422) && sh->answer_cut) {
+		/* Its per-event results run past what is kept of an answer.
+		 * Halves get shorter answers; Pinterest deduplicates by
+		 * event_id the events it has already. */
+		if (n == 1) {
+			not_pinterest(sh, status, n, latency, "an answer over 1 MiB");
+			return;
+		}
+		sh->hooks.request(sh->hooks.ctx, (int)status, n, 0, 0, latency,
+				  "an answer over 1 MiB, not read to its end: the events are sent again in halves");
+		split_range(sh, r);
+		return;
+	}
+	if (ok && all_processed(&sh->answer) && ends_as_object(&sh->answer)) {
 		/* The common answer: every event processed, no warning. */
 		note_success(sh);
 		sh->single_rejects = 0;
@@ -769,16 +861,23 @@ static void on_answer(struct shipper *sh, long status)
 		range_done(sh, n);
 		return;
 	}
-	if (status == 200 || status == 422 || (status >= 200 && status < 300)) {
+	if (ok || status == 422) {
 		cJSON *j = cJSON_Parse(sh->answer.p ? sh->answer.p : "");
 		const cJSON *events = cJSON_GetObjectItemCaseSensitive(j, "events");
 		if (status == 422) {
 			events = cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(j, "details"), "events");
 		}
-		if (cJSON_IsArray(events)) {
+		if (cJSON_IsArray(events) && (size_t)cJSON_GetArraySize(events) == n) {
 			failed = per_event(sh, r, events);
-		} else if (status == 422) {
+		} else if (status != 422) {
+			/* Not JSON, cut short, or without a result for each event:
+			 * which events failed cannot be told. */
+			const char *what = j == NULL ? "not JSON, or cut short" : "not one result per event";
+			cJSON_Delete(j);
+			not_pinterest(sh, status, n, latency, what);
+			return;
+		} else {
 			/* No per-event detail: nothing can be told apart; retry. */
 			cJSON_Delete(j);
 			sh->hooks.request(sh->hooks.ctx, (int)status, n, 0, 0, latency, "422 without details");
@@ -826,7 +925,9 @@ static void on_done(struct shipper *sh, CURLcode code)
 	sh->st.requests++;
 	if (code != CURLE_OK) {
 		char err[320];
-		snprintf(err, sizeof err, "%s", curl_easy_strerror(code));
+		/* curl's own words for this failure say more than its code's
+		 * (which certificate check failed, and why). */
+		snprintf(err, sizeof err, "%s", sh->errbuf[0] ? sh->errbuf : curl_easy_strerror(code));
 		sh->hooks.request(sh->hooks.ctx, 0, sh->stack[sh->nstack - 1].to - sh->stack[sh->nstack - 1].from,
 				  0, 0, loop_now_ms() - sh->sent_at, err);
 		note_failure(sh, err);
@@ -888,6 +989,7 @@ struct shipper *shipper_new(struct ship *s, const struct shipper_conf *conf, str
 	curl_easy_setopt(sh->easy, CURLOPT_WRITEDATA, sh);
 	curl_easy_setopt(sh->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(sh->easy, CURLOPT_HEADERDATA, sh);
+	curl_easy_setopt(sh->easy, CURLOPT_ERRORBUFFER, sh->errbuf);
 	if (conf->test_mode) {
 		warn_test_mode(conf);
 	}
@@ -951,7 +1053,7 @@ int shipper_send_test(const struct shipper_conf *conf, const char *event, char *
 	CURL *e = curl_easy_init();
 	struct buf body = {0}, answer = {0}, auth = {0};
 	struct curl_slist *h = NULL;
-	char url[2048], message[512];
+	char url[2048], message[512], errbuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
 	CURLcode code;
 	int result = 2;
@@ -975,9 +1077,11 @@ int shipper_send_test(const struct shipper_conf *conf, const char *event, char *
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.p);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	code = curl_easy_perform(e);
 	if (code != CURLE_OK) {
-		snprintf(msg, msglen, "network problem: cannot reach %s: %s", c.api_url, curl_easy_strerror(code));
+		snprintf(msg, msglen, "network problem: cannot reach %s: %s", c.api_url,
+			 errbuf[0] ? errbuf : curl_easy_strerror(code));
 	} else {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 		answer_message(answer.p, message, sizeof message);
@@ -986,7 +1090,14 @@ int shipper_send_test(const struct shipper_conf *conf, const char *event, char *
 			const cJSON *ev = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "events"), 0);
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(ev, "status");
 			const cJSON *em = cJSON_GetObjectItemCaseSensitive(ev, "error_message");
-			if (cJSON_IsString(st) && strcmp(st->valuestring, "failed") == 0) {
+			if (!received_all(&answer, 1) || ev == NULL) {
+				/* A proxy's or captive portal's page: the event went
+				 * no further than it. */
+				snprintf(msg, msglen,
+					 "HTTP %ld from %s, but not Pinterest's answer (no num_events_received "
+					 "and result for the test event): a proxy or firewall in the way?",
+					 status, c.api_url);
+			} else if (cJSON_IsString(st) && strcmp(st->valuestring, "failed") == 0) {
 				snprintf(msg, msglen, "Pinterest refused the test event: %s",
 					 cJSON_IsString(em) ? em->valuestring : "failed");
 			} else {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # helpers whose arguments are optional
-# 401, 403 and 404 (SPEC §5): the endpoint answers N to every request; the
+# 401, 403 and 404 (SPEC §5), and a redirect (307, never followed: the
+# token goes to api_url alone): the endpoint answers N to every request; the
 # site pauses and logs the words of §5 for N once (events keep being
 # spooled); nothing is rejected.  Then:
 #   1. pause_retry = 2s: the endpoint answers normally again; the next retry
@@ -19,7 +20,8 @@ make_live_site shop "$LOG"
 W401="delivery paused: the access token was refused \\(401\\): it is invalid or has expired, or lacks the ads:write scope; generate a new one"
 W403="delivery paused: not permitted for ad account $AD_ACCOUNT \\(403\\): the token lacks the ads:write scope or its user has no access to this ad account; check the Ad Account ID \\(not the Tag ID"
 W404="delivery paused: ad account $AD_ACCOUNT not found \\(404\\): check the numeric Ad Account ID, and that it is not the Tag ID"
-words() { case $1 in 401) echo "$W401" ;; 403) echo "$W403" ;; 404) echo "$W404" ;; esac; }
+W307="delivery paused: the endpoint answered 307, a redirect, which pintail does not follow \\(the token goes to api_url alone\\): check api_url"
+words() { case $1 in 401) echo "$W401" ;; 403) echo "$W403" ;; 404) echo "$W404" ;; 307) echo "$W307" ;; esac; }
 pauses() { [ "$(log_count "site shop: $(words "$1")")" -ge "$2" ]; }
 
 # pause_on N TAG: the endpoint answers N; lines TAG-0..19 are written; wait
@@ -42,7 +44,7 @@ pause_on() {
 # ---- 1. recovery at the next retry
 PAUSE_S=2s
 agent_start 1
-for st in 401 403 404; do
+for st in 401 403 404 307; do
 	CHECK_STATUS=0
 	[ "$st" != 401 ] || CHECK_STATUS=1
 	pause_on "$st" "r$st"
@@ -58,7 +60,7 @@ for st in 401 403 404; do
 	[ "$CHECK_STATUS" = 0 ] || wait_until 8 "status: not paused after $st" site_stat_is shop paused false
 done
 [ "$(log_count 'SIGHUP: reading')" -eq 0 ] || fail "a SIGHUP happened in part 1"
-assert_eq "delivery works again lines" 3 "$(log_count 'site shop: delivery works again')"
+assert_eq "delivery works again lines" 4 "$(log_count 'site shop: delivery works again')"
 agent_stop TERM
 
 # ---- 2. pause_retry 60s: recovery right after SIGHUP

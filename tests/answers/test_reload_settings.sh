@@ -43,8 +43,9 @@ sed -i '/^ca_file = /d' "$SITE"
 agent_hup
 n0=$(request_count)
 append_lines "$LOG" untrusted 0 3
-refused() { grep -qiE "certificate|SSL" "$(delivery_log shop)"; }
-wait_until 15 "a certificate failure in delivery.log" refused
+# curl's own words name the failed check, not only "SSL peer certificate ... was not OK".
+refused() { grep -q "SSL certificate problem: unable to get local issuer certificate" "$(delivery_log shop)"; }
+wait_until 15 "a certificate failure, with its reason, in delivery.log" refused
 assert_eq "requests answered after ca_file was removed" "$n0" "$(request_count)"
 sed -i "s#^api_url = .*#&\nca_file = $T/certs/ca.pem#" "$SITE"
 agent_hup

@@ -52,6 +52,11 @@ ep_control '{"status": 404, "count": 1}'
 send_test 404
 expect 404 2 "ad account $AD_ACCOUNT not found \\(404\\)"
 
+# a 200 that is not Pinterest's (a proxy's or captive portal's page)
+ep_control '{"status": 200, "body": "<html><body>Request blocked</body></html>", "count": 1}'
+send_test proxy
+expect proxy 2 "HTTP 200 from .*, but not Pinterest's answer"
+
 # a wrong token (the endpoint's own check)
 set_token "$T/etc/token" "$TOKEN_BAD"
 send_test badtoken
