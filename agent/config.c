@@ -460,6 +460,17 @@ static void finish_site(struct load_ctx *c, struct site *s)
 			const char *auth = strstr(s->url_base, "://");
 			auth = auth ? auth + 3 : s->url_base;
 			s->url_path = auth + strcspn(auth, "/");
+			{
+				/* The port after the host, or after an IPv6 literal's ']'. */
+				const char *h = auth;
+				if (*h == '[') {
+					const char *close = memchr(h, ']', (size_t)(s->url_path - h));
+					h = close != NULL ? close : s->url_path;
+				}
+				const char *colon = memchr(h, ':', (size_t)(s->url_path - h));
+				s->url_port = colon != NULL ? colon : s->url_path;
+				s->url_port_len = (size_t)(s->url_path - s->url_port);
+			}
 			/* Written into every event: escaped once, here. */
 			struct buf b = {0};
 			if (buf_add_json_chars(&b, s->url_base, n) == 0) {

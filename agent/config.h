@@ -96,6 +96,8 @@ struct site {
 	char *url_base;      /* url without a trailing '/' */
 	char *url_scheme;    /* "https" */
 	const char *url_path; /* url_base's path ("/shop", or ""), inside url_base */
+	const char *url_port; /* url_base's port (":8443"), inside url_base ... */
+	size_t url_port_len;  /* ... of this length, 0 when url names none */
 	char *url_base_json; /* url_base as written in a JSON string, or NULL */
 	size_t url_base_json_len;
 	int routed;          /* shares a log file: take only hits of hosts */

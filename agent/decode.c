@@ -33,6 +33,11 @@ size_t decode_log_escapes(const char *src, size_t n, char *dst)
 			i += 3;
 		} else if (src[i] == '\\' && i + 1 < n && (src[i + 1] == '"' || src[i + 1] == '\\')) {
 			dst[o++] = src[++i];
+		} else if (src[i] == '\\' && i + 1 < n && strchr("bnrtv", src[i + 1]) != NULL &&
+			   src[i + 1] != '\0') {
+			/* Apache's names for five control bytes (ap_escape_logitem). */
+			static const char named[] = "b\bn\nr\rt\tv\v";
+			dst[o++] = strchr(named, src[++i])[1];
 		} else {
 			dst[o++] = src[i];
 		}

@@ -11,8 +11,10 @@
 
 /*
  * Log escapes in quoted fields: nginx's "\xHH" (it writes '"', '\' and
- * bytes outside printable ASCII so), and Apache's "\"" and "\\".  Any other
- * backslash is kept as it is.
+ * bytes outside printable ASCII so), and Apache's "\"", "\\", "\b", "\n",
+ * "\r", "\t" and "\v" (besides its "\xhh").  nginx writes a backslash as
+ * "\x5C", so none of these stands for anything else in its logs.  Any
+ * other backslash is kept as it is.
  */
 size_t decode_log_escapes(const char *src, size_t n, char *dst);
 

@@ -47,6 +47,11 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 		buf_add_json_chars(out, site->url_scheme, strlen(site->url_scheme));
 		buf_add(out, "://", 3);
 		buf_add_json_chars(out, host->p, host->n);
+		/* url's port: nginx's $host never has one (and a host with
+		 * one is none of the site's hosts). */
+		if (site->url_port_len > 0) {
+			buf_add_json_chars(out, site->url_port, site->url_port_len);
+		}
 		/* url's path, for a site behind a proxy that strips it. */
 		if (site->url_path != NULL && site->url_path[0] != '\0') {
 			buf_add_json_chars(out, site->url_path, strlen(site->url_path));

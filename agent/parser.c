@@ -300,15 +300,20 @@ enum parse_result parser_parse(const struct parser_def *def, const char *line, s
 	}
 	if (hit->f[FIELD_REQUEST].p != NULL) {
 		if (split_request(&hit->f[FIELD_REQUEST], hit) < 0) {
-			return PARSE_NOMATCH;
+			return PARSE_NO_TARGET;
 		}
 	} else if (hit->f[FIELD_REQUEST_METHOD].p != NULL && hit->f[FIELD_REQUEST_URI].p != NULL) {
 		hit->method = hit->f[FIELD_REQUEST_METHOD];
 		hit->uri = hit->f[FIELD_REQUEST_URI];
+	} else if (def->have & (1u << FIELD_REQUEST | 1u << FIELD_REQUEST_URI)) {
+		return PARSE_NO_TARGET; /* captured, and "-" or empty here */
 	} else {
 		return PARSE_NOMATCH;
 	}
 	origin_form(&hit->uri);
+	if (hit->uri.p[0] != '/' && hit->uri.p[0] != '?') {
+		return PARSE_NO_TARGET; /* "*", "host:port", "foo" */
+	}
 	/* Within the line, reading past the URI is safe (it is followed by
 	 * at least the rest of the line); within the scratch buffer it is not. */
 	q = path_end(hit->uri.p, hit->uri.n,

@@ -98,8 +98,14 @@ int parser_compile(struct parser_def *def, struct diag *d);
 
 void parser_def_free(struct parser_def *def);
 
-/* Outcome of parser_parse(). */
-enum parse_result { PARSE_OK, PARSE_NOMATCH, PARSE_LIMIT };
+/*
+ * Outcome of parser_parse().  PARSE_NO_TARGET: the line is of the format,
+ * with an address and a status, but its request names no path: nginx's
+ * "-" or "" for a connection closed before a request (400, 408), a TLS
+ * handshake on the HTTP port, "OPTIONS *", a CONNECT's "host:port".  Such
+ * a hit is no page; the status is set.
+ */
+enum parse_result { PARSE_OK, PARSE_NOMATCH, PARSE_LIMIT, PARSE_NO_TARGET };
 
 /* parser_parse()'s FLAGS: what the reader already knows of the line. */
 enum {

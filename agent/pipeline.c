@@ -318,6 +318,17 @@ static int hit_time(struct pipeline *pl, int64_t *t)
 	return 0;
 }
 
+/* 1 when P (N bytes) is all printable ASCII, spaces included. */
+static int printable_ascii(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* Builds and emits the event of rule R for the hit. */
 static int emit_event(struct pipeline *pl, const struct rule *r, const char *line, size_t n,
 		      const struct line_src *src, struct event_in *in, int64_t now,
@@ -331,10 +342,12 @@ static int emit_event(struct pipeline *pl, const struct rule *r, const char *lin
 	size_t scratch_used;
 	int written;
 
-	/* A request id of up to 127 bytes (nginx's has 32) is the event id;
-	 * a longer one, or one holding a NUL (an "\x00" in the log), cannot
-	 * be kept whole in the spool and is derived from instead. */
-	if (rid->p != NULL && rid->n < sizeof rid_buf && memchr(rid->p, '\0', rid->n) == NULL) {
+	/* A request id of up to 127 bytes of printable ASCII (nginx's is 32
+	 * hex digits) is the event id.  A longer one cannot be kept whole in
+	 * the spool, and one with other bytes (an "\x00" or "\xFF" in the log)
+	 * would not come out of JSON as it went in (invalid UTF-8 becomes
+	 * U+FFFD, so two ids one): the id is derived instead. */
+	if (rid->p != NULL && rid->n < sizeof rid_buf && printable_ascii(rid->p, rid->n)) {
 		memcpy(rid_buf, rid->p, rid->n);
 		rid_buf[rid->n] = '\0';
 		in->event_id = rid_buf;
@@ -398,12 +411,19 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 	}
 	pr = parser_parse(site->parser, line, n, src->no_backslash ? PARSE_NO_BACKSLASH : 0,
 			  &pl->scratch, hit);
-	if (pr != PARSE_OK) {
+	if (pr != PARSE_OK && pr != PARSE_NO_TARGET) {
 		pl->st.unparsable++;
 		return 0;
 	}
 	pl->st.parsed++;
 	if (!routed_here(pl, hit)) {
+		return 0;
+	}
+	if (pr == PARSE_NO_TARGET) {
+		/* No page was asked for (nginx's "-" of a 400 or 408, "OPTIONS
+		 * *"): filtered by its status, or else as a path that is none. */
+		why = status_set_has(&site->status, hit->status) ? FILTER_PATH : FILTER_STATUS;
+		pl->st.filtered[why]++;
 		return 0;
 	}
 	in.client = client_addr(site, hit);

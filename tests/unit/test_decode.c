@@ -167,9 +167,12 @@ static void test_escapes_kept(void **state)
 	ESC("\\x4", "\\x4");
 	ESC("\\x4Z", "\\x4Z");
 	ESC("a\\x", "a\\x");
+	/* Apache's names for five control bytes. */
+	ESC("a\\tb\\nc\\rd\\be\\vf", "a\tb\nc\rd\be\vf");
+	ESC("C:\\\\bin", "C:\\bin"); /* Apache's "\\" before a 'b' */
 	/* Any other backslash is kept. */
-	ESC("\\n\\t", "\\n\\t");
 	ESC("C:\\Windows", "C:\\Windows");
+	ESC("x\\", "x\\");
 }
 
 static void test_escapes_slice(void **state)

@@ -599,6 +599,17 @@ static void test_url_host(void **state)
 	snprintf(line, sizeof line, fmt, "evil.example.net");
 	j = write_event(line, "visit", NULL, NULL);
 	EXPECT_STR(j, "event_source_url", "https://shop.example.com/shop/products/blue-mug?x=1");
+	/* A url with a port: nginx's $host has none, the URL keeps url's. */
+	fx_load("[site]\nurl = https://shop.example.com:8443/shop\nhosts = shop.example.com www.shop.example.com\n"
+		"logs = @DIR@/access.log\nparser = nginx_pintail\n" TU_PINTEREST "[event visit]\ntype = page_visit\n");
+	snprintf(line, sizeof line, fmt, "www.shop.example.com");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://www.shop.example.com:8443/shop/products/blue-mug?x=1");
+	fx_load("[site]\nurl = https://[2001:db8::1]:8443\nhosts = 2001:db8::1\n"
+		"logs = @DIR@/access.log\nparser = nginx_pintail\n" TU_PINTEREST "[event visit]\ntype = page_visit\n");
+	snprintf(line, sizeof line, fmt, "evil.example.net");
+	j = write_event(line, "visit", NULL, NULL);
+	EXPECT_STR(j, "event_source_url", "https://[2001:db8::1]:8443/products/blue-mug?x=1");
 }
 
 static void test_invalid_utf8_replaced(void **state)

@@ -87,6 +87,16 @@ static void parse_bad(const char *parser, const char *line)
 	}
 }
 
+/* LINE (nginx_combined) is of the format but names no path: PARSE_NO_TARGET, with its STATUS. */
+static void parse_no_target(const char *line, int status)
+{
+	enum parse_result r = parse("nginx_combined", line);
+	if (r != PARSE_NO_TARGET) {
+		fail_msg("want PARSE_NO_TARGET, got result %d:\n%s", (int)r, line);
+	}
+	assert_int_equal(g.hit.status, status);
+}
+
 /* Checks slice S (named WHAT) against WANT (WLEN bytes); WANT NULL: absent. */
 static void expect_n(const char *what, const struct slice *s, const char *want, size_t wlen)
 {
@@ -227,10 +237,9 @@ static void test_nginx_combined_methods(void **state)
 		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"POST /cart/add HTTP/1.1\" 302 0 \"https://shop.example.com/products/blue-mug\" \"Mozilla/5.0\"");
 	expect_request("POST", "/cart/add", "/cart/add", NULL);
 	assert_int_equal(g.hit.status, 302);
-	parse_ok("nginx_combined",
-		 "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"OPTIONS * HTTP/1.1\" 204 0 \"-\" \"Mozilla/5.0\"");
-	expect("method", &g.hit.method, "OPTIONS");
-	expect("uri", &g.hit.uri, "*");
+	/* "OPTIONS *" asks for no page (test_request_without_protocol has more). */
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"OPTIONS * HTTP/1.1\" 204 0 \"-\" \"Mozilla/5.0\"",
+			204);
 }
 
 static void test_absolute_form(void **state)
@@ -277,13 +286,18 @@ static void test_request_without_protocol(void **state)
 	request_ok("GET /legacy?x=1", "GET", "/legacy?x=1", "/legacy", "x=1");
 	/* A space inside the target: the URI runs to the protocol. */
 	request_ok("GET /a b HTTP/1.1", "GET", "/a b", "/a b", NULL);
-	/* Only a method, or "-" (the client sent nothing): no request. */
-	parse_bad("nginx_combined",
-		  "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET\" 400 0 \"-\" \"-\"");
-	parse_bad("nginx_combined",
-		  "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\"");
-	parse_bad("nginx_combined",
-		  "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"\" 408 0 \"-\" \"-\"");
+	/* Only a method, or "-" (the client sent nothing), or a TLS handshake
+	 * on the HTTP port: a hit with a status, but no page. */
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET\" 400 0 \"-\" \"-\"", 400);
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\"", 400);
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"\" 408 0 \"-\" \"-\"", 408);
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"\\x16\\x03\\x01\\x00\" 400 0 \"-\" \"-\"",
+			400);
+	/* Targets that are no path: asterisk-form, authority-form, junk. */
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"OPTIONS * HTTP/1.1\" 200 0 \"-\" \"-\"", 200);
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"CONNECT shop.example.com:443 HTTP/1.1\" 200 0 \"-\" \"-\"",
+			200);
+	parse_no_target("203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET foo?x=1 HTTP/1.1\" 200 0 \"-\" \"-\"", 200);
 }
 
 static void test_percent_encoded_path(void **state)

@@ -328,6 +328,13 @@ static void test_request_id_is_event_id(void **state)
 				     "shop.example.com", "\\x00abc", NULL, NULL)),
 			 2);
 	assert_int_equal(strlen(F.got.id[0]), 32);
+	/* Nor one with a byte that is not printable ASCII: "\xFF" and "\xFE"
+	 * would both come out of JSON as U+FFFD, two hits one id. */
+	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
+				     "shop.example.com", "\\xFF", NULL, NULL)),
+			 2);
+	assert_int_equal(strlen(F.got.id[0]), 32);
+	assert_string_not_equal(F.got.id[0], "\xef\xbf\xbd");
 	EXPECT_STR(0, "event_id", F.got.id[0]);
 	assert_int_equal(run(pintail("203.0.113.5", T0, "/checkout/thank-you?order=1", NULL, NULL,
 				     "shop.example.com", "ab\\x00c", NULL, NULL)),
@@ -933,19 +940,30 @@ static void test_unparsable_lines(void **state)
 	static const char *const lines[] = {
 		"",
 		"203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozil",
-		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"\\x16\\x03\\x01\\x00\\xF1\\x01\\x00\\x00\\xED\\x03\\x03\" 400 157 \"-\" \"-\"",
-		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\"",
 		"2026/11/28 10:00:00 [error] 1234#1234: *1 open() \"/var/www/favicon.ico\" failed",
 		"{\"remote_addr\":\"203.0.113.5\"}",
+	};
+	/* Of the format, but no page asked for: filtered, by status first. */
+	static const char *const no_page[] = {
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"\\x16\\x03\\x01\\x00\\xF1\\x01\\x00\\x00\\xED\\x03\\x03\" 400 157 \"-\" \"-\"",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\"",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"\" 408 0 \"-\" \"-\"",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"OPTIONS * HTTP/1.1\" 200 0 \"-\" \"curl/8.0\"",
+		"203.0.113.9 - - [28/Nov/2026:10:00:00 +0000] \"GET foo?x=1 HTTP/1.1\" 200 0 \"-\" \"Mozilla/5.0\"",
 	};
 	(void)state;
 	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		assert_int_equal(run(lines[i]), 0);
 	}
-	assert_int_equal(stats()->lines, 6);
-	assert_int_equal(stats()->unparsable, 6);
-	assert_int_equal(stats()->parsed, 0);
+	for (size_t i = 0; i < sizeof no_page / sizeof no_page[0]; i++) {
+		assert_int_equal(run(no_page[i]), 0);
+	}
+	assert_int_equal(stats()->lines, 9);
+	assert_int_equal(stats()->unparsable, 4);
+	assert_int_equal(stats()->parsed, 5);
+	assert_int_equal(stats()->filtered[FILTER_STATUS], 3);
+	assert_int_equal(stats()->filtered[FILTER_PATH], 2);
 	/* A NUL inside a line is just a byte. */
 	{
 		static const char l[] = "203.0.113.5 - - [28/Nov/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\0x\"";
