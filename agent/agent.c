@@ -562,7 +562,7 @@ struct file_ctx {
 };
 
 static void status_file(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
-			const char *error)
+			int rotated, const char *error)
 {
 	struct file_ctx *fc = ctx;
 	struct buf *b = fc->b;
@@ -571,6 +571,9 @@ static void status_file(void *ctx, const char *path, uint64_t ino, uint64_t offs
 	buf_addf(b, ",\"inode\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
 		    ",\"lag\":%" PRIu64,
 		 ino, offset, size, size > offset ? size - offset : 0);
+	if (rotated) {
+		buf_adds(b, ",\"rotated\":true");
+	}
 	if (error != NULL) {
 		buf_adds(b, ",\"error\":");
 		buf_add_json_str(b, error, strlen(error));

@@ -127,6 +127,9 @@ static void print_site(const cJSON *s, double now)
 	{
 		printf("  %-44s %10.0f %12.0f %12.0f %10.0f\n", str(f, "path"), num(f, "inode"),
 		       num(f, "offset"), num(f, "size"), num(f, "lag"));
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "rotated"))) {
+			printf("    ^ rotated: no longer at that path (renamed or deleted); read to its end, then let go\n");
+		}
 		if (str(f, "error")[0]) {
 			printf("    ^ CANNOT BE OPENED: %s (read from its offset once it can be; "
 			       "`pintail check` as the service's user says more)\n",

@@ -1676,17 +1676,18 @@ uint64_t tsite_lost(const struct tsite *ts) { return ts->lost; }
 
 void tsite_each_file(struct tsite *ts,
 		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
-				const char *error),
+				int rotated, const char *error),
 		     void *ctx)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		struct stat st;
 		uint64_t size = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size, NULL);
+		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size, tf->state == TF_ROTATED,
+		   NULL);
 	}
 	/* The files waiting to be opened (pending), with why. */
 	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
-		fn(ctx, p->path, (uint64_t)p->ino, p->offset, p->size,
+		fn(ctx, p->path, (uint64_t)p->ino, p->offset, p->size, 0,
 		   p->err != 0 ? strerror(p->err) : "not opened yet");
 	}
 }

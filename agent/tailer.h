@@ -109,13 +109,14 @@ int tsite_recovered(const struct tsite *ts);
 uint64_t tsite_lost(const struct tsite *ts);
 
 /*
- * For status: calls FN for each file with its path, inode, offset and size,
- * and ERROR: NULL for a file being followed, or why a file of the site
- * cannot be opened yet (it is read from OFFSET once it can).
+ * For status: calls FN for each file with its path, inode, offset and size;
+ * ROTATED 1 for a file no longer at PATH (renamed or deleted), followed to
+ * its end; and ERROR: NULL for a file being followed, or why a file of the
+ * site cannot be opened yet (it is read from OFFSET once it can).
  */
 void tsite_each_file(struct tsite *ts,
 		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
-				const char *error),
+				int rotated, const char *error),
 		     void *ctx);
 
 #endif
