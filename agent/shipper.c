@@ -570,6 +570,12 @@ static void backoff(struct shipper *sh)
 	if (sh->retry_after_ms > delay) {
 		delay = sh->retry_after_ms;
 		sh->retry_until = loop_now_ms() + delay;
+		/* A wait of minutes is news: nothing is sent meanwhile. */
+		if (delay >= 60000) {
+			log_warn("site %s: Pinterest asks for a wait of %llds before the next request "
+				 "(Retry-After); events keep being spooled",
+				 sh->conf.site, (long long)(delay / 1000));
+		}
 	}
 	sh->attempt++;
 	sh->st.retries++;

@@ -7,7 +7,8 @@
 # rejected, no pause.  Then 3 consecutive 429s with Retry-After: 1: each gap
 # at least ~1 s.  Then a 429 whose Retry-After is an HTTP-date (RFC 9110's
 # other form) 5 s ahead: the next request comes no earlier than that date.
-# Last, a SIGHUP during a Retry-After: 4 does not cut the wait short.
+# Then a SIGHUP during a Retry-After: 4 does not cut the wait short, and a
+# Retry-After: 120 is logged as a warning.
 # shellcheck source=answers_lib.sh
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
@@ -71,6 +72,16 @@ assert_eq "429 answers" 6 "$(request_count 429)"
 assert_eq "events delivered twice" 0 "$(dup_count)"
 assert_eq "rejected.log lines" 0 "$(rejected_count shop)"
 [ "$(log_count 'delivery paused')" -eq 0 ] || fail "a 429 paused the site"
+
+# A Retry-After of minutes is said as a warning: nothing is sent meanwhile.
+# (A restart does not keep it: the events go at once.)
+ep_control '{"status": 429, "retry_after": 120, "count": 1}'
+append_lines "$LOG" e 0 5
+expected_keys shop "$LOG" > "$T/exp"
+wait_log 10 "site shop: Pinterest asks for a wait of 120s before the next request \(Retry-After\)"
+agent_stop TERM
+agent_start 1
+wait_delivered "$T/exp" 15
 agent_stop TERM
 assert_no_violations
 assert_token_secret
