@@ -10,6 +10,27 @@
 
 #define HEADER "pintail-checkpoint 1\n"
 
+static int hexdigit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes checkpoint_format()'s \xHH in place. */
+static void unescape_path(char *p)
+{
+	char *o = p;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] == 'x' && hexdigit(p[2]) >= 0 && hexdigit(p[3]) >= 0) {
+			*o++ = (char)(hexdigit(p[2]) * 16 + hexdigit(p[3]));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
 int checkpoint_load(const char *dir, struct ckpt_list *out)
 {
 	char path[4096], *line = NULL;
@@ -67,6 +88,9 @@ int checkpoint_load(const char *dir, struct ckpt_list *out)
 			memcpy(ne->identity, ident, 65);
 		}
 		ne->path = strdup(line + used);
+		if (ne->path != NULL) {
+			unescape_path(ne->path);
+		}
 	}
 	free(line);
 	fclose(f);
@@ -78,12 +102,25 @@ int checkpoint_load(const char *dir, struct ckpt_list *out)
 
 void checkpoint_format(struct buf *b, const struct ckpt_entry *e)
 {
+	static const char hex[] = "0123456789abcdef";
+
 	if (b->len == 0) {
 		buf_adds(b, HEADER);
 	}
-	buf_addf(b, "%llu %llu %llu %s %s\n", (unsigned long long)e->dev, (unsigned long long)e->ino,
-		 (unsigned long long)e->offset, e->identity[0] ? e->identity : "-",
-		 e->path ? e->path : "");
+	buf_addf(b, "%llu %llu %llu %s ", (unsigned long long)e->dev, (unsigned long long)e->ino,
+		 (unsigned long long)e->offset, e->identity[0] ? e->identity : "-");
+	/* One line per entry, whatever the name: control bytes and the
+	 * backslash as \xHH. */
+	for (const char *p = e->path ? e->path : ""; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+			buf_add(b, esc, 4);
+		} else {
+			buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '\n');
 }
 
 int checkpoint_save(const char *dir, struct buf *text, const char **step)

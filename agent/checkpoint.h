@@ -8,6 +8,9 @@
  *   pintail-checkpoint 1
  *   DEV INO OFFSET IDENTITY PATH        (IDENTITY "-" while unknown)
  *
+ * PATH runs to the end of the line, its control bytes and backslashes
+ * written as \xHH (lower-case hex digits).
+ *
  * IDENTITY "-" names a file of which no line was read yet: it had no
  * complete line, or it could not be opened (the agent's user may not read
  * it yet).  OFFSET is where reading begins while PATH holds that inode:

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "log.h"
 
 static char *read_all(const char *path)
 {
@@ -44,10 +45,25 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/*
+ * The string KEY of O, for the terminal: its control bytes escaped (a log
+ * file's name, or an API's message, may hold an escape sequence).  Four
+ * calls may share one printf().
+ */
 static const char *str(const cJSON *o, const char *key)
 {
+	static char bufs[4][4 * 4096 + 1];
+	static unsigned next;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
+	char *b;
+
+	if (!cJSON_IsString(v) || v->valuestring == NULL) {
+		return "";
+	}
+	b = bufs[next++ % 4];
+	snprintf(b, sizeof bufs[0], "%s", v->valuestring);
+	log_sanitize(b, sizeof bufs[0]);
+	return b;
 }
 
 static int flag(const cJSON *o, const char *key)

@@ -870,10 +870,22 @@ static void log_unopened(const struct tsite *ts, const char *path, int err, cons
  * logged again.  (A regular file that cannot be opened is pending
  * instead, and pending_warn() says so once.)
  */
+/* Adds PATH to the site's list of paths already said to be unreadable. */
+static void remember_unopened(struct tsite *ts, const char *path)
+{
+	size_t n = words_count(ts->unopened);
+	char **grown = realloc(ts->unopened, (n + 2) * sizeof *grown);
+
+	if (grown != NULL) {
+		ts->unopened = grown;
+		grown[n] = strdup(path); /* NULL: not remembered, logged again */
+		grown[n + 1] = NULL;
+	}
+}
+
 static void note_open(struct tsite *ts, const char *path, int err, const char *then)
 {
 	size_t n = words_count(ts->unopened), i = 0;
-	char **grown;
 
 	while (i < n && strcmp(ts->unopened[i], path) != 0) {
 		i++;
@@ -885,12 +897,35 @@ static void note_open(struct tsite *ts, const char *path, int err, const char *t
 		}
 		return;
 	}
-	if ((grown = realloc(ts->unopened, (n + 2) * sizeof *grown)) != NULL) {
-		ts->unopened = grown;
-		grown[n] = strdup(path); /* NULL: not remembered, logged again */
-		grown[n + 1] = NULL;
-	}
+	remember_unopened(ts, path);
 	log_unopened(ts, path, err, then != NULL ? then : "it is opened");
+}
+
+/*
+ * 1 when PATH's name may be followed.  One holding a control byte may not:
+ * the checkpoint keeps a path per line, and a newline in it would cut the
+ * line (and the checkpoint would be refused at the next start).  Said once
+ * per path (and again after a reload), the name escaped.
+ */
+static int name_usable(struct tsite *ts, const char *path)
+{
+	size_t n = words_count(ts->unopened);
+
+	for (const char *p = path; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			for (size_t i = 0; i < n; i++) {
+				if (strcmp(ts->unopened[i], path) == 0) {
+					return 0;
+				}
+			}
+			remember_unopened(ts, path);
+			log_warn("site %s: %s matches the site's logs, but its name holds a control character "
+				 "(shown as \\xHH): it is not read; rename it",
+				 ts->conf.name, path);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* ---- files that cannot be opened yet ---- */
@@ -1190,8 +1225,12 @@ static void pending_retry(struct tsite *ts)
 static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offset, int at_end)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd;
 
+	if (!name_usable(ts, path)) {
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int err = errno;
 		if (err != ENOENT && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -14,21 +14,24 @@
 static void test_round_trip(void **state)
 {
 	char *dir = tu_tmpdir();
-	struct ckpt_entry in[2] = {
+	struct ckpt_entry in[3] = {
 		{.dev = 65024, .ino = 11061571, .offset = 7450, .identity = ID_A, .path = "/var/log/a b.log"},
 		{.dev = 65024, .ino = 11061573, .offset = 3310, .identity = "", .path = "/var/log/unread.log"},
+		/* Any name a log folder may hold: a newline does not cut the line. */
+		{.dev = 65024, .ino = 11061575, .offset = 1, .identity = ID_A,
+		 .path = "/var/log/evil\n1 2 0 - /x\t\\x41\\\x7f.log"},
 	};
 	struct ckpt_list out;
 	struct buf text = {0};
 	const char *step = NULL;
 	(void)state;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		checkpoint_format(&text, &in[i]);
 	}
 	assert_int_equal(checkpoint_save(dir, &text, &step), 0);
 	assert_int_equal(checkpoint_load(dir, &out), 1);
-	assert_int_equal(out.n, 2);
-	for (size_t i = 0; i < 2; i++) {
+	assert_int_equal(out.n, 3);
+	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(out.e[i].dev, in[i].dev);
 		assert_int_equal(out.e[i].ino, in[i].ino);
 		assert_int_equal(out.e[i].offset, in[i].offset);
