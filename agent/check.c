@@ -4,6 +4,7 @@
  * rules, and (for `pintail check`) whether the logs can be read.  Part of
  * config (declared in config.h).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -123,6 +124,18 @@ static int read_inline_token(struct site *s, struct diag *d)
 	return s->token ? 0 : -1;
 }
 
+/*
+ * 1 when the last part of PATH, a file that does not exist, could be a
+ * token rather than a file's name: 16 printable bytes or more, no dot.
+ */
+static int maybe_token(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base != NULL ? base + 1 : path;
+	return strlen(base) >= 16 && strchr(base, '.') == NULL && token_problem(base, strlen(base)) == NULL;
+}
+
 int site_read_token(struct site *s, struct diag *d)
 {
 	/* Room for a token of TOKEN_MAX, its line end, and a byte more to
@@ -145,6 +158,13 @@ int site_read_token(struct site *s, struct diag *d)
 		config_private_advice(s->access_token_file, &st, fix, sizeof fix);
 		diag_error(d, s->file, line, "access_token_file %s: %s: %s", s->access_token_file,
 			   strerror(EACCES), fix);
+		return -1;
+	}
+	if (fd < 0 && errno == ENOENT && maybe_token(s->access_token_file)) {
+		/* The token itself written as access_token_file: not repeated. */
+		diag_error(d, s->file, line,
+			   "access_token_file: no such file (its value is not shown: it looks like a token; "
+			   "access_token_file names the file that holds the token)");
 		return -1;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -185,6 +205,36 @@ int site_read_token(struct site *s, struct diag *d)
 	return s->token ? 0 : -1;
 }
 
+/*
+ * Warnings for FILE (of ST), which holds SITE's token, said at LINE: others
+ * than root and the service's user may replace it (it is theirs, or
+ * writable by its group or everyone), and so swap the token or stop
+ * delivery.
+ */
+static void check_token_owner(const struct site *s, const char *file, const struct stat *st, int line,
+			      struct diag *d)
+{
+	const char *user = config_service_user();
+	struct passwd *pw = getpwnam(user);
+
+	if (st->st_uid != 0 && (pw == NULL || st->st_uid != pw->pw_uid)) {
+		struct passwd *owner = getpwuid(st->st_uid);
+		char name[64];
+		if (owner != NULL) {
+			snprintf(name, sizeof name, "%s", owner->pw_name);
+		} else {
+			snprintf(name, sizeof name, "%lu", (unsigned long)st->st_uid);
+		}
+		diag_warn(d, s->file, line,
+			  "%s (which holds the token) belongs to user %s, who may replace it: chown root %s",
+			  file, name, file);
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_warn(d, s->file, line, "%s (which holds the token) may be changed by %s: chmod go-w %s",
+			  file, (st->st_mode & S_IWOTH) ? "everyone" : "its group", file);
+	}
+}
+
 static void check_token(struct site *s, unsigned flags, struct diag *d)
 {
 	int lf = site_key_line(s, "pinterest", "access_token_file");
@@ -206,20 +256,27 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 		return;
 	}
 	if (s->access_token_file != NULL) {
-		if (site_read_token(s, d) == 0 && stat(s->access_token_file, &st) == 0 && too_open(&st)) {
-			config_private_advice(s->access_token_file, &st, fix, sizeof fix);
-			diag_warn(d, s->file, lf, "access_token_file %s is readable by %s: %s",
-				  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
+		if (site_read_token(s, d) == 0 && stat(s->access_token_file, &st) == 0) {
+			if (too_open(&st)) {
+				config_private_advice(s->access_token_file, &st, fix, sizeof fix);
+				diag_warn(d, s->file, lf, "access_token_file %s is readable by %s: %s",
+					  s->access_token_file, (st.st_mode & S_IROTH) ? "everyone" : "its group",
+					  fix);
+			}
+			check_token_owner(s, s->access_token_file, &st, lf, d);
 		}
 		return;
 	}
 	site_read_token(s, d);
-	if (stat(s->file, &st) == 0 && too_open(&st)) {
-		config_private_advice(s->file, &st, fix, sizeof fix);
-		diag_warn(d, s->file, li,
-			  "this file holds access_token and is readable by %s: %s, or move the token to "
-			  "access_token_file",
-			  (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
+	if (stat(s->file, &st) == 0) {
+		if (too_open(&st)) {
+			config_private_advice(s->file, &st, fix, sizeof fix);
+			diag_warn(d, s->file, li,
+				  "this file holds access_token and is readable by %s: %s, or move the token to "
+				  "access_token_file",
+				  (st.st_mode & S_IROTH) ? "everyone" : "its group", fix);
+		}
+		check_token_owner(s, s->file, &st, li, d);
 	}
 }
 
@@ -245,18 +302,26 @@ static void check_ids(struct site *s, struct diag *d)
 }
 
 /* 1 when URL's host is a loopback address or "localhost". */
+/*
+ * 1 when URL's host is a loopback one, as libcurl reads it: the host it
+ * would connect to, whatever another parser makes of an odd URL
+ * ("http://[::1].evil.com/").  A URL libcurl refuses is none.
+ */
 static int loopback_url(const char *url)
 {
-	char host[256];
-	size_t n;
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int loopback = 0;
 
-	url_host(url, host, sizeof host);
-	n = strlen(host);
-	if (n == sizeof host - 1) {
-		return 0; /* cut short: no loopback name is that long */
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+		size_t n = strlen(host);
+		loopback = strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+			   (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n);
 	}
-	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-	       (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return loopback;
 }
 
 static void check_endpoint(struct site *s, struct diag *d)

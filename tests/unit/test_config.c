@@ -1335,6 +1335,24 @@ static void test_token_file_permissions(void **state)
 	r = expect_loaded(f, 1);
 	assert_warning_at(r->out, f->site, 8, "readable by everyone");
 	free(tok);
+
+	/* Who may replace it: a user other than root and the service's, or
+	 * its group, or everyone (a swapped token, or delivery stopped). */
+	fx_new(f, NULL, BASE);
+	tok = fx_path(f, "token");
+	assert_int_equal(chown(tok, getpwnam("nobody")->pw_uid, 0), 0);
+	assert_int_equal(chmod(tok, 0600), 0);
+	r = expect_loaded(f, 1);
+	assert_warning_at(r->out, f->site, 8, "(which holds the token) belongs to user nobody, who may replace it: chown root ");
+	assert_int_equal(chown(tok, 0, 0), 0);
+	assert_int_equal(chmod(tok, 0620), 0);
+	r = expect_loaded(f, 1);
+	assert_warning_at(r->out, f->site, 8, "(which holds the token) may be changed by its group: chmod go-w ");
+	assert_int_equal(chmod(tok, 0602), 0);
+	r = expect_loaded(f, 1);
+	assert_warning_at(r->out, f->site, 8, "(which holds the token) may be changed by everyone: chmod go-w ");
+	assert_not_contains(r->out, "test-token-not-secret");
+	free(tok);
 }
 
 static void test_inline_token_site_permissions(void **state)
@@ -1551,6 +1569,10 @@ static void test_api_url(void **state)
 	api_url_case(f, "http://127.0.0.1.nip.io/v5", PLAIN_HTTP);
 	api_url_case(f, "http://localhost.example.com/v5", PLAIN_HTTP);
 	api_url_case(f, "http://10.0.0.1:8080/v5", PLAIN_HTTP);
+	/* What libcurl reads, not what another parser makes of it. */
+	api_url_case(f, "http://[::1].evil.com/v5", PLAIN_HTTP);
+	api_url_case(f, "http://[::1]x/v5", PLAIN_HTTP);
+	api_url_case(f, "http://[::1]:80:x/v5", PLAIN_HTTP);
 	api_url_case(f, "http://127.0.0.1:8080/v5", NULL);
 	api_url_case(f, "http://127.1.2.3/v5", NULL);
 	api_url_case(f, "http://localhost/v5", NULL);
