@@ -146,8 +146,10 @@ static void sip_update(struct sip *s, const void *data, size_t n)
 	for (; n >= 8; p += 8, n -= 8) {
 		sip_block(s, le64(p));
 	}
-	memcpy(s->tail, p, n);
-	s->ntail += n;
+	if (n > 0) { /* (DATA may be NULL when N is 0: an absent user agent) */
+		memcpy(s->tail, p, n);
+		s->ntail += n;
+	}
 }
 
 /* The last block B (the length's byte and the tail), then finalization. */

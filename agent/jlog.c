@@ -26,7 +26,7 @@ static int jlog_reopen(struct jlog *j)
 	if (j->fd >= 0) {
 		close(j->fd);
 	}
-	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (j->fd < 0) {
 		return -1;
 	}

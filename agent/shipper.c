@@ -302,8 +302,11 @@ static void setup_easy(CURL *e, const struct shipper_conf *c, const char *url)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Plain http only where `check` allows it (a loopback api_url). */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+			 strncasecmp(c->api_url, "http://", 7) == 0 ? "http" : "https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (c->ca_file != NULL) {
 		/* The only bundle trusted: a local endpoint's CA. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);

@@ -92,7 +92,7 @@ int statedir_lock(const char *path)
 	ssize_t n;
 
 	snprintf(file, sizeof file, "%s/pintail.lock", path);
-	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		FAIL_WITH(errno, "open %s: %s", file, strerror(errno));
 	}
@@ -152,7 +152,7 @@ int statedir_replace(const char *dir, const char *name, const void *data, size_t
 
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
 	snprintf(dst, sizeof dst, "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		goto fail;
 	}
