@@ -545,7 +545,11 @@ static int open_copy(struct tsite *ts, const struct tfile *tf, uint64_t from, ch
 
 	while (d != NULL && found == -1 && (de = readdir(d)) != NULL) {
 		int fd;
-		if (de->d_name[0] == '.' || snprintf(path, len, "%s/%s", dir, de->d_name) >= (int)len) {
+		/* Regular files (and links, which fstat() below sorts out)
+		 * only: no FIFO, socket or device in the folder is opened. */
+		if (de->d_name[0] == '.' ||
+		    (de->d_type != DT_REG && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN) ||
+		    snprintf(path, len, "%s/%s", dir, de->d_name) >= (int)len) {
 			continue;
 		}
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
