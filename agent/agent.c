@@ -744,6 +744,7 @@ static void agent_reload(struct agent *a)
 			struct shipper_conf sc;
 			/* Same files: new settings, same tailer, spool and connection. */
 			site_commit(old);
+			pipeline_carry_stats(pl, old->pl);
 			pipeline_free(old->pl);
 			old->site = s;
 			old->pl = pl;

@@ -89,6 +89,8 @@ void pipeline_free(struct pipeline *pl)
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl) { return &pl->st; }
 
+void pipeline_carry_stats(struct pipeline *to, const struct pipeline *from) { to->st = from->st; }
+
 void pipeline_too_long(struct pipeline *pl)
 {
 	pl->st.lines++;

@@ -82,6 +82,10 @@ void pipeline_too_long(struct pipeline *pl);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
 
+/* TO, a reloaded site's new pipeline, counts on from FROM's figures: the
+ * counters are since the agent started, not since the last reload. */
+void pipeline_carry_stats(struct pipeline *to, const struct pipeline *from);
+
 /* Prints the stats as the summary `parse` ends with. */
 void pipeline_stats_print(const struct pipeline_stats *st, FILE *out);
 

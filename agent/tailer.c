@@ -1592,6 +1592,19 @@ void tailer_remove_site(struct tailer *t, struct tsite *ts)
 		free(ts->patterns[i]);
 	}
 	free(ts->patterns);
+	/* The folders no other site needs are watched no more: a watch kept
+	 * would count against fs.inotify.max_user_watches for ever, and wake
+	 * the agent for nothing. */
+	for (size_t i = 0; i < t->nwatches;) {
+		if (dir_needed(t, t->watches[i].dir)) {
+			i++;
+			continue;
+		}
+		if (t->watches[i].wd >= 0) {
+			inotify_rm_watch(t->ifd, t->watches[i].wd);
+		}
+		watch_drop(t, i);
+	}
 	words_free(ts->unopened);
 	free(ts->name);
 	loop_timer_free(ts->rotate_timer);
