@@ -97,6 +97,10 @@ build/pintail-asan: $(ASAN_OBJS) agent/main.c build/flags | build/asan
 build/tests/alloc_count: tests/alloc/alloc_count.c $(LIB_OBJS) | build/tests
 	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
+# What SPEC §4's event_id costs, with pintail's own hash_event_id (make bench).
+build/sha_cost: bench/sha_cost.c $(LIB_OBJS) | build
+	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+
 build build/obj build/asan build/tests:
 	mkdir -p $@
 
@@ -112,7 +116,7 @@ demo: deps
 	@bash tests/demo.sh
 
 bench: deps
-	$(MAKE) pintail
+	$(MAKE) pintail build/sha_cost
 	@bash bench/run.sh ./pintail
 
 lint:
