@@ -1025,8 +1025,13 @@ void shipper_free(struct shipper *sh)
 		return;
 	}
 	if (sh->state == SH_FLIGHT && sh->easy != NULL) {
-		/* Abandoned: its events stay in the spool for the next start. */
+		/* Abandoned: its events stay in the spool for the next start.
+		 * delivery.log has a line for every request, this one too. */
+		struct range r = sh->stack[sh->nstack - 1];
 		curl_multi_remove_handle(sh->ship->multi, sh->easy);
+		sh->hooks.request(sh->hooks.ctx, 0, r.to - r.from, 0, 0, loop_now_ms() - sh->sent_at,
+				  "abandoned unanswered as the site stopped: its events stay spooled and are "
+				  "sent again");
 	}
 	if (sh->easy != NULL) {
 		curl_easy_cleanup(sh->easy);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SIGTERM (then SIGINT) while the endpoint holds a request without answering
 # (the site's timeout is 30 s, so the agent itself must give the request
-# up): exit status 0 within 10 s.  After a restart with the endpoint fine,
+# up): exit status 0 within 10 s, and delivery.log has a line for the
+# abandoned request.  After a restart with the endpoint fine,
 # every event is delivered (those of the hung request too), none twice.
 # shellcheck source=live_lib.sh
 . "$(dirname "$0")/live_lib.sh"
@@ -19,6 +20,8 @@ agent_start 1
 wait_until 15 "a request held by the endpoint" hung_at_least 1
 agent_stop TERM
 report "SIGTERM with a hung request: exit 0 after ${AGENT_STOP_S}s"
+grep -q '"status":0,.*"error":"abandoned unanswered as the site stopped: its events stay spooled and are sent again"' \
+	"$T/state/shop/delivery.log" || { tail -n 3 "$T/state/shop/delivery.log" >&2; fail "delivery.log has no line for the abandoned request"; }
 ep_control '{"mode": "ok"}'
 agent_start 1
 append_lines "$LOG" b 0 10
