@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 
+#include "log.h"
+
 static void diag_vprint(struct diag *d, const char *file, int line, const char *kind,
 			const char *fmt, va_list ap)
 {
@@ -9,6 +11,8 @@ static void diag_vprint(struct diag *d, const char *file, int line, const char *
 	FILE *out = d->out ? d->out : stderr;
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* A log's name comes from whoever may write in its folder. */
+	log_sanitize(msg, sizeof msg);
 	if (line > 0) {
 		fprintf(out, "%s:%d: %s%s\n", file, line, kind, msg);
 	} else {
