@@ -47,6 +47,15 @@ set_token() {
 # ep_start [options]: the endpoint, accepting the token of $T/ep.token.
 ep_start() { endpoint_start --token-file "$T/ep.token" "$@"; }
 
+# shop_site [make_live_site options]: most tests' set-up: answers_config,
+# the endpoint, and site "shop" following LOG ($T/logs/access.log).
+shop_site() {
+	LOG=$T/logs/access.log
+	answers_config
+	ep_start
+	make_live_site shop "$LOG" "$@"
+}
+
 # ---------------------------------------------------------------- python
 
 ans_py() { "$PYTHON" "$T/answers.py" "$@"; }

@@ -13,10 +13,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 W401="delivery paused: the access token was refused \\(401\\): it is invalid or has expired, or lacks the ads:write scope; generate a new one"
 W403="delivery paused: not permitted for ad account $AD_ACCOUNT \\(403\\): the token lacks the ads:write scope or its user has no access to this ad account; check the Ad Account ID \\(not the Tag ID"
 W404="delivery paused: ad account $AD_ACCOUNT not found \\(404\\): check the numeric Ad Account ID, and that it is not the Tag ID"

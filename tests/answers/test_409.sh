@@ -11,10 +11,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 ep_control '{"status": 409, "body": {"code": 409, "message": "conflict test"}}'
 append_lines "$LOG" a 0 30
 expected_keys shop "$LOG" > "$T/exp"

@@ -8,10 +8,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG" --batch-max 500 --flush 2s
+shop_site --batch-max 500 --flush 2s
 append_lines "$LOG" a 0 200
 expected_keys shop "$LOG" > "$T/exp"
 ep_control '{"status": 413, "count": 1}'

@@ -13,10 +13,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 append_lines "$LOG" a 0 50
 expected_keys shop "$LOG" > "$T/exp"
 ep_control '{"status": 429, "retry_after": 3, "count": 1}'

@@ -11,10 +11,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG" --batch-max 1000
+shop_site --batch-max 1000
 
 # raw_200 BODY: the endpoint's next events request is answered 200 with BODY as it is.
 raw_200() {

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 append_lines "$LOG" rot 0 5
 printf '%s' "$(combined_line partial-last)" > "$LOG.tmp"; cat "$LOG.tmp" >> "$LOG"  # no final \n
 agent_start 1

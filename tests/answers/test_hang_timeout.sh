@@ -10,10 +10,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG" --timeout 2s
+shop_site --timeout 2s
 append_lines "$LOG" a 0 20
 expected_keys shop "$LOG" > "$T/exp"
 ep_control '{"hang": true, "count": 1}'

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 ep_control '{"status": 200, "body": "<html><body>Request blocked</body></html>", "count": 1}'
 append_lines "$LOG" blocked 0 6
 expected_keys shop "$LOG" > "$T/exp"

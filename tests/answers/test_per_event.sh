@@ -10,10 +10,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG" --batch-max 100
+shop_site --batch-max 100
 REJ=$(rejected_log shop)
 
 # ---- 1. failed in a 200

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-LOG=$T/logs/access.log
-answers_config
-ep_start
-make_live_site shop "$LOG"
+shop_site
 append_lines "$LOG" a 0 20
 expected_keys shop "$LOG" > "$T/exp"
 agent_start 1
