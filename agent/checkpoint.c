@@ -5,31 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "log.h"
 #include "statedir.h"
 
 #define HEADER "pintail-checkpoint 1\n"
-
-static int hexdigit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Decodes checkpoint_format()'s \xHH in place. */
-static void unescape_path(char *p)
-{
-	char *o = p;
-
-	for (; *p != '\0'; p++) {
-		if (p[0] == '\\' && p[1] == 'x' && hexdigit(p[2]) >= 0 && hexdigit(p[3]) >= 0) {
-			*o++ = (char)(hexdigit(p[2]) * 16 + hexdigit(p[3]));
-			p += 3;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-}
 
 int checkpoint_load(const char *dir, struct ckpt_list *out)
 {
@@ -89,7 +69,8 @@ int checkpoint_load(const char *dir, struct ckpt_list *out)
 		}
 		ne->path = strdup(line + used);
 		if (ne->path != NULL) {
-			unescape_path(ne->path);
+			/* checkpoint_format()'s \xHH, decoded in place. */
+			ne->path[decode_hex_escapes(ne->path, strlen(ne->path), ne->path)] = '\0';
 		}
 	}
 	free(line);

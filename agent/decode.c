@@ -45,6 +45,22 @@ size_t decode_log_escapes(const char *src, size_t n, char *dst)
 	return o;
 }
 
+size_t decode_hex_escapes(const char *src, size_t n, char *dst)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] == '\\' && i + 3 < n && src[i + 1] == 'x' && hexval((unsigned char)src[i + 2]) >= 0 &&
+		    hexval((unsigned char)src[i + 3]) >= 0) {
+			dst[o++] = (char)(hexval((unsigned char)src[i + 2]) * 16 + hexval((unsigned char)src[i + 3]));
+			i += 3;
+		} else {
+			dst[o++] = src[i];
+		}
+	}
+	return o;
+}
+
 size_t decode_percent(const char *src, size_t n, char *dst, int plus)
 {
 	size_t o = 0;

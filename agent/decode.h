@@ -19,6 +19,13 @@
 size_t decode_log_escapes(const char *src, size_t n, char *dst);
 
 /*
+ * "\xHH" alone decoded (as the checkpoint writes a path's control bytes
+ * and backslashes); any other byte is kept.  DST may be SRC.  Returns the
+ * length written.
+ */
+size_t decode_hex_escapes(const char *src, size_t n, char *dst);
+
+/*
  * Percent-decoding: "%HH" becomes the byte; an invalid escape ("%zz", a
  * trailing "%") is kept as it is.  With PLUS, '+' becomes a space (query
  * strings); without, it stays (paths).

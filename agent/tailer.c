@@ -874,6 +874,18 @@ static void log_unopened(const struct tsite *ts, const char *path, int err, cons
  * logged again.  (A regular file that cannot be opened is pending
  * instead, and pending_warn() says so once.)
  */
+/* PATH's index in the site's list of paths already said to be unreadable,
+ * or the list's length when it is not there. */
+static size_t unopened_find(const struct tsite *ts, const char *path)
+{
+	size_t n = words_count(ts->unopened), i = 0;
+
+	while (i < n && strcmp(ts->unopened[i], path) != 0) {
+		i++;
+	}
+	return i;
+}
+
 /* Adds PATH to the site's list of paths already said to be unreadable. */
 static void remember_unopened(struct tsite *ts, const char *path)
 {
@@ -889,11 +901,8 @@ static void remember_unopened(struct tsite *ts, const char *path)
 
 static void note_open(struct tsite *ts, const char *path, int err, const char *then)
 {
-	size_t n = words_count(ts->unopened), i = 0;
+	size_t n = words_count(ts->unopened), i = unopened_find(ts, path);
 
-	while (i < n && strcmp(ts->unopened[i], path) != 0) {
-		i++;
-	}
 	if (err == 0 || i < n) {
 		if (err == 0 && i < n) {
 			free(ts->unopened[i]);
@@ -913,14 +922,10 @@ static void note_open(struct tsite *ts, const char *path, int err, const char *t
  */
 static int name_usable(struct tsite *ts, const char *path)
 {
-	size_t n = words_count(ts->unopened);
-
 	for (const char *p = path; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			for (size_t i = 0; i < n; i++) {
-				if (strcmp(ts->unopened[i], path) == 0) {
-					return 0;
-				}
+			if (unopened_find(ts, path) < words_count(ts->unopened)) {
+				return 0; /* said already */
 			}
 			remember_unopened(ts, path);
 			log_warn("site %s: %s matches the site's logs, but its name holds a control character "

@@ -175,6 +175,17 @@ static void test_escapes_kept(void **state)
 	ESC("x\\", "x\\");
 }
 
+/* \xHH alone (the checkpoint's paths): other escapes are kept as they are. */
+static void test_hex_escapes(void **state)
+{
+	char s[] = "/l/a\\x0ab\\x5cc\\n\\x4";
+	size_t n;
+	(void)state;
+	n = decode_hex_escapes(s, strlen(s), s);
+	assert_int_equal(n, 13);
+	assert_memory_equal(s, "/l/a\nb\\c\\n\\x4", 13);
+}
+
 static void test_escapes_slice(void **state)
 {
 	const char src[] = "ab\\x41";
@@ -213,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_nginx),
 		cmocka_unit_test(test_escapes_apache),
 		cmocka_unit_test(test_escapes_kept),
+		cmocka_unit_test(test_hex_escapes),
 		cmocka_unit_test(test_escapes_slice),
 		cmocka_unit_test(test_escapes_in_place),
 	};
