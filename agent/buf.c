@@ -279,3 +279,20 @@ int buf_add_i64(struct buf *b, int64_t v)
 	char tmp[FMT_I64_MAX];
 	return buf_add(b, tmp, fmt_i64(tmp, v));
 }
+
+size_t str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size);
+
+	if (n == size) {
+		n = size - 1;
+		/* src[n] is the first byte left out: when it continues a
+		 * sequence, that sequence (at most 4 bytes) is left out whole. */
+		for (int k = 0; k < 3 && n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80; k++) {
+			n--;
+		}
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}

@@ -63,4 +63,11 @@ int buf_add_i64(struct buf *b, int64_t v);
 size_t fmt_i64(char out[FMT_I64_MAX], int64_t v);
 size_t fmt_u64(char *out, uint64_t v); /* OUT: at least 20 bytes */
 
+/*
+ * Copies the string SRC into DST (SIZE bytes, SIZE > 0), NUL-terminated.
+ * Too long, it is cut before the UTF-8 sequence that does not fit rather
+ * than within it.  Returns the bytes copied.
+ */
+size_t str_copy(char *dst, size_t size, const char *src);
+
 #endif

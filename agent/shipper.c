@@ -520,7 +520,7 @@ void shipper_unpause(struct shipper *sh)
 static void note_failure(struct shipper *sh, const char *error)
 {
 	int64_t now = loop_now_ms();
-	snprintf(sh->st.last_error, sizeof sh->st.last_error, "%s", error);
+	str_copy(sh->st.last_error, sizeof sh->st.last_error, error);
 	if (sh->failing_since == 0) {
 		sh->failing_since = now;
 	}
@@ -594,7 +594,7 @@ static void pause_site(struct shipper *sh, const char *why)
 			sh->conf.site, why, (long long)(sh->conf.pause_retry_ms / 1000));
 	}
 	sh->st.paused = 1;
-	snprintf(sh->st.pause_reason, sizeof sh->st.pause_reason, "%s", why);
+	str_copy(sh->st.pause_reason, sizeof sh->st.pause_reason, why);
 	note_failure(sh, why);
 	sh->state = SH_PAUSED;
 	loop_timer_arm(sh->timer, sh->conf.pause_retry_ms);
@@ -721,7 +721,8 @@ static void split_or_reject(struct shipper *sh, struct range r, const char *mess
 	/* One event refused on its own.  The same message again and again,
 	 * with nothing accepted in between, is a fault of ours or a change at
 	 * Pinterest: pause rather than throw everything away. */
-	if (strcmp(message, sh->last_single_msg) == 0) {
+	/* (A message longer than the copy kept is compared on what was kept.) */
+	if (strncmp(message, sh->last_single_msg, sizeof sh->last_single_msg - 1) == 0) {
 		sh->single_rejects++;
 	} else {
 		snprintf(sh->last_single_msg, sizeof sh->last_single_msg, "%s", message);
@@ -936,7 +937,7 @@ static void on_done(struct shipper *sh, CURLcode code)
 		char err[320];
 		/* curl's own words for this failure say more than its code's
 		 * (which certificate check failed, and why). */
-		snprintf(err, sizeof err, "%s", sh->errbuf[0] ? sh->errbuf : curl_easy_strerror(code));
+		str_copy(err, sizeof err, sh->errbuf[0] ? sh->errbuf : curl_easy_strerror(code));
 		sh->hooks.request(sh->hooks.ctx, 0, sh->stack[sh->nstack - 1].to - sh->stack[sh->nstack - 1].from,
 				  0, 0, loop_now_ms() - sh->sent_at, err);
 		note_failure(sh, err);

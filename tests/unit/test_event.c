@@ -677,6 +677,33 @@ static void test_fmt_numbers(void **state)
 	assert_string_equal(got, "0");
 }
 
+/* str_copy: whole when it fits; cut before a UTF-8 sequence, not within. */
+static void test_str_copy(void **state)
+{
+	char d[8];
+	(void)state;
+	assert_int_equal(str_copy(d, sizeof d, "abc"), 3);
+	assert_string_equal(d, "abc");
+	assert_int_equal(str_copy(d, sizeof d, "abcdefg"), 7); /* exactly fits */
+	assert_string_equal(d, "abcdefg");
+	assert_int_equal(str_copy(d, sizeof d, "abcdefgh"), 7);
+	assert_string_equal(d, "abcdefg");
+	/* "abcde" + "é" (2 bytes) would end at byte 7: fits. */
+	assert_int_equal(str_copy(d, sizeof d, "abcde\xc3\xa9x"), 7);
+	assert_string_equal(d, "abcde\xc3\xa9");
+	/* "abcdef" + "é": the 7th byte is the lead byte, its second cannot
+	 * follow: both are left out. */
+	assert_int_equal(str_copy(d, sizeof d, "abcdef\xc3\xa9"), 6);
+	assert_string_equal(d, "abcdef");
+	/* A 4-byte sequence from byte 5 (only 2 of it would fit). */
+	assert_int_equal(str_copy(d, sizeof d, "abcde\xf0\x9f\x90\xa6"), 5);
+	assert_string_equal(d, "abcde");
+	/* Stray continuation bytes: at most 3 are backed over. */
+	assert_int_equal(str_copy(d, sizeof d, "a\x80\x80\x80\x80\x80\x80\x80\x80"), 4);
+	assert_int_equal(str_copy(d, 1, "abc"), 0);
+	assert_string_equal(d, "");
+}
+
 static void test_json_chars_every_position(void **state)
 {
 	static const struct {
@@ -815,6 +842,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_control_and_quotes_escaped, fx_teardown),
 		cmocka_unit_test(test_json_chars_every_position),
 		cmocka_unit_test(test_fmt_numbers),
+		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test_teardown(test_opt_out_and_click_id, fx_teardown),
 		cmocka_unit_test_teardown(test_buffer_cap, fx_teardown),
 		cmocka_unit_test_teardown(test_long_values_never_half_written, fx_teardown),
