@@ -254,7 +254,8 @@ static void check_token(struct site *s, unsigned flags, struct diag *d)
 		return;
 	}
 	if (s->access_token_file == NULL && s->access_token == NULL) {
-		diag_error(d, s->file, site_key_line(s, "pinterest", "ad_account_id"),
+		int at = site_key_line(s, "pinterest", "ad_account_id");
+		diag_error(d, s->file, at ? at : s->pinterest_line,
 			   "[pinterest] needs access_token_file (or access_token)");
 		return;
 	}
@@ -336,9 +337,32 @@ static void check_endpoint(struct site *s, struct diag *d)
 		diag_error(d, s->file, site_key_line(s, "pinterest", "api_url"),
 			   "api_url: plain http:// is accepted only for a loopback host; use https://");
 	}
-	if (s->ca_file != NULL && access(s->ca_file, R_OK) != 0) {
-		diag_error(d, s->file, site_key_line(s, "pinterest", "ca_file"), "ca_file %s: %s",
-			   s->ca_file, strerror(errno));
+	if (s->api_url != NULL) {
+		int line = site_key_line(s, "pinterest", "api_url");
+		const char *auth = strstr(s->api_url, "//") + 2, *path = auth + strcspn(auth, "/");
+		size_t hlen;
+		const char *host = authority_host(auth, (size_t)(path - auth), &hlen, NULL);
+		/* The requests go to {api_url}/ad_accounts/{id}/events. */
+		if (strstr(path, "/ad_accounts") != NULL) {
+			diag_error(d, s->file, line,
+				   "api_url is the API's base, such as https://api.pinterest.com/v5: pintail "
+				   "adds /ad_accounts/<ad_account_id>/events itself; cut the URL there");
+		} else if (hlen == 17 && strncasecmp(host, "api.pinterest.com", hlen) == 0 &&
+			   strcmp(path, "/v5") != 0 && strcmp(path, "/v5/") != 0) {
+			diag_warn(d, s->file, line,
+				  "api_url: Pinterest's Conversions API is at https://api.pinterest.com/v5; "
+				  "any other path is answered 404 (remove the line to use it)");
+		}
+	}
+	if (s->ca_file != NULL) {
+		struct stat st;
+		int line = site_key_line(s, "pinterest", "ca_file");
+		if (access(s->ca_file, R_OK) != 0) {
+			diag_error(d, s->file, line, "ca_file %s: %s", s->ca_file, strerror(errno));
+		} else if (stat(s->ca_file, &st) == 0 && !S_ISREG(st.st_mode)) {
+			diag_error(d, s->file, line, "ca_file %s: %s; name a PEM file of CA certificates",
+				   s->ca_file, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 #include "cidr.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ int cidr_addr(const char *s, size_t len, uint8_t out[16])
 	}
 	return inet_pton(AF_INET6, buf, out) == 1 ? 0 : -1;
 }
+
+/* The first 12 bytes of an IPv4-mapped IPv6 address. */
+static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 int cidr_parse(const char *s, struct cidr *out)
 {
@@ -45,16 +49,35 @@ int cidr_parse(const char *s, struct cidr *out)
 		}
 	}
 	out->prefix = (int)prefix + (is_v4 ? 96 : 0);
+	out->v4 = (uint8_t)is_v4;
+	out->trimmed = 0;
+	if (!is_v4 && out->prefix < 96 && memcmp(out->addr, mapped, sizeof mapped) == 0) {
+		return CIDR_MAPPED_SHORT;
+	}
 	/* Clear the host bits, so that matching can compare whole bytes. */
 	for (int i = 0; i < 16; i++) {
 		int bits = out->prefix - i * 8;
+		uint8_t was = out->addr[i];
 		if (bits <= 0) {
 			out->addr[i] = 0;
 		} else if (bits < 8) {
 			out->addr[i] &= (uint8_t)(0xff << (8 - bits));
 		}
+		out->trimmed |= was != out->addr[i];
 	}
 	return 0;
+}
+
+void cidr_text(const struct cidr *c, char *out)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->v4) {
+		inet_ntop(AF_INET, c->addr + 12, a, sizeof a);
+	} else {
+		inet_ntop(AF_INET6, c->addr, a, sizeof a);
+	}
+	snprintf(out, CIDR_TEXT_MAX, "%s/%d", a, c->prefix - (c->v4 ? 96 : 0));
 }
 
 static int cidr_match(const struct cidr *c, const uint8_t addr[16])

@@ -92,7 +92,11 @@ static int load_key(struct load_ctx *c, const struct ini_item *it, const char *s
 
 	if (k == NULL || k->target != kind) {
 		const char *near = conftab_suggest(section, it->key);
-		if (near != NULL) {
+		char home[128];
+		if (conftab_home(section, it->key, home, sizeof home) != NULL) {
+			diag_error(c->d, it->file, it->line, "%s is no key of [%s]: it belongs in %s", it->key,
+				   section, home);
+		} else if (near != NULL) {
 			diag_error(c->d, it->file, it->line, "unknown key \"%s\" in [%s]; did you mean \"%s\"?",
 				   it->key, section, near);
 		} else {
@@ -239,7 +243,7 @@ static int globsort(const char *pattern, glob_t *g)
  */
 static int parse_conf(const char *path, ini_handler h, void *ctx, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = ini_fopen(path);
 	int result;
 
 	if (f == NULL) {
@@ -250,7 +254,7 @@ static int parse_conf(const char *path, ini_handler h, void *ctx, struct diag *d
 			config_private_advice(path, &st, fix, sizeof fix);
 			diag_error(d, path, 0, "cannot open: %s: %s", strerror(err), fix);
 		} else {
-			diag_error(d, path, 0, "cannot open: %s", strerror(err));
+			diag_error(d, path, 0, "cannot open: %s", ini_open_error(err));
 		}
 		return -1;
 	}
@@ -423,6 +427,7 @@ static void finish_site(struct load_ctx *c, struct site *s)
 	char host[256];
 	int line = c->section_line ? c->section_line : 1;
 
+	s->pinterest_line = c->pinterest_line ? c->pinterest_line : line;
 	for (size_t i = 0; i < conf_nkeys; i++) {
 		const struct key_def *k = &conf_keys[i];
 		if (k->target == T_SITE && k->required && s->line_of[i] == 0) {

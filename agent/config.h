@@ -104,6 +104,7 @@ struct site {
 	char *token;         /* the access token, from the file or inline */
 
 	int line_of[CONF_MAX_KEYS]; /* where each key was set, by table index */
+	int pinterest_line;          /* [pinterest]'s line, else the first section's */
 };
 
 struct config {

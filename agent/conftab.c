@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "diag.h"
@@ -118,9 +119,24 @@ const struct key_def *conftab_find(const char *section, const char *name)
 
 size_t conftab_index(const struct key_def *k) { return (size_t)(k - conf_keys); }
 
+/* Names users give keys, and the key meant (when the section has it). */
+static const char *const synonyms[][2] = {
+	{"email", "em"},		{"e-mail", "em"},	      {"mail", "em"},
+	{"phone", "ph"},		{"telephone", "ph"},	      {"tel", "ph"},
+	{"search", "search_string"},	{"q", "search_string"},	      {"event", "type"},
+	{"event_type", "type"},		{"event_name", "type"},	      {"token", "access_token_file"},
+	{"token_file", "access_token_file"}, {"access_token_path", "access_token_file"},
+	{"ad_account", "ad_account_id"}, {"account_id", "ad_account_id"}, {"log", "logs"},
+	{"log_file", "logs"},		{"logfile", "logs"},	      {"access_log", "logs"},
+	{"host", "hosts"},		{"domain", "hosts"},	      {"method", "methods"},
+	{"price", "value"},		{"amount", "value"},	      {"total", "value"},
+	{"quantity", "num_items"},	{"order", "order_id"},	      {"product_id", "content_ids"},
+	{"sku", "content_ids"},
+};
+
 const char *conftab_suggest(const char *section, const char *name)
 {
-	const char *names[CONF_MAX_KEYS + 1];
+	const char *names[CONF_MAX_KEYS + 1], *near;
 	size_t n = 0;
 
 	for (size_t i = 0; i < conf_nkeys; i++) {
@@ -129,7 +145,48 @@ const char *conftab_suggest(const char *section, const char *name)
 		}
 	}
 	names[n] = NULL;
-	return value_suggest(name, names);
+	near = value_suggest(name, names);
+	if (near != NULL) {
+		return near;
+	}
+	/* Other words for a key, as other tools or Pinterest's docs say it. */
+	for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
+		if (strcasecmp(name, synonyms[i][0]) == 0 && conftab_find(section, synonyms[i][1]) != NULL) {
+			return synonyms[i][1];
+		}
+	}
+	return NULL;
+}
+
+/* How a section is named to the user. */
+static const char *section_words(const char *section)
+{
+	if (strcmp(section, "agent") == 0) {
+		return "pintail.conf's [agent]";
+	}
+	if (strcmp(section, "event") == 0) {
+		return "an [event NAME] section";
+	}
+	if (strcmp(section, "parser") == 0) {
+		return "a parser file's [parser NAME]";
+	}
+	return NULL;
+}
+
+const char *conftab_home(const char *section, const char *name, char *out, size_t outlen)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < conf_nkeys && len < outlen; i++) {
+		const char *sec = conf_keys[i].section, *words = section_words(sec);
+		if (strcmp(sec, section) == 0 || strcmp(conf_keys[i].name, name) != 0) {
+			continue;
+		}
+		len += (size_t)snprintf(out + len, outlen - len, words ? "%s%s" : "%s[%s]",
+					len ? " or " : "", words ? words : sec);
+	}
+	return out[0] ? out : NULL;
 }
 
 char *conftab_path(const char *dir, const char *path)
@@ -276,7 +333,23 @@ static int set_cidrs(struct cidr_list *list, const char *v, char *err, size_t er
 			result = -1;
 			break;
 		}
-		if (cidr_parse(w[i], &list->items[i]) < 0) {
+		int rc = cidr_parse(w[i], &list->items[i]);
+		if (rc == CIDR_MAPPED_SHORT) {
+			/* "::ffff:10.0.0.0/8": most likely IPv4's prefix; as
+			 * written it would cover every IPv4 client. */
+			struct cidr v4 = list->items[i];
+			char net[CIDR_TEXT_MAX];
+			v4.v4 = 1;
+			v4.prefix = v4.prefix <= 32 ? v4.prefix + 96 : 128;
+			cidr_text(&v4, net);
+			snprintf(err, errlen,
+				 "\"%s\" (item %zu) is an IPv4-mapped address with a prefix under /96, which "
+				 "would cover every IPv4 client; write the IPv4 network, such as %s",
+				 w[i], i + 1, net);
+			result = -1;
+			break;
+		}
+		if (rc < 0) {
 			/* Named when it looks like an address gone wrong; anything
 			 * else may be a token pasted on the wrong line. */
 			int shown = strlen(w[i]) <= 64 && strpbrk(w[i], ".:") != NULL &&
@@ -291,6 +364,24 @@ static int set_cidrs(struct cidr_list *list, const char *v, char *err, size_t er
 	}
 	words_free(w);
 	return result;
+}
+
+/* "10.1.2.3/8": read as 10.0.0.0/8, which may not be what was meant. */
+static void cidrs_warn(const struct key_def *k, const struct cidr_list *list, const char *file,
+		       int line, struct diag *d)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct cidr *c = &list->items[i];
+		char net[CIDR_TEXT_MAX];
+		if (!c->trimmed) {
+			continue;
+		}
+		cidr_text(c, net);
+		diag_warn(d, file, line,
+			  "%s: item %zu has host bits set, and is read as the network %s; write that, or "
+			  "one address without a prefix",
+			  k->name, i + 1, net);
+	}
 }
 
 /* The enum keys: the value's index among the words, or -1. */
@@ -346,7 +437,8 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 			return -1;
 		}
 		return (*(char **)p = strdup(v)) ? 0 : -1;
-	case V_WORDS: return (*(char ***)p = words_split(v, 0)) ? 0 : -1;
+	/* Names never hold a comma: "a, b" means two, as it does for statuses. */
+	case V_WORDS: return (*(char ***)p = words_split(v, 1)) ? 0 : -1;
 	case V_PATHS: return set_paths(p, v, dir);
 	case V_INT: return value_int(v, k->min, k->max, p);
 	case V_BOOL: return value_bool(v, p);
@@ -410,6 +502,9 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		return 0;
 	}
 	if (set_typed(k, p, value, dir, err, sizeof err) == 0) {
+		if (k->type == V_CIDRS) {
+			cidrs_warn(k, p, file, line, d);
+		}
 		return 0;
 	}
 	free_value(k, p);

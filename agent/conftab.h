@@ -63,6 +63,12 @@ size_t conftab_index(const struct key_def *k);
 const char *conftab_suggest(const char *section, const char *name);
 
 /*
+ * Where NAME is a key when it is none of SECTION's, in words for a message
+ * ("[pinterest]", "[filter] or an [event NAME] section"), or NULL.
+ */
+const char *conftab_home(const char *section, const char *name, char *out, size_t outlen);
+
+/*
  * Parses VALUE for key K and stores it in TARGET (the struct K's target
  * names), replacing what was there.  DIR resolves relative paths.  An empty
  * value unsets the key.  Problems go to D as FILE:LINE; the value is never

@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "diag.h"
+#include "ini.h"
 #include "rx.h"
 
 static const char *const reason_names[FILTER_REASONS] = {
@@ -36,7 +37,7 @@ static int bot_line_ok(const char *file, int lineno, const char *pat, struct dia
 
 struct rx *filter_load_bots(const char *path, const char *conf, int line, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = ini_fopen(path);
 	struct buf all = {0};
 	char *text = NULL, err[256];
 	size_t cap = 0;
@@ -46,7 +47,7 @@ struct rx *filter_load_bots(const char *path, const char *conf, int line, struct
 
 	if (f == NULL) {
 		diag_error(d, conf, line, "bots_file %s%s: %s", path, line ? "" : " (the default)",
-			   strerror(errno));
+			   ini_open_error(errno));
 		return NULL;
 	}
 	while ((n = getline(&text, &cap, f)) != -1) {

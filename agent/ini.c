@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct ini_state {
 	const char *name;
@@ -199,13 +202,49 @@ int ini_parse_stream(const char *name, FILE *f, ini_handler h, void *ctx, struct
 	return ini_stream(&st, f);
 }
 
+/* ini_fopen()'s errno for what is not a regular file nor a folder. */
+#define NOT_REGULAR EINVAL
+
+FILE *ini_fopen(const char *path)
+{
+	/* Not blocking, so that opening a FIFO does not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err;
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : NOT_REGULAR;
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "re")) == NULL) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	return f;
+}
+
+const char *ini_open_error(int err)
+{
+	if (err == EISDIR) {
+		return "a folder, not a file";
+	}
+	return err == NOT_REGULAR ? "not a regular file (a FIFO, socket or device)" : strerror(err);
+}
+
 int ini_parse_file(const char *path, ini_handler h, void *ctx, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = ini_fopen(path);
 	int result;
 
 	if (f == NULL) {
-		diag_error(d, path, 0, "cannot open: %s", strerror(errno));
+		diag_error(d, path, 0, "cannot open: %s", ini_open_error(errno));
 		return -1;
 	}
 	result = ini_parse_stream(path, f, h, ctx, d);

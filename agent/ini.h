@@ -40,6 +40,16 @@ typedef int (*ini_handler)(void *ctx, const struct ini_item *item);
  */
 int ini_parse_file(const char *path, ini_handler h, void *ctx, struct diag *d);
 
+/*
+ * Opens PATH for reading, as fopen(PATH, "re") does, when it is a regular
+ * file: a FIFO would block the reader for ever, a device never end.  NULL
+ * with errno set otherwise; ini_open_error() words it.
+ */
+FILE *ini_fopen(const char *path);
+
+/* strerror(ERR), or for what ini_fopen() refused, what the file is instead. */
+const char *ini_open_error(int err);
+
 /* Like ini_parse_file, on the open stream F; NAME stands for the file. */
 int ini_parse_stream(const char *name, FILE *f, ini_handler h, void *ctx, struct diag *d);
 

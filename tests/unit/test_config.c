@@ -484,6 +484,7 @@ static void test_defaults(void **state)
 	       "url = https://shop.example.com:8443/\n"
 	       "logs = /var/log/nginx/shop.log\n"
 	       "parser = nginx_combined\n"
+	       "strip_params = email,phone, token\n"
 	       "[pinterest]\n" AD_LINE TOKEN_LINE
 	       "api_url = https://127.0.0.1:9443/v5/\n"
 	       "[filter]\n"
@@ -494,6 +495,10 @@ static void test_defaults(void **state)
 	       "methods = get, post\n");
 	r = expect_loaded(f, 0);
 	s = r->cfg->sites[0];
+	/* Lists of names take commas too ("email,phone" is not one name). */
+	assert_int_equal(words_count(s->strip_params), 3);
+	assert_true(words_has(s->strip_params, "phone"));
+	assert_true(words_has(s->strip_params, "token"));
 	assert_string_equal(s->url_base, "https://shop.example.com:8443");
 	assert_string_equal(s->hosts[0], "shop.example.com");
 	assert_string_equal(s->api_url, "https://127.0.0.1:9443/v5");
@@ -579,9 +584,31 @@ static void test_unknown_key(void **state)
 	assert_not_contains(r->out, "SECRETVALUE123");
 	assert_int_equal(r->errors, 1);
 
-	/* A key of another section is unknown where it stands. */
+	/* A key of another section is refused where it stands, with where it
+	 * belongs.  With the token missing from [pinterest] then, that is
+	 * said at [pinterest]'s line. */
 	fx_new(f, NULL, BASE "url = https://other.example\n");
-	expect_refused_once(f, f->site, 9, "unknown key \"url\" in [pinterest]");
+	expect_refused_once(f, f->site, 9, "url is no key of [pinterest]: it belongs in [site]");
+	fx_new(f, NULL,
+	       "[site]\nurl = https://shop.example.com\nlogs = /var/log/nginx/shop.log\n"
+	       "parser = nginx_combined\naccess_token_file = /etc/pintail/shop.token\n"
+	       "[pinterest]\n" AD_LINE "status = 200-299\n");
+	r = expect_refused(f, f->site, 5, "access_token_file is no key of [site]: it belongs in [pinterest]");
+	assert_error_at(r->out, f->site, 8,
+			"status is no key of [pinterest]: it belongs in [filter] or an [event NAME] section");
+	assert_error_at(r->out, f->site, 7, "[pinterest] needs access_token_file (or access_token)");
+	fx_new(f, NULL,
+	       "[site]\nurl = https://shop.example.com\nlogs = /var/log/nginx/shop.log\n"
+	       "parser = nginx_combined\n\n[pinterest]\n[filter]\nad_account_id = 549755885175\n");
+	r = expect_refused(f, f->site, 8, "ad_account_id is no key of [filter]: it belongs in [pinterest]");
+	assert_error_at(r->out, f->site, 6, "[pinterest] needs access_token_file (or access_token)");
+	fx_new(f, "exclude_bots = false\n", BASE);
+	expect_refused_once(f, f->conf, 5, "exclude_bots is no key of [agent]: it belongs in [filter]");
+
+	/* Other words for a key. */
+	fx_new(f, NULL, BASE "[event buy]\ntype = checkout\nemail = query:email\nevent_type = lead\n");
+	r = expect_refused(f, f->site, 11, "unknown key \"email\" in [event]; did you mean \"em\"?");
+	assert_error_at(r->out, f->site, 12, "unknown key \"event_type\" in [event]; did you mean \"type\"?");
 
 	/* In [agent] and in an [event]. */
 	fx_new(f, "log_levl = SECRETVALUE123\n", BASE "[event c]\ntype = checkout\ncurency = USD\n");
@@ -1052,6 +1079,19 @@ static void test_bad_cidr(void **state)
 			     "exclude_ips: \"192.0.2.300\" (item 2) is not an address");
 	expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", "10.0.0.0/8 hostname", 11,
 			     "exclude_ips: this (item 2) is not an address");
+	/* An IPv4-mapped network with IPv4's prefix would cover every IPv4
+	 * client: refused, with the network most likely meant. */
+	expect_value_refused(f, 0, BASE "\n[filter]\nexclude_ips = %s\n", "192.0.2.0/24 ::ffff:10.0.0.0/8", 11,
+			     "exclude_ips: \"::ffff:10.0.0.0/8\" (item 2) is an IPv4-mapped address with a prefix "
+			     "under /96, which would cover every IPv4 client; write the IPv4 network, such as 10.0.0.0/8");
+	/* Host bits set: accepted as the network, and said. */
+	fx_new(f, NULL, BASE "\n[filter]\nexclude_ips = 192.0.2.0/24 10.1.2.3/8\n");
+	{
+		struct tu_loaded *r = expect_loaded(f, 1);
+		assert_warning_at(r->out, f->site, 11,
+				  "exclude_ips: item 2 has host bits set, and is read as the network 10.0.0.0/8; "
+				  "write that, or one address without a prefix");
+	}
 	fx_new(f, NULL, BASE "\n[filter]\nexclude_ips = 192.0.2.0/24, 2001:db8::/32 203.0.113.7 ::1\n");
 	{
 		struct tu_loaded *r = expect_loaded(f, 0);
@@ -1604,9 +1644,28 @@ static void test_api_url(void **state)
 	fx_new(f, NULL, BASE "api_url = https://me:SECRETPW@api.pinterest.com/v5\n");
 	assert_not_contains(expect_refused(f, f->site, 9, "bad value for api_url")->out, "SECRETPW");
 
-	/* A ca_file that is not there. */
+	/* The base, not the events' URL: pintail appends /ad_accounts/... */
+	api_url_case(f, "https://api.pinterest.com/v5/ad_accounts/549755885175/events",
+		     "api_url is the API's base, such as https://api.pinterest.com/v5: pintail adds "
+		     "/ad_accounts/<ad_account_id>/events itself; cut the URL there");
+	/* Pinterest's host with another path than /v5: said, not refused. */
+	fx_new(f, NULL, BASE "api_url = https://api.pinterest.com\n");
+	assert_warning_at(expect_loaded(f, 1)->out, f->site, 9,
+			  "api_url: Pinterest's Conversions API is at https://api.pinterest.com/v5");
+	api_url_case(f, "https://API.Pinterest.com/v5/", NULL);
+
+	/* A ca_file that is not there, a folder, a FIFO (curl would wait on it). */
 	fx_new(f, NULL, BASE "ca_file = @D@/ca.pem\n");
 	expect_refused(f, f->site, 9, "ca.pem: No such file or directory");
+	fx_new(f, NULL, BASE "ca_file = @D@\n");
+	expect_refused(f, f->site, 9, ": a folder; name a PEM file of CA certificates");
+	fx_new(f, NULL, BASE "ca_file = @D@/ca.fifo\n");
+	{
+		char *fifo = fx_path(f, "ca.fifo");
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		expect_refused(f, f->site, 9, "ca.fifo: not a regular file; name a PEM file of CA certificates");
+		free(fifo);
+	}
 }
 
 /*
@@ -1955,7 +2014,15 @@ static void test_site_files_refused(void **state)
 	fx_new(f, NULL, BASE);
 	fx_mkdir(f, "conf.d/old.conf");
 	a = fx_path(f, "conf.d/old.conf");
-	r = expect_refused_once(f, a, 0, "Is a directory");
+	r = expect_refused_once(f, a, 0, "cannot open: a folder, not a file");
+	free(a);
+
+	/* A FIFO is refused at once: reading it would wait for a writer for
+	 * ever (and `check` runs before every start and reload). */
+	fx_new(f, NULL, BASE);
+	a = fx_path(f, "conf.d/other.conf");
+	assert_int_equal(mkfifo(a, 0600), 0);
+	r = expect_refused_once(f, a, 0, "cannot open: not a regular file (a FIFO, socket or device)");
 	free(a);
 }
 

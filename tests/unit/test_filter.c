@@ -647,13 +647,23 @@ static void test_load_bots(void **state)
 	assert_null(filter_load_bots("/nonexistent/pintail/bots.txt", "pintail.conf", 3, &d));
 	assert_null(filter_load_bots("/nonexistent/pintail/bots.txt", "pintail.conf", 0, &d));
 	assert_null(filter_load_bots(dir, "pintail.conf", 3, &d));
+	{
+		/* A FIFO: refused, not waited on. */
+		char fifo[PATH_MAX];
+		snprintf(fifo, sizeof fifo, "%s/bots.fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_null(filter_load_bots(fifo, "pintail.conf", 3, &d));
+		fflush(mem);
+		assert_contains(out, "bots.fifo: not a regular file (a FIFO, socket or device)\n");
+		unlink(fifo);
+	}
 	fclose(mem);
-	assert_int_equal(d.errors, 4);
+	assert_int_equal(d.errors, 5);
 	{
 		char want[PATH_MAX + 64];
 		snprintf(want, sizeof want, "pintail.conf:3: bots_file %s: the bot list is empty\n", p);
 		assert_contains(out, want);
-		snprintf(want, sizeof want, "pintail.conf:3: bots_file %s: Is a directory\n", dir);
+		snprintf(want, sizeof want, "pintail.conf:3: bots_file %s: a folder, not a file\n", dir);
 		assert_contains(out, want);
 	}
 	assert_contains(out, "pintail.conf:3: bots_file /nonexistent/pintail/bots.txt: No such file or directory\n");

@@ -166,6 +166,33 @@ static void test_cidr(void **state)
 	assert_true(in("192.0.2.0/24", "::ffff:192.0.2.9"));
 	/* Host bits in the network are ignored. */
 	assert_true(in("192.0.2.99/24", "192.0.2.1"));
+	/* ... and said: the text had host bits set. */
+	{
+		char t[CIDR_TEXT_MAX];
+		assert_int_equal(cidr_parse("10.1.2.3/8", &c), 0);
+		assert_true(c.trimmed);
+		cidr_text(&c, t);
+		assert_string_equal(t, "10.0.0.0/8");
+		assert_int_equal(cidr_parse("2001:db8::1/32", &c), 0);
+		assert_true(c.trimmed);
+		cidr_text(&c, t);
+		assert_string_equal(t, "2001:db8::/32");
+		assert_int_equal(cidr_parse("10.0.0.0/8", &c), 0);
+		assert_false(c.trimmed);
+		assert_int_equal(cidr_parse("203.0.113.5", &c), 0);
+		assert_false(c.trimmed);
+		cidr_text(&c, t);
+		assert_string_equal(t, "203.0.113.5/32");
+	}
+	/* An IPv4-mapped address with a prefix under 96 would cover every
+	 * IPv4 client ("::ffff:10.0.0.0/8" is ::/8); refused.  From 96 on, it
+	 * is an IPv4 network. */
+	assert_int_equal(cidr_parse("::ffff:10.0.0.0/8", &c), CIDR_MAPPED_SHORT);
+	assert_int_equal(cidr_parse("::ffff:0:0/95", &c), CIDR_MAPPED_SHORT);
+	assert_true(in("::ffff:10.0.0.0/104", "10.9.9.9"));
+	assert_false(in("::ffff:10.0.0.0/104", "11.0.0.1"));
+	assert_true(in("::ffff:0:0/96", "198.51.100.1"));
+	assert_false(in("::ffff:0:0/96", "2001:db8::1"));
 	assert_int_equal(cidr_parse("192.0.2.0/33", &c), -1);
 	assert_int_equal(cidr_parse("2001:db8::/129", &c), -1);
 	assert_int_equal(cidr_parse("192.0.2/24", &c), -1);
