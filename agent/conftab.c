@@ -502,10 +502,18 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		return 0;
 	}
 	if (set_typed(k, p, value, dir, err, sizeof err) == 0) {
+		int rc = 0;
 		if (k->type == V_CIDRS) {
 			cidrs_warn(k, p, file, line, d);
+		} else if ((k->type == V_SOURCE || k->type == V_USOURCE) && rule_field_lookup(k->name) >= 0) {
+			rc = field_source_check((enum rule_field)rule_field_lookup(k->name), p, err, sizeof err);
+			if (rc > 0) {
+				diag_warn(d, file, line, "%s: %s", k->name, err);
+			}
 		}
-		return 0;
+		if (rc >= 0) {
+			return 0;
+		}
 	}
 	free_value(k, p);
 	if (err[0] != '\0' && k->type == V_REGEX) {

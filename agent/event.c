@@ -85,49 +85,6 @@ int event_source_url(struct buf *out, const struct site *site, const struct hit 
 	return buf_addc(out, '"');
 }
 
-static int valid_value(const struct slice *v)
-{
-	size_t i = 0, digits = 0;
-	while (i < v->n && isdigit((unsigned char)v->p[i])) {
-		i++;
-		digits++;
-	}
-	if (digits == 0) {
-		return 0;
-	}
-	if (i < v->n && v->p[i] == '.') {
-		size_t frac = 0;
-		for (i++; i < v->n && isdigit((unsigned char)v->p[i]); i++) {
-			frac++;
-		}
-		if (frac == 0) {
-			return 0;
-		}
-	}
-	return i == v->n;
-}
-
-static int valid_currency(const struct slice *v)
-{
-	return v->n == 3 && isalpha((unsigned char)v->p[0]) && isalpha((unsigned char)v->p[1]) &&
-	       isalpha((unsigned char)v->p[2]);
-}
-
-static int valid_num_items(const struct slice *v, long *n)
-{
-	*n = 0;
-	if (v->n == 0 || v->n > 9) {
-		return 0;
-	}
-	for (size_t i = 0; i < v->n; i++) {
-		if (!isdigit((unsigned char)v->p[i])) {
-			return 0;
-		}
-		*n = *n * 10 + (v->p[i] - '0');
-	}
-	return 1;
-}
-
 /* Writes ,"key": (opening the object first when *OPEN is 0). */
 static void key(struct buf *out, const char *object, int *open, const char *name)
 {
@@ -197,7 +154,7 @@ static void write_custom(struct buf *out, const struct event_in *in, struct scra
 		}
 		switch (f) {
 		case RF_VALUE:
-			if (!valid_value(&v)) {
+			if (!value_is_decimal(v.p, v.n)) {
 				(*dropped)++;
 				continue;
 			}
@@ -206,7 +163,7 @@ static void write_custom(struct buf *out, const struct event_in *in, struct scra
 			break;
 		case RF_CURRENCY: {
 			char cur[3];
-			if (!valid_currency(&v)) {
+			if (!value_is_currency(v.p, v.n)) {
 				(*dropped)++;
 				continue;
 			}
@@ -218,7 +175,7 @@ static void write_custom(struct buf *out, const struct event_in *in, struct scra
 			break;
 		}
 		case RF_NUM_ITEMS:
-			if (!valid_num_items(&v, &n)) {
+			if (!value_num_items(v.p, v.n, &n)) {
 				(*dropped)++;
 				continue;
 			}

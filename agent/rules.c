@@ -33,6 +33,92 @@ int event_type_lookup(const char *name)
 
 const char *rule_field_name(enum rule_field f) { return rule_field_names[f]; }
 
+int rule_field_lookup(const char *name)
+{
+	for (int i = 0; i < RF_COUNT; i++) {
+		if (strcmp(rule_field_names[i], name) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+int field_source_check(enum rule_field f, const struct field_source *fs, char *err, size_t errlen)
+{
+	static const char *const kinds[] = {"query", "group", NULL};
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct source *src = &fs->alt[i];
+		const char *colon, *near;
+		char word[16];
+		long n;
+
+		if (src->kind != SRC_LITERAL) {
+			continue;
+		}
+		/* "querry:total", "Group:id": a source misspelt, which would be
+		 * sent as it is written. */
+		colon = memchr(src->text, ':', src->len);
+		if (colon != NULL && (size_t)(colon - src->text) < sizeof word) {
+			size_t wl = (size_t)(colon - src->text);
+			memcpy(word, src->text, wl);
+			word[wl] = '\0';
+			for (size_t k = 0; k < wl; k++) {
+				word[k] = (char)tolower((unsigned char)word[k]);
+			}
+			near = value_suggest(word, kinds);
+			if (near != NULL && wl >= 3) {
+				snprintf(err, errlen,
+					 "alternative %zu starts with \"%.*s:\"; did you mean %s:? (a literal is "
+					 "sent as it is written)",
+					 i + 1, (int)wl, src->text, near);
+				return -1;
+			}
+		}
+		switch (f) {
+		case RF_VALUE:
+			if (!value_is_decimal(src->text, src->len)) {
+				snprintf(err, errlen,
+					 "alternative %zu is a literal that is no decimal number such as 12.50 (no "
+					 "sign, comma or currency): it would never be sent; for a query parameter "
+					 "write query:NAME",
+					 i + 1);
+				return -1;
+			}
+			break;
+		case RF_CURRENCY:
+			if (!value_is_currency(src->text, src->len)) {
+				snprintf(err, errlen,
+					 "alternative %zu is a literal that is no three-letter ISO 4217 code such "
+					 "as USD: it would never be sent; for a query parameter write query:NAME",
+					 i + 1);
+				return -1;
+			}
+			break;
+		case RF_NUM_ITEMS:
+			if (!value_num_items(src->text, src->len, &n)) {
+				snprintf(err, errlen,
+					 "alternative %zu is a literal that is no number of items in digits: it "
+					 "would never be sent; for a query parameter write query:NAME",
+					 i + 1);
+				return -1;
+			}
+			break;
+		case RF_EM:
+		case RF_PH:
+		case RF_EXTERNAL_ID:
+			snprintf(err, errlen,
+				 "alternative %zu is a literal: every visitor's event gets that same %s; for "
+				 "a query parameter write query:NAME",
+				 i + 1, rule_field_names[f]);
+			return 1;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 void field_source_free(struct field_source *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {

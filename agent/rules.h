@@ -74,6 +74,18 @@ int field_source_parse(const char *value, int user, struct field_source *out, ch
 		       size_t errlen);
 void field_source_free(struct field_source *fs);
 
+/* The field called NAME ("value", "em"), or -1. */
+int rule_field_lookup(const char *name);
+
+/*
+ * What a configuration of field F's sources FS most likely got wrong:
+ * -1 with the reason in ERR when it cannot be meant (a literal that does
+ * not fit F, which would never be sent; "querry:x", a misspelt source),
+ * 1 with a warning in ERR (a literal for a user field: every visitor the
+ * same), else 0.
+ */
+int field_source_check(enum rule_field f, const struct field_source *fs, char *err, size_t errlen);
+
 struct rx;
 
 struct rule {

@@ -77,6 +77,55 @@ size_t words_count(char *const *w);
 void words_free(char **w);
 int words_has(char *const *w, const char *s);
 
+/*
+ * What custom_data's value, currency and num_items take (SPEC §3):
+ * ^[0-9]+(\.[0-9]+)?$, three letters, at most 9 digits (*N set).  Inline:
+ * the events' writer asks them.
+ */
+static inline int value_is_decimal(const char *p, size_t n)
+{
+	size_t i = 0, digits = 0;
+	while (i < n && p[i] >= '0' && p[i] <= '9') {
+		i++;
+		digits++;
+	}
+	if (digits == 0) {
+		return 0;
+	}
+	if (i < n && p[i] == '.') {
+		size_t frac = 0;
+		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+			frac++;
+		}
+		if (frac == 0) {
+			return 0;
+		}
+	}
+	return i == n;
+}
+
+static inline int value_is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+static inline int value_is_currency(const char *p, size_t n)
+{
+	return n == 3 && value_is_alpha(p[0]) && value_is_alpha(p[1]) && value_is_alpha(p[2]);
+}
+
+static inline int value_num_items(const char *p, size_t n, long *out)
+{
+	*out = 0;
+	if (n == 0 || n > 9) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			return 0;
+		}
+		*out = *out * 10 + (p[i] - '0');
+	}
+	return 1;
+}
+
 /* The closest of the NULL-terminated CANDIDATES within edit distance 2, or NULL. */
 const char *value_suggest(const char *word, const char *const *candidates);
 

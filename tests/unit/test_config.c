@@ -935,8 +935,28 @@ static void test_group_on_hashed_field(void **state)
 		assert_contains(r->out, keys[i]);
 	}
 
-	/* query: and literals are fine. */
+	/* query: is fine; a literal too, with a warning: every visitor it
+	 * reaches would be one user to Pinterest. */
 	fx_new(f, NULL, BASE "\n[event s]\ntype = signup\nem = query:email\nexternal_id = query:uid | anonymous\n");
+	assert_warning_at(expect_loaded(f, 1)->out, f->site, 13,
+			  "external_id: alternative 2 is a literal: every visitor's event gets that same "
+			  "external_id; for a query parameter write query:NAME");
+
+	/* Literals that do not fit their field would never be sent: refused. */
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nvalue = query:v | 12,50\n");
+	expect_refused_once(f, f->site, 12, "value: alternative 2 is a literal that is no decimal number");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\ncurrency = EURO\n");
+	expect_refused_once(f, f->site, 12, "currency: alternative 1 is a literal that is no three-letter ISO 4217");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nnum_items = two\n");
+	expect_refused_once(f, f->site, 12, "num_items: alternative 1 is a literal that is no number of items");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nvalue = query:v | 0\ncurrency = query:c | eur\nnum_items = 1\n");
+	expect_loaded(f, 0);
+	/* A misspelt source is no literal meant. */
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\norder_id = querry:o\n");
+	expect_refused_once(f, f->site, 12, "order_id: alternative 1 starts with \"querry:\"; did you mean query:?");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\npath = ^/(?<h>x)\ncontent_ids = query:id | Group:h\n");
+	expect_refused_once(f, f->site, 13, "content_ids: alternative 2 starts with \"Group:\"; did you mean group:?");
+	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\ncontent_name = Sale: 50% off\n");
 	expect_loaded(f, 0);
 
 	/* An empty alternative is refused. */
