@@ -241,7 +241,55 @@ static void free_value(const struct key_def *k, void *p)
 	}
 }
 
-static int set_url(char **dst, const char *v)
+/*
+ * The host and port of URL's authority AUTH are what they can be: a name
+ * of letters, digits, '-', '.' and '_', or an [IPv6] address; a port of
+ * 1 to 65535.  0, or -1 with the reason in ERR.
+ */
+static int url_authority_ok(const char *auth, char *err, size_t errlen)
+{
+	size_t hlen;
+	const char *rest, *h = authority_host(auth, strlen(auth), &hlen, &rest), *p = h + hlen;
+
+	if (hlen == 0) {
+		snprintf(err, errlen, "the URL has no host");
+		return -1;
+	}
+	if (h[0] == '[') {
+		if (h[hlen - 1] != ']' || hlen < 4 || strspn(h + 1, "0123456789abcdefABCDEF:.") != hlen - 2) {
+			snprintf(err, errlen, "an IPv6 host is written in brackets, such as https://[2001:db8::1]");
+			return -1;
+		}
+	} else {
+		for (size_t i = 0; i < hlen; i++) {
+			if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_') {
+				snprintf(err, errlen,
+					 "the host holds '%c', which no host name has (a comment is written after "
+					 "\" ;\", with a blank first)",
+					 h[i]);
+				return -1;
+			}
+		}
+	}
+	if (p < rest && *p != ':') {
+		snprintf(err, errlen, "after the host come only a port (:8443) and a path (/shop)");
+		return -1;
+	}
+	if (p < rest) { /* ":port" */
+		long port = 0;
+		size_t digits = 0;
+		for (p++; p < rest && isdigit((unsigned char)*p) && port <= 65535; p++, digits++) {
+			port = port * 10 + (*p - '0');
+		}
+		if (p != rest || digits == 0 || port < 1 || port > 65535) {
+			snprintf(err, errlen, "the port after the host must be a number from 1 to 65535");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int set_url(char **dst, const char *v, char *err, size_t errlen)
 {
 	const char *host;
 
@@ -259,6 +307,18 @@ static int set_url(char **dst, const char *v)
 	 * a query or fragment would swallow them, and user:password would
 	 * reach Pinterest in every event_source_url. */
 	if (strpbrk(v, "?#") != NULL || memchr(host, '@', strcspn(host, "/")) != NULL) {
+		return -1;
+	}
+	/* Sent as it is in every event's event_source_url. */
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) {
+			snprintf(err, errlen,
+				 "the URL holds a byte that is no printable ASCII (a non-breaking space pasted "
+				 "with it?); write non-ASCII host names in their xn-- form");
+			return -1;
+		}
+	}
+	if (url_authority_ok(host, err, errlen) < 0) {
 		return -1;
 	}
 	*dst = strdup(v);
@@ -431,7 +491,7 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 	case V_STR:
 	case V_SECRET: return (*(char **)p = strdup(v)) ? 0 : -1;
 	case V_PATH: return (*(char **)p = conftab_path(dir, v)) ? 0 : -1;
-	case V_URL: return set_url(p, v);
+	case V_URL: return set_url(p, v, err, errlen);
 	case V_ID:
 		if (value_numeric_id(v) < 0) {
 			return -1;

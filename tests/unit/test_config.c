@@ -708,6 +708,31 @@ static void test_missing_required_keys(void **state)
 	/* An "@" in the path is no user. */
 	fx_new(f, NULL, HEAD_URL_AS("https://shop.example.com/@shop") AD_LINE TOKEN_LINE);
 	expect_loaded(f, 0);
+
+	/* What would reach every event_source_url broken: a pasted
+	 * non-breaking space, a comment without its blank, a bad port, an
+	 * unclosed IPv6 host. */
+	{
+		static const struct {
+			const char *url, *why;
+		} bad[] = {
+			{"https://shop.example.com\xc2\xa0", "url: the URL holds a byte that is no printable ASCII"},
+			{"https://shop.example.com;main", "url: the host holds ';', which no host name has (a comment is written after \" ;\", with a blank first)"},
+			{"https://shop.example.com:abc", "url: the port after the host must be a number from 1 to 65535"},
+			{"https://shop.example.com:99999", "url: the port after the host must be a number from 1 to 65535"},
+			{"https://shop.example.com:0", "url: the port after the host must be a number from 1 to 65535"},
+			{"https://shop.example.com:/x", "url: the port after the host must be a number from 1 to 65535"},
+			{"https://[::1", "url: an IPv6 host is written in brackets"},
+			{"https://[shop]", "url: an IPv6 host is written in brackets"},
+		};
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			expect_value_refused(f, 0, HEAD_URL_AS("%s") AD_LINE TOKEN_LINE, bad[i].url, 2, bad[i].why);
+		}
+	}
+	fx_new(f, NULL, HEAD_URL_AS("https://[2001:db8::1]:8443/shop") AD_LINE TOKEN_LINE);
+	expect_loaded(f, 0);
+	fx_new(f, NULL, HEAD_URL_AS("https://shop-1.xn--80ak6aa92e.com:443") AD_LINE TOKEN_LINE);
+	expect_loaded(f, 0);
 }
 
 /* ================= ids ================= */
@@ -1644,10 +1669,11 @@ static void test_api_url(void **state)
 	api_url_case(f, "http://127.0.0.1.nip.io/v5", PLAIN_HTTP);
 	api_url_case(f, "http://localhost.example.com/v5", PLAIN_HTTP);
 	api_url_case(f, "http://10.0.0.1:8080/v5", PLAIN_HTTP);
-	/* What libcurl reads, not what another parser makes of it. */
-	api_url_case(f, "http://[::1].evil.com/v5", PLAIN_HTTP);
-	api_url_case(f, "http://[::1]x/v5", PLAIN_HTTP);
-	api_url_case(f, "http://[::1]:80:x/v5", PLAIN_HTTP);
+	/* What libcurl reads, not what another parser makes of it (these
+	 * are refused as URLs now, before loopback is decided). */
+	api_url_case(f, "http://[::1].evil.com/v5", "api_url: after the host come only a port (:8443) and a path (/shop)");
+	api_url_case(f, "http://[::1]x/v5", "api_url: after the host come only a port (:8443) and a path (/shop)");
+	api_url_case(f, "http://[::1]:80:x/v5", "api_url: the port after the host must be a number from 1 to 65535");
 	api_url_case(f, "http://127.0.0.1:8080/v5", NULL);
 	api_url_case(f, "http://127.1.2.3/v5", NULL);
 	api_url_case(f, "http://localhost/v5", NULL);
