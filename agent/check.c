@@ -667,9 +667,16 @@ void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 	}
 	/* Files that matched but could not be read were said already. */
 	if (cfg->nsites == 0 && cfg->include_matches == 0) {
-		char *pattern = conftab_path(cfg->dir, cfg->agent.include ? cfg->agent.include : "");
-		diag_warn(d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
-			  "no site is configured: no file matches %s", pattern ? pattern : "include");
+		const char *inc = cfg->agent.include ? cfg->agent.include : "";
+		int line = cfg->line_of[conftab_index(conftab_find("agent", "include"))];
+		char *pattern = conftab_path(cfg->dir, inc);
+		if (strpbrk(inc, " \t") != NULL) {
+			diag_warn(d, cfg->file, line, "no site is configured: no file matches any of %s (in %s)",
+				  inc, cfg->dir);
+		} else {
+			diag_warn(d, cfg->file, line, "no site is configured: no file matches %s",
+				  pattern ? pattern : "include");
+		}
 		free(pattern);
 	}
 }

@@ -574,29 +574,68 @@ static void load_site(struct load_ctx *c, const char *path)
 	}
 }
 
-static void load_sites(struct load_ctx *c)
+/*
+ * The site files of one include pattern.  A folder matched is said with
+ * the pattern that would read its files, and pintail.conf itself (whose
+ * [agent] would be read as a site) is left out and said.
+ */
+static void load_sites_of(struct load_ctx *c, const char *word, const struct stat *main_st)
 {
 	struct config *cfg = c->cfg;
-	char *pattern;
+	int line = cfg->line_of[conftab_index(conftab_find("agent", "include"))];
+	char *pattern = conftab_path(cfg->dir, word);
 	glob_t g = {0};
 
-	if (cfg->agent.include == NULL) {
-		return;
-	}
-	pattern = conftab_path(cfg->dir, cfg->agent.include);
 	if (pattern == NULL) {
 		return;
 	}
 	if (globsort(pattern, &g) < 0) {
-		diag_error(c->d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "include"))],
-			   "include: cannot read %s: %s", pattern, strerror(errno));
+		diag_error(c->d, cfg->file, line, "include: cannot read %s: %s", pattern, strerror(errno));
 	}
-	cfg->include_matches = g.gl_pathc;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
-		load_site(c, g.gl_pathv[i]);
+		const char *path = g.gl_pathv[i];
+		struct stat st;
+		cfg->include_matches++;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (strpbrk(word, "*?[") == NULL) {
+				diag_error(c->d, cfg->file, line,
+					   "include: %s is a folder; to read the site files in it, write %s/*.conf",
+					   path, word);
+			} else {
+				diag_error(c->d, cfg->file, line,
+					   "include: %s matches the folder %s, which is no site file: rename it, "
+					   "or narrow the pattern",
+					   word, path);
+			}
+			continue;
+		}
+		if (main_st != NULL && stat(path, &st) == 0 && st.st_dev == main_st->st_dev &&
+		    st.st_ino == main_st->st_ino) {
+			diag_error(c->d, cfg->file, line,
+				   "include matches %s itself; it names site files only, such as conf.d/*.conf",
+				   path);
+			continue;
+		}
+		load_site(c, path);
 	}
 	globfree(&g);
 	free(pattern);
+}
+
+/* include: one or more globs, separated by blanks. */
+static void load_sites(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	struct stat main_st;
+	char **words;
+
+	if (cfg->agent.include == NULL || (words = words_split(cfg->agent.include, 0)) == NULL) {
+		return;
+	}
+	for (size_t i = 0; words[i] != NULL; i++) {
+		load_sites_of(c, words[i], stat(cfg->file, &main_st) == 0 ? &main_st : NULL);
+	}
+	words_free(words);
 }
 
 static void load_bots(struct load_ctx *c)

@@ -31,7 +31,7 @@
 
 const struct key_def conf_keys[] = {
 	AG(state_dir, V_PATH, "/var/lib/pintail", "where checkpoints, spools and status are kept"),
-	AG(include, V_STR, "conf.d/*.conf", "glob of site files, relative to this file's folder"),
+	AG(include, V_STR, "conf.d/*.conf", "globs of site files, relative to this file's folder"),
 	AG(parsers, V_PATHS, PINTAIL_DATADIR "/parsers " PINTAIL_SYSCONFDIR "/parsers",
 	   "parser folders; a later one wins by parser name"),
 	AG(bots_file, V_PATH, PINTAIL_DATADIR "/bots.txt", "the built-in bot list"),

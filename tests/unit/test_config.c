@@ -2060,8 +2060,31 @@ static void test_site_files_refused(void **state)
 	fx_new(f, NULL, BASE);
 	fx_mkdir(f, "conf.d/old.conf");
 	a = fx_path(f, "conf.d/old.conf");
-	r = expect_refused_once(f, a, 0, "cannot open: a folder, not a file");
+	r = expect_refused_once(f, f->conf, 0, "include: conf.d/*.conf matches the folder ");
+	assert_contains(r->out, a);
+	assert_contains(r->out, "which is no site file: rename it, or narrow the pattern");
 	free(a);
+
+	/* include naming a folder: the pattern that reads its files. */
+	fx_new(f, "include = conf.d\n", BASE);
+	r = expect_refused_once(f, f->conf, 5, "include: ");
+	assert_contains(r->out, "conf.d is a folder; to read the site files in it, write conf.d/*.conf");
+	/* include matching pintail.conf itself: left out, and said. */
+	fx_new(f, "include = *.conf conf.d/*.conf\n", BASE);
+	r = expect_refused_once(f, f->conf, 5, "include matches ");
+	assert_contains(r->out, "pintail.conf itself; it names site files only, such as conf.d/*.conf");
+	/* Several patterns, separated by blanks. */
+	fx_new(f, "include = conf.d/*.conf more/*.conf\n", BASE);
+	fx_mkdir(f, "more");
+	free(fx_write(f, "more/b.conf",
+		      "[site]\nurl = https://b.example.com\nlogs = /var/log/nginx/b.log\nparser = nginx_combined\n"
+		      "[pinterest]\n" AD_LINE TOKEN_LINE,
+		      0600));
+	r = expect_loaded(f, 0);
+	assert_int_equal(r->cfg->nsites, 2);
+	fx_new(f, "include = none/*.conf nothing/*.conf\n", NULL);
+	assert_warning_at(expect_loaded(f, 1)->out, f->conf, 5,
+			  "no site is configured: no file matches any of none/*.conf nothing/*.conf (in ");
 
 	/* A FIFO is refused at once: reading it would wait for a writer for
 	 * ever (and `check` runs before every start and reload). */
