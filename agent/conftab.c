@@ -496,6 +496,12 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 		if (value_numeric_id(v) < 0) {
 			return -1;
 		}
+		if (v[0] == '0') {
+			/* No Pinterest id begins with 0, and "0549..." would pass
+			 * for another id than "549..." (the Tag ID comparison). */
+			snprintf(err, errlen, "Pinterest's ids do not begin with 0: copy it again from Ads Manager");
+			return -1;
+		}
 		return (*(char **)p = strdup(v)) ? 0 : -1;
 	/* Names never hold a comma: "a, b" means two, as it does for statuses. */
 	case V_WORDS: return (*(char ***)p = words_split(v, 1)) ? 0 : -1;

@@ -757,6 +757,13 @@ static void test_ad_account_id_19_digits(void **state)
 
 	fx_new(f, NULL, HEAD "ad_account_id = 5497558851751234567\n" TOKEN_LINE);
 	expect_refused_once(f, f->site, 7, "ad_account_id: expected digits only, at most 18");
+	/* A leading 0: no Pinterest id has one (and the Tag ID check would miss
+	 * "0549755885175" for 549755885175). */
+	fx_new(f, NULL, HEAD "ad_account_id = 0549755885175\n" TOKEN_LINE);
+	expect_refused_once(f, f->site, 7,
+			    "ad_account_id: Pinterest's ids do not begin with 0: copy it again from Ads Manager");
+	fx_new(f, NULL, BASE "tag_id = 0549755885175\n");
+	expect_refused_once(f, f->site, 9, "tag_id: Pinterest's ids do not begin with 0");
 
 	/* 18 digits is the most, and fine. */
 	fx_new(f, NULL, HEAD "ad_account_id = 549755885175123456\n" TOKEN_LINE);
