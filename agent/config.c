@@ -449,9 +449,33 @@ static void finish_site(struct load_ctx *c, struct site *s)
 			}
 			names[n] = NULL;
 			const char *near = value_suggest(s->parser_name, names);
-			diag_error(c->d, s->file, site_key_line(s, "site", "parser"),
-				   "no parser called \"%s\"%s%s%s", s->parser_name, near ? "; did you mean \"" : "",
-				   near ? near : "", near ? "\"?" : " in the parser folders");
+			int pline = site_key_line(s, "site", "parser");
+			struct buf have = {0};
+			for (size_t i = 0; i < n; i++) {
+				buf_addf(&have, "%s%s", i ? " " : "", names[i]);
+			}
+			if (near != NULL) {
+				diag_error(c->d, s->file, pline, "no parser called \"%s\"; did you mean \"%s\"?",
+					   s->parser_name, near);
+			} else if (n == 0) {
+				struct buf dirs = {0};
+				for (size_t i = 0; c->cfg->agent.parsers && c->cfg->agent.parsers[i]; i++) {
+					buf_addf(&dirs, "%s%s", i ? " " : "", c->cfg->agent.parsers[i]);
+				}
+				diag_error(c->d, s->file, pline,
+					   "no parser called \"%s\": the parser folders (%s) hold no parser at all; "
+					   "check parsers = in %s",
+					   s->parser_name, dirs.p ? dirs.p : "none", c->cfg->file);
+				buf_free(&dirs);
+			} else {
+				diag_error(c->d, s->file, pline, "no parser called \"%s\"%s; the parsers are: %s",
+					   s->parser_name,
+					   s->parser_name[0] == '"' || s->parser_name[0] == '\''
+						   ? " (write the name without quotes)"
+						   : "",
+					   have.p);
+			}
+			buf_free(&have);
 		}
 	}
 	if (s->url != NULL) {

@@ -483,6 +483,84 @@ static const char *expected(const struct key_def *k)
 	}
 }
 
+/* Synonyms of event types, as other tools name the events. */
+static const char *const evtype_synonyms[][2] = {
+	{"purchase", "checkout"}, {"order", "checkout"},    {"pagevisit", "page_visit"},
+	{"pageview", "page_visit"}, {"page_view", "page_visit"}, {"addtocart", "add_to_cart"},
+	{"cart", "add_to_cart"},  {"sign_up", "signup"},     {"register", "signup"},
+};
+
+/* The one of NAMES that V is meant to be, told apart by case or a tail, or NULL. */
+static const char *enum_near(const char *v, const char *const *names)
+{
+	const char *near = NULL;
+	for (int i = 0; names[i] != NULL; i++) {
+		size_t n = strlen(names[i]);
+		if (strcasecmp(v, names[i]) == 0 || (strncasecmp(v, names[i], n) == 0 && n >= 4)) {
+			return names[i]; /* "INFO", "warning" */
+		}
+	}
+	{
+		char low[32];
+		size_t n = strlen(v);
+		if (n < sizeof low) {
+			for (size_t i = 0; i <= n; i++) {
+				low[i] = (char)tolower((unsigned char)v[i]);
+			}
+			near = value_suggest(low, names);
+		}
+	}
+	return near;
+}
+
+/*
+ * Why VALUE may have been refused beyond its key's rule, for the end of
+ * the message (" (...)" or "; did you mean ...?"), or "".  Only words from
+ * the key's own list, or none of VALUE, are echoed: it may be a secret.
+ */
+static void value_hint(const struct key_def *k, const char *v, char *out, size_t outlen)
+{
+	size_t n = strlen(v);
+	const char *near = NULL;
+
+	out[0] = '\0';
+	switch (k->type) {
+	case V_LOGLEVEL: near = enum_near(v, loglevel_names); break;
+	case V_READFROM: near = enum_near(v, readfrom_names); break;
+	case V_CLIENTIP: near = enum_near(v, clientip_names); break;
+	case V_FORMAT: near = enum_near(v, format_names); break;
+	case V_EVTYPE: {
+		const char *names[EV_COUNT + 1];
+		for (int i = 0; i < EV_COUNT; i++) {
+			names[i] = event_type_name((enum event_type)i);
+		}
+		names[EV_COUNT] = NULL;
+		near = enum_near(v, names);
+		for (size_t i = 0; near == NULL && i < sizeof evtype_synonyms / sizeof evtype_synonyms[0]; i++) {
+			if (strcasecmp(v, evtype_synonyms[i][0]) == 0) {
+				near = evtype_synonyms[i][1];
+			}
+		}
+		break;
+	}
+	case V_SIZE:
+		/* "512MB", "1GiB": the unit is one letter. */
+		if (n >= 3 && strchr("KMGkmg", v[n - 2 - (v[n - 2] == 'i')]) != NULL && (v[n - 1] == 'B' || v[n - 1] == 'b')) {
+			snprintf(out, outlen, " (the unit is one letter: K, M or G, without B)");
+			return;
+		}
+		break;
+	default: break;
+	}
+	if (near != NULL) {
+		snprintf(out, outlen, "; did you mean \"%s\"?", near);
+	} else if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		snprintf(out, outlen, " (values are written without quotes)");
+	} else if (strstr(v, " #") != NULL || strstr(v, "\t#") != NULL) {
+		snprintf(out, outlen, " (a comment after a value begins with \" ;\", not \"#\")");
+	}
+}
+
 /* Parses V into P by type; a reason may be left in ERR. 0 or -1. */
 static int set_typed(const struct key_def *k, void *p, const char *v, const char *dir, char *err,
 		     size_t errlen)
@@ -548,7 +626,7 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		int line, const char *dir, struct diag *d)
 {
 	void *p = (char *)target + k->off;
-	char err[512] = "";
+	char err[512] = "", hint[160];
 
 	free_value(k, p);
 	if (value[0] == '\0') {
@@ -582,21 +660,26 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		}
 	}
 	free_value(k, p);
+	value_hint(k, value, hint, sizeof hint);
 	if (err[0] != '\0' && k->type == V_REGEX) {
 		diag_error(d, file, line, "%s: the regex does not compile %s", k->name, err);
 	} else if (err[0] != '\0') {
-		diag_error(d, file, line, "%s: %s", k->name, err);
+		diag_error(d, file, line, "%s: %s%s", k->name, err, hint);
 	} else if (k->type == V_EVTYPE) {
-		diag_error(d, file, line, "%s: unknown event type; use %s", k->name, expected(k));
+		if (hint[0] == ';') {
+			diag_error(d, file, line, "%s: unknown event type%s", k->name, hint);
+		} else {
+			diag_error(d, file, line, "%s: unknown event type%s; use %s", k->name, hint, expected(k));
+		}
 	} else if (k->type == V_INT || (k->type == V_SIZE && k->max > 0)) {
 		/* Say which range. */
-		diag_error(d, file, line, "bad value for %s: expected %s, %ld to %ld", k->name,
-			   expected(k), k->min, k->max);
+		diag_error(d, file, line, "bad value for %s: expected %s, %ld to %ld%s", k->name,
+			   expected(k), k->min, k->max, hint);
 	} else if (k->type == V_SIZE && k->min > 0) {
-		diag_error(d, file, line, "bad value for %s: expected %s, at least %ld (%ldK)", k->name,
-			   expected(k), k->min, k->min / 1024);
+		diag_error(d, file, line, "bad value for %s: expected %s, at least %ld (%ldK)%s", k->name,
+			   expected(k), k->min, k->min / 1024, hint);
 	} else {
-		diag_error(d, file, line, "bad value for %s: expected %s", k->name, expected(k));
+		diag_error(d, file, line, "bad value for %s: expected %s%s", k->name, expected(k), hint);
 	}
 	return -1;
 }

@@ -848,15 +848,37 @@ static void test_ids_look_swapped(void **state)
 
 static void test_event_type_outside_list(void **state)
 {
-	static const char *const bad[] = {"purchase", "app_install", "PageVisit", "pagevisit",
-					  "page_visit2"};
+	/* With the type most likely meant, or else the list. */
+	static const struct {
+		const char *v, *want;
+	} bad[] = {
+		{"purchase", "type: unknown event type; did you mean \"checkout\"?"},
+		{"app_install", "type: unknown event type; use one of add_payment_info "},
+		{"PageVisit", "type: unknown event type; did you mean \"page_visit\"?"},
+		{"pagevisit", "type: unknown event type; did you mean \"page_visit\"?"},
+		{"page_visit2", "type: unknown event type; did you mean \"page_visit\"?"},
+		{"Checkout", "type: unknown event type; did you mean \"checkout\"?"},
+		{"something", "type: unknown event type; use one of add_payment_info "},
+	};
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct tu_loaded *r = expect_value_refused(f, 0, BASE "\n[event e]\ntype = %s\n", bad[i], 11,
-							   "type: unknown event type");
-		assert_contains(r->out, "page_visit");
+		expect_value_refused(f, 0, BASE "\n[event e]\ntype = %s\n", bad[i].v, 11, bad[i].want);
 	}
+	/* Other values: the word meant, a unit's stray B, quotes, a comment. */
+	expect_value_refused(f, 1, "log_level = %s\n", "warning", 5,
+			     "bad value for log_level: expected error, warn, info or debug; did you mean \"warn\"?");
+	expect_value_refused(f, 1, "log_level = %s\n", "INFO", 5, "did you mean \"info\"?");
+	expect_value_refused(f, 0, HEAD_URL_AS("https://shop.example.com") AD_LINE TOKEN_LINE "[site]\nread_from = %s\n",
+			     "Beginning", 10, "did you mean \"beginning\"?");
+	expect_value_refused(f, 1, "spool_max = %s\n", "512MB", 5,
+			     "(the unit is one letter: K, M or G, without B)");
+	expect_value_refused(f, 1, "spool_max = %s\n", "1GiB", 5, "(the unit is one letter: K, M or G, without B)");
+	expect_value_refused(f, 0, HEAD_URL_AS("%s") AD_LINE TOKEN_LINE, "\"https://shop.example.com\"", 2,
+			     "bad value for url: expected an http:// or https:// URL with a host, and no "
+			     "user:password, query or fragment (values are written without quotes)");
+	expect_value_refused(f, 0, HEAD "ad_account_id = %s\n" TOKEN_LINE, "549755885175 # mine", 7,
+			     "(a comment after a value begins with \" ;\", not \"#\")");
 
 	/* Every listed type is accepted. */
 	{
@@ -1512,8 +1534,17 @@ static void test_unknown_parser(void **state)
 	fx_new(f, NULL,
 	       "[site]\nurl = https://shop.example.com\nlogs = /var/log/nginx/shop.log\nparser = haproxy\n\n[pinterest]\n" AD_LINE
 		       TOKEN_LINE);
-	r = expect_refused(f, f->site, 4, "no parser called \"haproxy\" in the parser folders");
+	r = expect_refused(f, f->site, 4,
+			   "no parser called \"haproxy\"; the parsers are: apache_combined nginx_combined nginx_json "
+			   "nginx_pintail");
 	assert_not_contains(r->out, "did you mean");
+
+	/* No parser at all: the folders are named. */
+	fx_new(f, NULL, BASE);
+	free(fx_write(f, "pintail.conf",
+		      "[agent]\nstate_dir = @D@/state\nparsers = @D@/none\nbots_file = @D@/bots.txt\n", 0644));
+	r = expect_refused(f, f->site, 4, "no parser called \"nginx_combined\": the parser folders (");
+	assert_contains(r->out, "/none) hold no parser at all; check parsers = in ");
 }
 
 static void test_user_parser_lacks_fields(void **state)
