@@ -87,6 +87,20 @@ static const char *token_problem(const char *token, size_t len)
 	if (len > 7 && strncasecmp(token, "Bearer ", 7) == 0) {
 		return "write the token alone, without \"Bearer \"";
 	}
+	if (len >= 2 && (token[0] == '"' || token[0] == '\'') && token[len - 1] == token[0]) {
+		return "write the token alone, without quotes";
+	}
+	{
+		/* "access_token=pina_...", as an environment file has it. */
+		size_t name = strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
+		if (name >= 5 && name < len && token[name] == '=') {
+			for (size_t i = 0; i + 5 <= name; i++) {
+				if (strncasecmp(token + i, "token", 5) == 0) {
+					return "write the token alone, without the NAME= before it";
+				}
+			}
+		}
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)token[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -647,6 +661,14 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 
 void config_validate(struct config *cfg, unsigned flags, struct diag *d)
 {
+	struct stat st;
+
+	/* `run` creates it when it is missing; something else there it cannot use. */
+	if (cfg->agent.state_dir != NULL && stat(cfg->agent.state_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		diag_error(d, cfg->file, cfg->line_of[conftab_index(conftab_find("agent", "state_dir"))],
+			   "state_dir %s is not a folder; name a folder (pintail creates a missing one)",
+			   cfg->agent.state_dir);
+	}
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		struct site *s = cfg->sites[i];
 		check_ids(s, d);

@@ -333,7 +333,13 @@ static int set_paths(char ***dst, const char *v, const char *dir)
 		return -1; /* out of memory: never an empty list that looks set */
 	}
 	for (size_t i = 0; w[i] != NULL; i++) {
-		char *full = conftab_path(dir, w[i]);
+		char *full;
+		if (w[i][0] == '#' && i > 0) {
+			/* "logs = /var/log/a.log # main": no file is meant. */
+			words_free(w);
+			return -1;
+		}
+		full = conftab_path(dir, w[i]);
 		if (full == NULL) {
 			words_free(w);
 			return -1;
@@ -479,6 +485,7 @@ static const char *expected(const struct key_def *k)
 	case V_STATUS: return "statuses or ranges within 100-599, such as 200-399 or 2xx 304";
 	case V_EVTYPE: return "one of add_payment_info add_to_cart add_to_wishlist checkout custom initiate_checkout lead page_visit search signup subscribe view_category view_content watch_video";
 	case V_METHODS: return "HTTP methods such as GET POST";
+	case V_PATHS: return "paths or globs, separated by blanks";
 	default: return "a valid value";
 	}
 }

@@ -1317,6 +1317,16 @@ static void test_token_file_unreadable(void **state)
 	r = expect_token_refused(f, "bad.token", "Bearer SECRETVALUE123\n",
 				 "bad.token: write the token alone, without \"Bearer \"");
 	assert_not_contains(r->out, "SECRETVALUE");
+	r = expect_token_refused(f, "bad.token", "\"pina_SECRETVALUE123\"\n",
+				 "bad.token: write the token alone, without quotes");
+	assert_not_contains(r->out, "SECRETVALUE");
+	r = expect_token_refused(f, "bad.token", "PINTEREST_ACCESS_TOKEN=pina_SECRETVALUE123\n",
+				 "bad.token: write the token alone, without the NAME= before it");
+	assert_not_contains(r->out, "SECRETVALUE");
+	/* A token that ends in '=' (base64's padding) is no NAME=. */
+	fx_new(f, NULL, HEAD AD_LINE "access_token_file = @D@/pad.token\n");
+	free(fx_write(f, "pad.token", "pina_SECRETVALUE123==\n", 0600));
+	expect_loaded(f, 0);
 
 	/* Bytes that would go into the HTTP header as they are: a byte-order
 	 * mark, a NUL, a control character.  Refused, never echoed. */
@@ -2078,6 +2088,26 @@ static void test_missing_folders(void **state)
  * file that cannot be read gives its one error, not also those of the
  * empty site it would leave.
  */
+/* A state_dir that is a file: `run` could not use it; said by check. */
+static void test_state_dir_not_folder(void **state)
+{
+	struct fx *f = *state;
+	struct tu_loaded *r;
+
+	fx_new(f, NULL, BASE);
+	free(fx_write(f, "pintail.conf",
+		      "[agent]\nstate_dir = @D@/token\nparsers = @TOP@/parsers\nbots_file = @D@/bots.txt\n", 0644));
+	r = expect_refused_once(f, f->conf, 2, "state_dir ");
+	assert_contains(r->out, "/token is not a folder; name a folder (pintail creates a missing one)");
+
+	/* A '#' comment after paths: no file called '#' is meant. */
+	fx_new(f, NULL, "[site]\nurl = https://shop.example.com\nlogs = /var/log/nginx/shop.log # main log\n"
+			"parser = nginx_combined\n[pinterest]\n" AD_LINE TOKEN_LINE);
+	expect_refused_once(f, f->site, 3,
+			    "bad value for logs: expected paths or globs, separated by blanks (a comment after a "
+			    "value begins with \" ;\", not \"#\")");
+}
+
 static void test_site_files_refused(void **state)
 {
 	struct fx *f = *state;
@@ -2246,6 +2276,7 @@ int main(void)
 		T(test_overlapping_rules),
 		T(test_no_site),
 		T(test_missing_folders),
+		T(test_state_dir_not_folder),
 		T(test_site_files_refused),
 		T(test_warnings_keep_exit_status),
 		T(test_main_file_missing),
