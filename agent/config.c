@@ -290,7 +290,13 @@ static void load_parsers(struct load_ctx *c)
 		free(pattern);
 	}
 	for (size_t i = 0; i < c->cfg->nparsers; i++) {
-		parser_compile(c->cfg->parsers[i], c->d);
+		struct parser_def *def = c->cfg->parsers[i];
+		if (def->line_of[conftab_index(conftab_find("parser", "format"))] == 0) {
+			diag_error(c->d, def->file, def->line, "parser %s: format is required: regex or json",
+				   def->name);
+			continue;
+		}
+		parser_compile(def, c->d);
 	}
 }
 

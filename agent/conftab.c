@@ -617,7 +617,12 @@ static int set_typed(const struct key_def *k, void *p, const char *v, const char
 	case V_LOGLEVEL: return set_enum(p, v, loglevel_names);
 	case V_READFROM: return set_enum(p, v, readfrom_names);
 	case V_CLIENTIP: return set_enum(p, v, clientip_names);
-	case V_FORMAT: return set_enum(p, v, format_names);
+	case V_FORMAT:
+		if (set_enum(p, v, format_names) < 0) {
+			*(int *)p = -1; /* so that no second error follows from it */
+			return -1;
+		}
+		return 0;
 	case V_REGEX: return set_regex(p, v, err, errlen);
 	case V_CIDRS: return set_cidrs(p, v, err, errlen);
 	case V_STATUS: return value_status_set(v, p);

@@ -15,7 +15,7 @@
 #include "rx.h"
 #include "values.h"
 
-static const char *const field_names[FIELD_COUNT] = {
+static const char *const field_names[FIELD_COUNT + 1] = { /* NULL-terminated */
 	"remote_addr",     "time_local",   "time_iso8601",      "msec",
 	"request",         "request_method", "request_uri",     "status",
 	"http_user_agent", "http_referer", "host",              "request_id",
@@ -77,6 +77,9 @@ int parser_compile(struct parser_def *def, struct diag *d)
 		def->group[f] = -1;
 	}
 	def->have = 0;
+	if ((int)def->format < 0) {
+		return -1; /* format's bad value was said */
+	}
 	if (def->format == PARSER_REGEX) {
 		if (def->regex == NULL) {
 			diag_error(d, def->file, def->line, "parser %s: format = regex needs a regex", def->name);
@@ -104,6 +107,13 @@ int parser_compile(struct parser_def *def, struct diag *d)
 			int f = field_lookup(def->fields[i]);
 			if (f >= 0) {
 				def->have |= 1u << f;
+			} else {
+				/* Kept out of events; most likely a name of another tool's. */
+				const char *near = value_suggest(def->fields[i], field_names);
+				diag_warn(d, def->file, def_line(def, "fields"),
+					  "parser %s: fields: %s is no field pintail reads, and is ignored%s%s%s",
+					  def->name, def->fields[i], near ? "; did you mean " : "", near ? near : "",
+					  near ? "?" : " (the fields are nginx's variable names, such as http_user_agent)");
 			}
 		}
 	}
@@ -123,6 +133,12 @@ int parser_compile(struct parser_def *def, struct diag *d)
 	if (timefmt_parse(tspec, &def->tf, err, sizeof err) < 0) {
 		diag_error(d, def->file, def_line(def, "time_format"), "parser %s: %s", def->name, err);
 		return -1;
+	}
+	if (def->tf.kind == TIME_STRF && !def->tf.zone) {
+		diag_warn(d, def->file, def_line(def, "time_format"),
+			  "parser %s: time_format has no %%z: the log's times are read as UTC; if they are "
+			  "not, have the server log its zone too, and add %%z",
+			  def->name);
 	}
 	return 0;
 }

@@ -6,16 +6,18 @@
 
 int timefmt_parse(const char *spec, struct timefmt *out, char *err, size_t errlen)
 {
+	int has[128] = {0};
+
 	memset(out, 0, sizeof *out);
-	if (strcmp(spec, "iso8601") == 0) {
+	if (strcasecmp(spec, "iso8601") == 0) {
 		out->kind = TIME_ISO8601;
 		return 0;
 	}
-	if (strcmp(spec, "epoch") == 0) {
+	if (strcasecmp(spec, "epoch") == 0) {
 		out->kind = TIME_EPOCH;
 		return 0;
 	}
-	if (strcmp(spec, "epoch_ms") == 0) {
+	if (strcasecmp(spec, "epoch_ms") == 0) {
 		out->kind = TIME_EPOCH_MS;
 		return 0;
 	}
@@ -32,9 +34,28 @@ int timefmt_parse(const char *spec, struct timefmt *out, char *err, size_t errle
 					 *p ? *p : ' ');
 				return -1;
 			}
+			has[(unsigned char)*p] = 1;
+		}
+	}
+	{
+		/* A time without one of these parts would be a wrong time on
+		 * every line (1970, the 1st), not a bad one. */
+		const char *lacks = !has['Y'] && !has['y']		     ? "year (%Y or %y)"
+				    : !has['m'] && !has['b'] && !has['h'] ? "month (%m or %b)"
+				    : !has['d'] && !has['e']		     ? "day (%d or %e)"
+				    : !has['H'] && !has['T']		     ? "hour (%H or %T)"
+				    : !has['M'] && !has['T']		     ? "minutes (%M or %T)"
+									     : NULL;
+		if (lacks != NULL) {
+			snprintf(err, errlen,
+				 "time_format has no %s: write the whole date and time, such as "
+				 "%%d/%%b/%%Y:%%H:%%M:%%S %%z, or iso8601, epoch, epoch_ms",
+				 lacks);
+			return -1;
 		}
 	}
 	out->kind = TIME_STRF;
+	out->zone = has['z'];
 	memcpy(out->fmt, spec, strlen(spec) + 1);
 	return 0;
 }

@@ -12,6 +12,7 @@ enum time_kind { TIME_STRF, TIME_ISO8601, TIME_EPOCH, TIME_EPOCH_MS };
 struct timefmt {
 	enum time_kind kind;
 	char fmt[64]; /* for TIME_STRF */
+	int zone;     /* TIME_STRF: fmt has %z (else times are read as UTC) */
 };
 
 /*

@@ -1591,6 +1591,31 @@ static void test_user_parser_lacks_fields(void **state)
 	r = expect_refused(f, json, 1, "parser j: format = json needs fields");
 	assert_error_at(r->out, json, 4, "parser r: format = regex needs a regex");
 	free(json);
+
+	/* No format; a format refused (its one error, no second); names of
+	 * fields pintail does not read; a time format lacking a part, or the
+	 * zone. */
+	fx_new_user_parsers(f);
+	json = fx_write(f, "parsers/x.conf",
+			"[parser nofmt]\nfields = remote_addr time_iso8601 request status http_user_agent\n"
+			"[parser upper]\nformat = JSON\nfields = remote_addr time_iso8601 request status http_user_agent\n"
+			"[parser extra]\nformat = json\nfields = remote_addr, time_iso8601, request, status, "
+			"http_user_agent, http_referr, upstream_time\ntime_format = ISO8601\n"
+			"[parser noyear]\nformat = json\nfields = remote_addr time_local request status http_user_agent\n"
+			"time_format = %d/%b:%H:%M:%S %z\n"
+			"[parser utc]\nformat = json\nfields = remote_addr time_local request status http_user_agent\n"
+			"time_format = %Y-%m-%d %H:%M:%S\n",
+			0644);
+	r = expect_refused(f, json, 1, "parser nofmt: format is required: regex or json");
+	assert_error_at(r->out, json, 4, "bad value for format: expected regex or json; did you mean \"json\"?");
+	assert_not_contains(r->out, "parser upper");
+	assert_warning_at(r->out, json, 8, "parser extra: fields: http_referr is no field pintail reads, and is ignored; did you mean http_referer?");
+	assert_warning_at(r->out, json, 8, "parser extra: fields: upstream_time is no field pintail reads, and is ignored (the fields are nginx's variable names");
+	assert_error_at(r->out, json, 13, "parser noyear: time_format has no year (%Y or %y)");
+	assert_warning_at(r->out, json, 17, "parser utc: time_format has no %z: the log's times are read as UTC");
+	assert_int_equal(r->errors, 3);
+	assert_int_equal(r->warnings, 3);
+	free(json);
 }
 
 static void test_user_parser_overrides_packaged(void **state)

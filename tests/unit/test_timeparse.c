@@ -275,9 +275,35 @@ static void test_timefmt_parse(void **state)
 	err[0] = '\0';
 	assert_int_equal(timefmt_parse("%Y-%m-%d %j", &tf, err, sizeof err), -1);
 	assert_contains(err, "%j");
-	/* Names are case-sensitive. */
+	/* Names in any case. */
 	assert_int_equal(timefmt_parse("ISO8601", &tf, err, sizeof err), 0);
-	assert_int_equal(tf.kind, TIME_STRF);
+	assert_int_equal(tf.kind, TIME_ISO8601);
+	assert_int_equal(timefmt_parse("Epoch_MS", &tf, err, sizeof err), 0);
+	assert_int_equal(tf.kind, TIME_EPOCH_MS);
+	/* A format that lacks a part of the date or time would give a wrong
+	 * time on every line: refused, naming the part. */
+	{
+		static const struct {
+			const char *spec, *lacks;
+		} partial[] = {
+			{"%d/%b:%H:%M:%S %z", "no year (%Y or %y)"},
+			{"%Y-%d %H:%M:%S", "no month (%m or %b)"},
+			{"%Y-%m %H:%M:%S", "no day (%d or %e)"},
+			{"%Y-%m-%d %M:%S", "no hour (%H or %T)"},
+			{"%Y-%m-%d %H", "no minutes (%M or %T)"},
+			{"strftime", "no year"},
+		};
+		for (size_t i = 0; i < sizeof partial / sizeof partial[0]; i++) {
+			err[0] = '\0';
+			assert_int_equal(timefmt_parse(partial[i].spec, &tf, err, sizeof err), -1);
+			assert_contains(err, partial[i].lacks);
+		}
+	}
+	/* %T stands for hour, minutes and seconds; %z is noted. */
+	assert_int_equal(timefmt_parse("%Y-%m-%d %T", &tf, err, sizeof err), 0);
+	assert_int_equal(tf.zone, 0);
+	assert_int_equal(timefmt_parse(NGINX, &tf, err, sizeof err), 0);
+	assert_int_equal(tf.zone, 1);
 	/* A format longer than fits is refused, not cut. */
 	memset(longspec, 'x', sizeof longspec - 1);
 	longspec[sizeof longspec - 1] = '\0';
