@@ -933,10 +933,10 @@ out:
 		shipper_quiesce(a.sites[i]->sh);
 	}
 	wait_in_flight(&a);
-	if (a.nsites > 0) {
-		a.stopping = 1;
-		write_status(&a); /* the last known state, marked stopped */
-	}
+	/* The last known state, marked stopped: with no site running too, so
+	 * that status does not take a clean stop for a crash. */
+	a.stopping = 1;
+	write_status(&a);
 	agent_stop_all(&a);
 	ship_free(a.ship);
 	tailer_free(a.tailer);

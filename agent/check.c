@@ -368,6 +368,11 @@ static void check_endpoint(struct site *s, struct diag *d)
 				  "any other path is answered 404 (remove the line to use it)");
 		}
 	}
+	if (s->max_event_age > 7LL * 86400 * 1000) {
+		diag_warn(d, s->file, site_key_line(s, "pinterest", "max_event_age"),
+			  "max_event_age is over 7d: Pinterest refuses events older than about 7 days, so older "
+			  "ones would be sent only to be rejected");
+	}
 	if (s->ca_file != NULL) {
 		struct stat st;
 		int line = site_key_line(s, "pinterest", "ca_file");
@@ -445,9 +450,57 @@ static int rules_overlap(const struct rule *a, const struct rule *b)
 	return rx_match(a->path.rx, sb, strlen(sb)) == 1 || rx_match(b->path.rx, sa, strlen(sa)) == 1;
 }
 
+/* The line of key NAME of rule R, or the rule's section line. */
+static int rule_line(const struct rule *r, const char *name)
+{
+	int l = r->line_of[conftab_index(conftab_find("event", name))];
+	return l ? l : r->line;
+}
+
+/* What makes rule R match no hit the site lets through. */
+static void check_rule_reach(const struct site *s, const struct rule *r, struct diag *d)
+{
+	static const char *const methods[] = {"GET",	 "HEAD",    "POST",  "PUT",   "PATCH",
+					      "DELETE", "OPTIONS", "TRACE", "CONNECT", NULL};
+	const char *src = r->path.src;
+
+	if (!status_set_overlaps(&r->status, &s->status)) {
+		diag_warn(d, s->file, rule_line(r, "status"),
+			  "[event %s] matches no hit: none of its statuses passes [filter]'s status, which "
+			  "drops the hit first; widen [filter] status",
+			  r->name);
+	}
+	/* The path is matched without the query, and without scheme or host. */
+	if (src != NULL && (strstr(src, "\\?") != NULL || strstr(src, "[?]") != NULL)) {
+		diag_warn(d, s->file, rule_line(r, "path"),
+			  "[event %s] path: paths are matched without their query ('?...'): match the path "
+			  "alone, and take parameters with query:NAME",
+			  r->name);
+	} else if (src != NULL && (strstr(src, "http://") != NULL || strstr(src, "https://") != NULL ||
+				   strstr(src, "http:\\/\\/") != NULL || strstr(src, "https:\\/\\/") != NULL)) {
+		diag_warn(d, s->file, rule_line(r, "path"),
+			  "[event %s] path: paths are matched without scheme and host: write ^/checkout, "
+			  "not the whole URL",
+			  r->name);
+	}
+	for (size_t i = 0; r->methods != NULL && r->methods[i] != NULL; i++) {
+		int known = 0;
+		for (size_t j = 0; methods[j] != NULL; j++) {
+			known |= strcmp(r->methods[i], methods[j]) == 0;
+		}
+		if (!known) {
+			const char *near = value_suggest(r->methods[i], methods);
+			diag_warn(d, s->file, rule_line(r, "methods"), "[event %s] methods: %s is no HTTP method%s%s%s",
+				  r->name, r->methods[i], near ? "; did you mean " : "", near ? near : "",
+				  near ? "?" : "");
+		}
+	}
+}
+
 static void check_rules(struct site *s, struct diag *d)
 {
-	for (size_t i = 0; i < s->nrules; i++) {
+	for (size_t i = 0; i < s->nrules && !s->implicit_rule; i++) {
+		check_rule_reach(s, s->rules[i], d);
 		for (size_t j = i + 1; j < s->nrules; j++) {
 			const struct rule *a = s->rules[i], *b = s->rules[j];
 			if (a->type >= 0 && a->type == b->type && rules_overlap(a, b)) {
@@ -614,6 +667,20 @@ static int log_file_readable(const struct site *s, const char *path, struct diag
  * worth a warning: the agent follows it once it appears.  The files the
  * user may not read make one warning, naming the first of them.
  */
+/* 1 when the file NAME is compressed, as logrotate's compress leaves it. */
+static int compressed_name(const char *name)
+{
+	static const char *const ext[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"};
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && strcmp(name + n - e, ext[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void check_log_entry(const struct site *s, const char *pattern, struct diag *d)
 {
 	glob_t g = {0};
@@ -640,11 +707,21 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 			  "logs: no file matches %s (yet): the agent follows the files that match it when they appear",
 			  pattern);
 	} else {
+		const char *packed = NULL;
 		for (size_t i = 0; i < g.gl_pathc; i++) {
 			if (log_file_readable(s, g.gl_pathv[i], d) == 0) {
 				denied = denied ? denied : g.gl_pathv[i];
 				ndenied++;
 			}
+			if (packed == NULL && compressed_name(g.gl_pathv[i])) {
+				packed = g.gl_pathv[i];
+			}
+		}
+		if (packed != NULL) {
+			diag_warn(d, s->file, logs_line(s),
+				  "logs: %s matches %s, a compressed file: it would be read as text and give only "
+				  "unparsable lines; match the live log alone (pintail follows its rotation)",
+				  pattern, packed);
 		}
 	}
 	if (ndenied == 1) {

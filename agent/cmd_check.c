@@ -217,6 +217,31 @@ static int has_line(const char *text, size_t n, const char *line, size_t len)
 }
 
 /*
+ * 1 when LINE is the caller's own error as the user's check words it
+ * ("F:L: warning: user NAME: msg" for "F:L: msg"): met by both, said once.
+ */
+static int has_line_but_user(const char *text, size_t n, const char *line, size_t len, const char *name)
+{
+	char tag[128], *plain;
+	const char *at;
+	size_t tl;
+	int found;
+
+	snprintf(tag, sizeof tag, ": warning: user %s: ", name);
+	tl = strlen(tag);
+	at = memmem(line, len, tag, tl);
+	if (at == NULL || (plain = malloc(len)) == NULL) {
+		return 0;
+	}
+	/* "F:L" + ": " + "msg" */
+	memcpy(plain, line, (size_t)(at - line) + 2);
+	memcpy(plain + (at - line) + 2, at + tl, len - (size_t)(at - line) - tl);
+	found = has_line(text, n, plain, len - tl + 2);
+	free(plain);
+	return found;
+}
+
+/*
  * Waits for the check C as user U, and prints on stderr (when SHOW) what
  * it met beyond MINE (N bytes), the caller's own diagnostics: the files
  * and logs that user may not read.  They are warnings: the exit status
@@ -251,7 +276,7 @@ static void check_finish(struct user_check *c, const struct svc_user *u, const c
 	}
 	for (const char *p = text, *end = text + len; show && text != NULL && p < end;) {
 		size_t l = line_len(p, end);
-		if (!has_line(mine, n, p, l)) {
+		if (!has_line(mine, n, p, l) && !has_line_but_user(mine, n, p, l, u->name)) {
 			fwrite(p, 1, l, stderr);
 			shown++;
 		}
@@ -262,7 +287,7 @@ static void check_finish(struct user_check *c, const struct svc_user *u, const c
 		int other = strcmp(config_path, CONFIG_DEFAULT_PATH) != 0;
 		fprintf(stderr,
 			"pintail: warning: the service runs as user %s, and meets the problems above that "
-			"root does not (see them alone: runuser -u %s -- pintail %s%s%scheck)\n",
+			"name it, which root does not (see them alone: runuser -u %s -- pintail %s%s%scheck)\n",
 			u->name, u->name, other ? "-c " : "", other ? config_path : "",
 			other ? " " : "");
 	}

@@ -50,7 +50,7 @@ check() {
 	assert_eq "check ($1): exit status" 0 "$rc"
 	assert_grep '^configuration OK$' "$T/$1"
 }
-SUMMARY="^pintail: warning: the service runs as user $USER_NAME, and meets the problems above that root does not \(see them alone: runuser -u $USER_NAME -- pintail -c $CONF check\)$"
+SUMMARY="^pintail: warning: the service runs as user $USER_NAME, and meets the problems above that name it, which root does not \(see them alone: runuser -u $USER_NAME -- pintail -c $CONF check\)$"
 
 # 1. The token file is root's, 0600: the service's user may not read it.
 check token

@@ -1991,6 +1991,25 @@ static void test_logs_not_regular(void **state)
 	free(fifo);
 }
 
+/* A glob that matches logrotate's compressed copies: said once. */
+static void test_logs_compressed(void **state)
+{
+	struct fx *f = *state;
+	char *out;
+
+	fx_new(f, NULL, SITE_LOGS("@D@/logs/access.log*"));
+	fx_mkdir(f, "logs");
+	free(fx_write(f, "logs/access.log", "", 0644));
+	free(fx_write(f, "logs/access.log.1", "", 0644));
+	free(fx_write(f, "logs/access.log.2.gz", "", 0644));
+	free(fx_write(f, "logs/access.log.3.gz", "", 0644));
+	out = check_logs_ok(f);
+	assert_warning_at(out, f->site, 3, "access.log.2.gz, a compressed file: it would be read as text and give "
+					   "only unparsable lines; match the live log alone (pintail follows its rotation)");
+	assert_int_equal(count_of(out, "warning: "), 1);
+	free(out);
+}
+
 /* Logs that are there and readable, by path and by glob: not a word. */
 static void test_logs_readable_no_warning(void **state)
 {
@@ -2040,6 +2059,22 @@ static void test_overlapping_rules(void **state)
 	assert_warning_at(r->out, f->site, 15, "[event c3] overlaps [event c1]");
 	assert_warning_at(r->out, f->site, 15, "[event c3] overlaps [event c2]");
 
+	/* Rules that match no hit, or not what they seem to; a method no
+	 * HTTP has; events older than Pinterest takes. */
+	fx_new(f, NULL,
+	       BASE "max_event_age = 30d\n"
+		    "[event a]\ntype = lead\npath = ^/thanks\nstatus = 404\n"
+		    "[event b]\ntype = search\npath = ^/search\\?q=\nmethods = GETT post\n"
+		    "[event c]\ntype = checkout\npath = https://shop.example.com/checkout\n");
+	r = expect_loaded(f, 5);
+	assert_warning_at(r->out, f->site, 9, "max_event_age is over 7d: Pinterest refuses events older than about 7 days");
+	assert_warning_at(r->out, f->site, 13, "[event a] matches no hit: none of its statuses passes [filter]'s status");
+	assert_warning_at(r->out, f->site, 16, "[event b] path: paths are matched without their query");
+	assert_warning_at(r->out, f->site, 17, "[event b] methods: GETT is no HTTP method; did you mean GET?");
+	assert_warning_at(r->out, f->site, 20, "[event c] path: paths are matched without scheme and host");
+	fx_new(f, NULL, BASE "[filter]\nstatus = 200-499\n[event a]\ntype = lead\nstatus = 404\n");
+	expect_loaded(f, 0);
+
 	/* No overlap: different paths, types, methods or statuses. */
 	fx_new(f, NULL,
 	       BASE "[event a]\ntype = checkout\npath = ^/a$\n"
@@ -2049,7 +2084,8 @@ static void test_overlapping_rules(void **state)
 		    "[event e]\ntype = signup\nmethods = GET\n"
 		    "[event f]\ntype = signup\nmethods = POST\n"
 		    "[event g]\ntype = search\nstatus = 200\n"
-		    "[event h]\ntype = search\nstatus = 404\n");
+		    "[event h]\ntype = search\nstatus = 404\n"
+		    "[filter]\nstatus = 200-404\n");
 	expect_loaded(f, 0);
 }
 
@@ -2297,6 +2333,7 @@ int main(void)
 		T(test_shared_log_file_by_glob_and_link),
 		T(test_logs_not_there_yet),
 		T(test_logs_not_regular),
+		T(test_logs_compressed),
 		T(test_logs_readable_no_warning),
 		T(test_overlapping_rules),
 		T(test_no_site),
