@@ -129,7 +129,12 @@ static int ini_line(struct ini_state *st, char *raw, size_t len, int lineno)
 	}
 	eq = strchr(s, '=');
 	if (eq == NULL) {
-		diag_error(st->d, st->name, lineno, "expected \"key = value\" or \"[section]\"");
+		/* An invisible byte-order mark (files pasted together) is named. */
+		diag_error(st->d, st->name, lineno, "expected \"key = value\" or \"[section]\"%s",
+			   strstr(s, "\xef\xbb\xbf") != NULL
+				   ? " (the line holds a byte-order mark, U+FEFF, which editors do not show: "
+				     "delete it)"
+				   : "");
 		return 0;
 	}
 	*eq = '\0';

@@ -616,7 +616,8 @@ static void test_utf8_bom(void **state)
 		    "k\xef\xbb\xbf = v\n"
 		    "j = \xef\xbb\xbfw\n",
 		    2, "1 [a|-]\n4 a|-@1 j=<\xef\xbb\xbfw>\n");
-	assert_contains(r.diag, "t.conf:2: expected \"key = value\" or \"[section]\"");
+	assert_contains(r.diag, "t.conf:2: expected \"key = value\" or \"[section]\" (the line holds a "
+				"byte-order mark, U+FEFF, which editors do not show: delete it)");
 	assert_contains(r.diag, "t.conf:3: bad key name");
 	run_free(&r);
 
