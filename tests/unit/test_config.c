@@ -996,21 +996,28 @@ static void test_group_on_hashed_field(void **state)
 			  "external_id: alternative 2 is a literal: every visitor's event gets that same "
 			  "external_id; for a query parameter write query:NAME");
 
-	/* Literals that do not fit their field would never be sent: refused. */
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nvalue = query:v | 12,50\n");
-	expect_refused_once(f, f->site, 12, "value: alternative 2 is a literal that is no decimal number");
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\ncurrency = EURO\n");
-	expect_refused_once(f, f->site, 12, "currency: alternative 1 is a literal that is no three-letter ISO 4217");
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nnum_items = two\n");
-	expect_refused_once(f, f->site, 12, "num_items: alternative 1 is a literal that is no number of items");
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\nvalue = query:v | 0\ncurrency = query:c | eur\nnum_items = 1\n");
-	expect_loaded(f, 0);
-	/* A misspelt source is no literal meant. */
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\norder_id = querry:o\n");
-	expect_refused_once(f, f->site, 12, "order_id: alternative 1 starts with \"querry:\"; did you mean query:?");
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\npath = ^/(?<h>x)\ncontent_ids = query:id | Group:h\n");
-	expect_refused_once(f, f->site, 13, "content_ids: alternative 2 starts with \"Group:\"; did you mean group:?");
-	fx_new(f, NULL, BASE "\n[event c]\ntype = checkout\ncontent_name = Sale: 50% off\n");
+	/* Literals that do not fit their field would never be sent, and a
+	 * misspelt source is no literal meant: refused. */
+	{
+		static const struct {
+			const char *lines, *why;
+			int at;
+		} bad[] = {
+			{"value = query:v | 12,50", "value: alternative 2 is a literal that is no decimal number", 12},
+			{"currency = EURO", "currency: alternative 1 is a literal that is no three-letter ISO 4217", 12},
+			{"num_items = two", "num_items: alternative 1 is a literal that is no number of items", 12},
+			{"order_id = querry:o", "order_id: alternative 1 starts with \"querry:\"; did you mean query:?", 12},
+			{"path = ^/(?<h>x)\ncontent_ids = query:id | Group:h",
+			 "content_ids: alternative 2 starts with \"Group:\"; did you mean group:?", 13},
+		};
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			expect_value_refused(f, 0, BASE "\n[event c]\ntype = checkout\n%s\n", bad[i].lines, bad[i].at,
+					     bad[i].why);
+		}
+	}
+	fx_new(f, NULL,
+	       BASE "\n[event c]\ntype = checkout\nvalue = query:v | 0\ncurrency = query:c | eur\nnum_items = 1\n"
+		    "content_name = Sale: 50% off\n");
 	expect_loaded(f, 0);
 
 	/* An empty alternative is refused. */
