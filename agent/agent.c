@@ -934,9 +934,12 @@ out:
 	}
 	wait_in_flight(&a);
 	/* The last known state, marked stopped: with no site running too, so
-	 * that status does not take a clean stop for a crash. */
-	a.stopping = 1;
-	write_status(&a);
+	 * that status does not take a clean stop for a crash (but not when
+	 * the agent could not even start: that is no clean stop). */
+	if (a.nsites > 0 || status == EXIT_OK) {
+		a.stopping = 1;
+		write_status(&a);
+	}
 	agent_stop_all(&a);
 	ship_free(a.ship);
 	tailer_free(a.tailer);

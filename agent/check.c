@@ -144,10 +144,21 @@ static int read_inline_token(struct site *s, struct diag *d)
  */
 static int maybe_token(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = strrchr(path, '/'), *eq;
+	size_t n;
 
 	base = base != NULL ? base + 1 : path;
-	return strlen(base) >= 16 && strchr(base, '.') == NULL && token_problem(base, strlen(base)) == NULL;
+	n = strlen(base);
+	/* As a token file may hold it too: in quotes, after NAME=. */
+	if (n >= 2 && (base[0] == '"' || base[0] == '\'') && base[n - 1] == base[0]) {
+		base++;
+		n -= 2;
+	}
+	if ((eq = memchr(base, '=', n)) != NULL && eq > base && eq - base < 64) {
+		n -= (size_t)(eq + 1 - base);
+		base = eq + 1;
+	}
+	return n >= 16 && memchr(base, '.', n) == NULL && token_problem(base, n) == NULL;
 }
 
 int site_read_token(struct site *s, struct diag *d)
@@ -357,7 +368,7 @@ static void check_endpoint(struct site *s, struct diag *d)
 		size_t hlen;
 		const char *host = authority_host(auth, (size_t)(path - auth), &hlen, NULL);
 		/* The requests go to {api_url}/ad_accounts/{id}/events. */
-		if (strstr(path, "/ad_accounts") != NULL) {
+		if (strstr(path, "/ad_accounts/") != NULL) {
 			diag_error(d, s->file, line,
 				   "api_url is the API's base, such as https://api.pinterest.com/v5: pintail "
 				   "adds /ad_accounts/<ad_account_id>/events itself; cut the URL there");
@@ -460,8 +471,12 @@ static int rule_line(const struct rule *r, const char *name)
 /* What makes rule R match no hit the site lets through. */
 static void check_rule_reach(const struct site *s, const struct rule *r, struct diag *d)
 {
-	static const char *const methods[] = {"GET",	 "HEAD",    "POST",  "PUT",   "PATCH",
-					      "DELETE", "OPTIONS", "TRACE", "CONNECT", NULL};
+	/* HTTP's, and WebDAV's, CalDAV's and caches' that servers log. */
+	static const char *const methods[] = {
+		"GET",	   "HEAD",   "POST",	"PUT",	    "PATCH", "DELETE", "OPTIONS", "TRACE",
+		"CONNECT", "PURGE",  "SEARCH",	"QUERY",    "PROPFIND", "PROPPATCH", "MKCOL", "COPY",
+		"MOVE",	   "LOCK",   "UNLOCK",	"REPORT",   "MKCALENDAR", "ACL", "BIND", "UNBIND",
+		"REBIND",  "LINK",   "UNLINK",	"MKACTIVITY", "CHECKOUT", "MERGE", "VERSION-CONTROL", NULL};
 	const char *src = r->path.src;
 
 	if (!status_set_overlaps(&r->status, &s->status)) {
@@ -488,11 +503,12 @@ static void check_rule_reach(const struct site *s, const struct rule *r, struct 
 		for (size_t j = 0; methods[j] != NULL; j++) {
 			known |= strcmp(r->methods[i], methods[j]) == 0;
 		}
-		if (!known) {
-			const char *near = value_suggest(r->methods[i], methods);
-			diag_warn(d, s->file, rule_line(r, "methods"), "[event %s] methods: %s is no HTTP method%s%s%s",
-				  r->name, r->methods[i], near ? "; did you mean " : "", near ? near : "",
-				  near ? "?" : "");
+		/* Only a near miss: a method of its own is the site's business. */
+		const char *near = known ? NULL : value_suggest(r->methods[i], methods);
+		if (near != NULL) {
+			diag_warn(d, s->file, rule_line(r, "methods"),
+				  "[event %s] methods: %s is no HTTP method; did you mean %s?", r->name, r->methods[i],
+				  near);
 		}
 	}
 }

@@ -290,13 +290,7 @@ static void load_parsers(struct load_ctx *c)
 		free(pattern);
 	}
 	for (size_t i = 0; i < c->cfg->nparsers; i++) {
-		struct parser_def *def = c->cfg->parsers[i];
-		if (def->line_of[conftab_index(conftab_find("parser", "format"))] == 0) {
-			diag_error(c->d, def->file, def->line, "parser %s: format is required: regex or json",
-				   def->name);
-			continue;
-		}
-		parser_compile(def, c->d);
+		parser_compile(c->cfg->parsers[i], c->d);
 	}
 }
 
@@ -604,6 +598,22 @@ static void load_site(struct load_ctx *c, const char *path)
 	}
 }
 
+/* 1 when the file PATH is a site file loaded already (by another pattern). */
+static int already_loaded(const struct config *cfg, const char *path)
+{
+	struct stat a, b;
+
+	if (stat(path, &a) != 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		if (stat(cfg->sites[i]->file, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * The site files of one include pattern.  A folder matched is said with
  * the pattern that would read its files, and pintail.conf itself (whose
@@ -628,9 +638,13 @@ static void load_sites_of(struct load_ctx *c, const char *word, const struct sta
 		cfg->include_matches++;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (strpbrk(word, "*?[") == NULL) {
+				size_t wl = strlen(word);
+				while (wl > 1 && word[wl - 1] == '/') {
+					wl--; /* "conf.d/" */
+				}
 				diag_error(c->d, cfg->file, line,
-					   "include: %s is a folder; to read the site files in it, write %s/*.conf",
-					   path, word);
+					   "include: %s is a folder; to read the site files in it, write %.*s/*.conf",
+					   path, (int)wl, word);
 			} else {
 				diag_error(c->d, cfg->file, line,
 					   "include: %s matches the folder %s, which is no site file: rename it, "
@@ -638,6 +652,9 @@ static void load_sites_of(struct load_ctx *c, const char *word, const struct sta
 					   word, path);
 			}
 			continue;
+		}
+		if (already_loaded(cfg, path)) {
+			continue; /* matched by an earlier pattern too */
 		}
 		if (main_st != NULL && stat(path, &st) == 0 && st.st_dev == main_st->st_dev &&
 		    st.st_ino == main_st->st_ino) {

@@ -1,5 +1,6 @@
 #include "conftab.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ const struct key_def conf_keys[] = {
 	RF("ph", RF_PH, V_USOURCE, "phone number, hashed"),
 	RF("external_id", RF_EXTERNAL_ID, V_USOURCE, "the site's user id, hashed"),
 
-	PA(format, V_FORMAT, 1, "regex | json"),
+	PA(format, V_FORMAT, 0, "regex (the default) | json"),
 	PA(regex, V_STR, 0, "PCRE2 with named groups (format = regex)"),
 	PA(fields, V_WORDS, 0, "the keys of each JSON object (format = json)"),
 	PA(time_format, V_STR, 0, "strftime-style with %z, iso8601, epoch or epoch_ms"),
@@ -124,7 +125,7 @@ static const char *const synonyms[][2] = {
 	{"email", "em"},		{"e-mail", "em"},	      {"mail", "em"},
 	{"phone", "ph"},		{"telephone", "ph"},	      {"tel", "ph"},
 	{"search", "search_string"},	{"q", "search_string"},	      {"event", "type"},
-	{"event_type", "type"},		{"event_name", "type"},	      {"token", "access_token_file"},
+	{"event_type", "type"},		{"event_name", "type"},	      {"token", "access_token"},
 	{"token_file", "access_token_file"}, {"access_token_path", "access_token_file"},
 	{"ad_account", "ad_account_id"}, {"account_id", "ad_account_id"}, {"log", "logs"},
 	{"log_file", "logs"},		{"logfile", "logs"},	      {"access_log", "logs"},
@@ -256,12 +257,34 @@ static int url_authority_ok(const char *auth, char *err, size_t errlen)
 		return -1;
 	}
 	if (h[0] == '[') {
-		if (h[hlen - 1] != ']' || hlen < 4 || strspn(h + 1, "0123456789abcdefABCDEF:.") != hlen - 2) {
+		char a[64];
+		unsigned char bin[16];
+		size_t alen = hlen >= 2 ? hlen - 2 : 0;
+		const char *zone;
+		if (h[hlen - 1] != ']') {
 			snprintf(err, errlen, "an IPv6 host is written in brackets, such as https://[2001:db8::1]");
+			return -1;
+		}
+		/* A zone ("%25eth0") is no part of the address. */
+		zone = memchr(h + 1, '%', alen);
+		alen = zone != NULL ? (size_t)(zone - h - 1) : alen;
+		if (alen == 0 || alen >= sizeof a) {
+			snprintf(err, errlen, "the host in brackets is no IPv6 address");
+			return -1;
+		}
+		memcpy(a, h + 1, alen);
+		a[alen] = '\0';
+		if (inet_pton(AF_INET6, a, bin) != 1) {
+			snprintf(err, errlen, "the host in brackets is no IPv6 address");
 			return -1;
 		}
 	} else {
 		for (size_t i = 0; i < hlen; i++) {
+			if ((unsigned char)h[i] >= 0x80) {
+				snprintf(err, errlen, "the host is not ASCII: write a non-ASCII host name in its "
+						      "xn-- form (as the browser's address bar shows it)");
+				return -1;
+			}
 			if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_') {
 				snprintf(err, errlen,
 					 "the host holds '%c', which no host name has (a comment is written after "
@@ -309,12 +332,16 @@ static int set_url(char **dst, const char *v, char *err, size_t errlen)
 	if (strpbrk(v, "?#") != NULL || memchr(host, '@', strcspn(host, "/")) != NULL) {
 		return -1;
 	}
-	/* Sent as it is in every event's event_source_url. */
+	/* Sent as it is in every event's event_source_url.  UTF-8 in the
+	 * path is fine (the request URIs are UTF-8 too); a pasted
+	 * non-breaking space is not, nor a control character. */
 	for (const char *c = v; *c; c++) {
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) {
-			snprintf(err, errlen,
-				 "the URL holds a byte that is no printable ASCII (a non-breaking space pasted "
-				 "with it?); write non-ASCII host names in their xn-- form");
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f) {
+			snprintf(err, errlen, "the URL holds a blank or a control character");
+			return -1;
+		}
+		if ((unsigned char)c[0] == 0xc2 && (unsigned char)c[1] == 0xa0) {
+			snprintf(err, errlen, "the URL holds a non-breaking space (pasted with it?)");
 			return -1;
 		}
 	}
@@ -404,13 +431,20 @@ static int set_cidrs(struct cidr_list *list, const char *v, char *err, size_t er
 			/* "::ffff:10.0.0.0/8": most likely IPv4's prefix; as
 			 * written it would cover every IPv4 client. */
 			struct cidr v4 = list->items[i];
-			char net[CIDR_TEXT_MAX];
-			v4.v4 = 1;
-			v4.prefix = v4.prefix <= 32 ? v4.prefix + 96 : 128;
-			cidr_text(&v4, net);
+			char net[CIDR_TEXT_MAX + 48] = ", such as 10.0.0.0/8";
+			if (v4.prefix <= 32) {
+				/* The prefix was most likely IPv4's: that network. */
+				char text[CIDR_TEXT_MAX];
+				snprintf(text, sizeof text, "%u.%u.%u.%u/%d", v4.addr[12], v4.addr[13], v4.addr[14],
+					 v4.addr[15], v4.prefix);
+				if (cidr_parse(text, &v4) == 0) {
+					cidr_text(&v4, text);
+					snprintf(net, sizeof net, " %s", text);
+				}
+			}
 			snprintf(err, errlen,
 				 "\"%s\" (item %zu) is an IPv4-mapped address with a prefix under /96, which "
-				 "would cover every IPv4 client; write the IPv4 network, such as %s",
+				 "would cover every IPv4 client; write the IPv4 network%s",
 				 w[i], i + 1, net);
 			result = -1;
 			break;
@@ -559,12 +593,13 @@ static void value_hint(const struct key_def *k, const char *v, char *out, size_t
 		break;
 	default: break;
 	}
-	if (near != NULL) {
-		snprintf(out, outlen, "; did you mean \"%s\"?", near);
-	} else if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+	/* What was written around the value first: the word is right then. */
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 		snprintf(out, outlen, " (values are written without quotes)");
 	} else if (strstr(v, " #") != NULL || strstr(v, "\t#") != NULL) {
 		snprintf(out, outlen, " (a comment after a value begins with \" ;\", not \"#\")");
+	} else if (near != NULL) {
+		snprintf(out, outlen, "; did you mean \"%s\"?", near);
 	}
 }
 

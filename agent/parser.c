@@ -81,6 +81,15 @@ int parser_compile(struct parser_def *def, struct diag *d)
 		return -1; /* format's bad value was said */
 	}
 	if (def->format == PARSER_REGEX) {
+		/* format's default is regex (SPEC §3): fields alone mean json. */
+		if (def->regex == NULL && def->fields != NULL &&
+		    def->line_of[conftab_index(conftab_find("parser", "format"))] == 0) {
+			diag_error(d, def->file, def->line,
+				   "parser %s: fields are for format = json, and format is regex unless set: "
+				   "write format = json",
+				   def->name);
+			return -1;
+		}
 		if (def->regex == NULL) {
 			diag_error(d, def->file, def->line, "parser %s: format = regex needs a regex", def->name);
 			return -1;
@@ -108,12 +117,15 @@ int parser_compile(struct parser_def *def, struct diag *d)
 			if (f >= 0) {
 				def->have |= 1u << f;
 			} else {
-				/* Kept out of events; most likely a name of another tool's. */
+				/* Other keys of the log are fine to list; a near miss of
+				 * a field pintail reads is most likely a typo. */
 				const char *near = value_suggest(def->fields[i], field_names);
-				diag_warn(d, def->file, def_line(def, "fields"),
-					  "parser %s: fields: %s is no field pintail reads, and is ignored%s%s%s",
-					  def->name, def->fields[i], near ? "; did you mean " : "", near ? near : "",
-					  near ? "?" : " (the fields are nginx's variable names, such as http_user_agent)");
+				if (near != NULL) {
+					diag_warn(d, def->file, def_line(def, "fields"),
+						  "parser %s: fields: %s is no field pintail reads, and is ignored; did "
+						  "you mean %s?",
+						  def->name, def->fields[i], near);
+				}
 			}
 		}
 	}
@@ -134,7 +146,9 @@ int parser_compile(struct parser_def *def, struct diag *d)
 		diag_error(d, def->file, def_line(def, "time_format"), "parser %s: %s", def->name, err);
 		return -1;
 	}
-	if (def->tf.kind == TIME_STRF && !def->tf.zone) {
+	/* A literal Z, UTC or GMT says the times are UTC. */
+	if (def->tf.kind == TIME_STRF && !def->tf.zone && strchr(def->tf.fmt, 'Z') == NULL &&
+	    strstr(def->tf.fmt, "UTC") == NULL && strstr(def->tf.fmt, "GMT") == NULL) {
 		diag_warn(d, def->file, def_line(def, "time_format"),
 			  "parser %s: time_format has no %%z: the log's times are read as UTC; if they are "
 			  "not, have the server log its zone too, and add %%z",

@@ -43,80 +43,94 @@ int rule_field_lookup(const char *name)
 	return -1;
 }
 
-int field_source_check(enum rule_field f, const struct field_source *fs, char *err, size_t errlen)
+/*
+ * 1 when literal S (N bytes) looks like a query: or group: source misspelt:
+ * "Query:total", "querry:total" (a word near query or group, a colon, then
+ * one name-like word).  Its first word goes to WORD, the source meant to
+ * *MEANT.
+ */
+static int misspelt_source(const char *s, size_t n, char word[16], const char **meant)
 {
 	static const char *const kinds[] = {"query", "group", NULL};
+	const char *colon = memchr(s, ':', n), *rest;
+	size_t wl;
+
+	if (colon == NULL || (wl = (size_t)(colon - s)) < 3 || wl >= 16) {
+		return 0;
+	}
+	for (rest = colon + 1; rest < s + n && *rest == ' '; rest++) {
+	}
+	if (rest == s + n) {
+		return 0;
+	}
+	for (const char *c = rest; c < s + n; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.') {
+			return 0; /* "Queen: bed frames" is text */
+		}
+	}
+	for (size_t k = 0; k < wl; k++) {
+		word[k] = (char)tolower((unsigned char)s[k]);
+	}
+	word[wl] = '\0';
+	*meant = value_suggest(word, kinds);
+	memcpy(word, s, wl); /* as written, for the message */
+	return *meant != NULL;
+}
+
+int field_source_check(enum rule_field f, const struct field_source *fs, char *err, size_t errlen)
+{
+	int warn = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct source *src = &fs->alt[i];
-		const char *colon, *near;
+		const char *meant;
 		char word[16];
 		long n;
+		int fits = 1;
 
 		if (src->kind != SRC_LITERAL) {
 			continue;
 		}
-		/* "querry:total", "Group:id": a source misspelt, which would be
-		 * sent as it is written. */
-		colon = memchr(src->text, ':', src->len);
-		if (colon != NULL && (size_t)(colon - src->text) < sizeof word) {
-			size_t wl = (size_t)(colon - src->text);
-			memcpy(word, src->text, wl);
-			word[wl] = '\0';
-			for (size_t k = 0; k < wl; k++) {
-				word[k] = (char)tolower((unsigned char)word[k]);
-			}
-			near = value_suggest(word, kinds);
-			if (near != NULL && wl >= 3) {
-				snprintf(err, errlen,
-					 "alternative %zu starts with \"%.*s:\"; did you mean %s:? (a literal is "
-					 "sent as it is written)",
-					 i + 1, (int)wl, src->text, near);
-				return -1;
-			}
-		}
 		switch (f) {
-		case RF_VALUE:
-			if (!value_is_decimal(src->text, src->len)) {
-				snprintf(err, errlen,
-					 "alternative %zu is a literal that is no decimal number such as 12.50 (no "
-					 "sign, comma or currency): it would never be sent; for a query parameter "
-					 "write query:NAME",
-					 i + 1);
+		case RF_VALUE: fits = value_is_decimal(src->text, src->len); break;
+		case RF_CURRENCY: fits = value_is_currency(src->text, src->len); break;
+		case RF_NUM_ITEMS: fits = value_num_items(src->text, src->len, &n); break;
+		default: break;
+		}
+		if (misspelt_source(src->text, src->len, word, &meant)) {
+			/* Refused when it could not be sent as a literal either. */
+			snprintf(err, errlen,
+				 "alternative %zu starts with \"%s:\"; did you mean %s:? (a literal is sent as it "
+				 "is written)",
+				 i + 1, word, meant);
+			if (!fits) {
 				return -1;
 			}
-			break;
-		case RF_CURRENCY:
-			if (!value_is_currency(src->text, src->len)) {
-				snprintf(err, errlen,
-					 "alternative %zu is a literal that is no three-letter ISO 4217 code such "
-					 "as USD: it would never be sent; for a query parameter write query:NAME",
-					 i + 1);
-				return -1;
-			}
-			break;
-		case RF_NUM_ITEMS:
-			if (!value_num_items(src->text, src->len, &n)) {
-				snprintf(err, errlen,
-					 "alternative %zu is a literal that is no number of items in digits: it "
-					 "would never be sent; for a query parameter write query:NAME",
-					 i + 1);
-				return -1;
-			}
-			break;
-		case RF_EM:
-		case RF_PH:
-		case RF_EXTERNAL_ID:
+			warn = 1;
+			continue;
+		}
+		if (!fits) {
+			snprintf(err, errlen,
+				 f == RF_VALUE ? "alternative %zu is a literal that is no decimal number such as 12.50 "
+						 "(no sign, comma or currency): it would never be sent; for a query "
+						 "parameter write query:NAME"
+				 : f == RF_CURRENCY ? "alternative %zu is a literal that is no three-letter ISO 4217 code "
+						      "such as USD: it would never be sent; for a query parameter write "
+						      "query:NAME"
+						    : "alternative %zu is a literal that is no number of items in digits: "
+						      "it would never be sent; for a query parameter write query:NAME",
+				 i + 1);
+			return -1;
+		}
+		if (!warn && (f == RF_EM || f == RF_PH || f == RF_EXTERNAL_ID)) {
 			snprintf(err, errlen,
 				 "alternative %zu is a literal: every visitor's event gets that same %s; for "
 				 "a query parameter write query:NAME",
 				 i + 1, rule_field_names[f]);
-			return 1;
-		default:
-			break;
+			warn = 1;
 		}
 	}
-	return 0;
+	return warn;
 }
 
 void field_source_free(struct field_source *fs)
