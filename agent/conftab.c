@@ -362,9 +362,13 @@ static int set_paths(char ***dst, const char *v, const char *dir)
 	for (size_t i = 0; w[i] != NULL; i++) {
 		char *full;
 		if (w[i][0] == '#' && i > 0) {
-			/* "logs = /var/log/a.log # main": no file is meant. */
-			words_free(w);
-			return -1;
+			/* "logs = /var/log/a.log # main": no file is meant from
+			 * there on (conftab_set() warns). */
+			for (size_t j = i; w[j] != NULL; j++) {
+				free(w[j]);
+				w[j] = NULL;
+			}
+			break;
 		}
 		full = conftab_path(dir, w[i]);
 		if (full == NULL) {
@@ -696,6 +700,11 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 		int rc = 0;
 		if (k->type == V_CIDRS) {
 			cidrs_warn(k, p, file, line, d);
+		} else if (k->type == V_PATHS && (strstr(value, " #") != NULL || strstr(value, "\t#") != NULL)) {
+			diag_warn(d, file, line,
+				  "%s: a comment after a value begins with \" ;\", not \"#\": the words from \"#\" "
+				  "on are taken for one, and left out",
+				  k->name);
 		} else if ((k->type == V_SOURCE || k->type == V_USOURCE) && rule_field_lookup(k->name) >= 0) {
 			rc = field_source_check((enum rule_field)rule_field_lookup(k->name), p, err, sizeof err);
 			if (rc > 0) {

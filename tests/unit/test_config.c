@@ -2213,12 +2213,16 @@ static void test_state_dir_not_folder(void **state)
 	r = expect_refused_once(f, f->conf, 2, "state_dir ");
 	assert_contains(r->out, "/token is not a folder; name a folder (pintail creates a missing one)");
 
-	/* A '#' comment after paths: no file called '#' is meant. */
+	/* A '#' comment after paths: no file called '#' is meant; accepted as
+	 * before (the site worked), the words left out, and said. */
 	fx_new(f, NULL, "[site]\nurl = https://shop.example.com\nlogs = /var/log/nginx/shop.log # main log\n"
 			"parser = nginx_combined\n[pinterest]\n" AD_LINE TOKEN_LINE);
-	expect_refused_once(f, f->site, 3,
-			    "bad value for logs: expected paths or globs, separated by blanks (a comment after a "
-			    "value begins with \" ;\", not \"#\")");
+	r = expect_loaded(f, 1);
+	assert_warning_at(r->out, f->site, 3,
+			  "logs: a comment after a value begins with \" ;\", not \"#\": the words from \"#\" on are "
+			  "taken for one, and left out");
+	assert_int_equal(words_count(r->cfg->sites[0]->logs), 1);
+	assert_string_equal(r->cfg->sites[0]->logs[0], "/var/log/nginx/shop.log");
 }
 
 static void test_site_files_refused(void **state)
