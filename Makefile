@@ -48,7 +48,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS)
 
-.PHONY: all clean check deps demo bench lint install FORCE
+.PHONY: all clean check deps demo bench lint install test-bins FORCE
 
 # Objects are built again when the compiler or its flags change, not only
 # their sources: `make CFLAGS=-O0` after a plain `make` must not link old
@@ -107,8 +107,12 @@ build build/obj build/asan build/tests:
 deps:
 	@sh tests/deps.sh
 
+# What tests/run.sh runs; it makes them itself too, so that a part run
+# alone (TESTS=name bash tests/run.sh) never runs a stale build.
+test-bins: pintail $(UNIT_BINS) build/tests/test_hash_evp build/tests/alloc_count build/pintail-asan
+
 check: deps
-	$(MAKE) pintail $(UNIT_BINS) build/tests/test_hash_evp build/tests/alloc_count build/pintail-asan
+	$(MAKE) test-bins
 	@bash tests/run.sh
 
 demo: deps
