@@ -683,20 +683,6 @@ static int log_file_readable(const struct site *s, const char *path, struct diag
  * worth a warning: the agent follows it once it appears.  The files the
  * user may not read make one warning, naming the first of them.
  */
-/* 1 when the file NAME is compressed, as logrotate's compress leaves it. */
-static int compressed_name(const char *name)
-{
-	static const char *const ext[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"};
-	size_t n = strlen(name);
-	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-		size_t e = strlen(ext[i]);
-		if (n > e && strcmp(name + n - e, ext[i]) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static void check_log_entry(const struct site *s, const char *pattern, struct diag *d)
 {
 	glob_t g = {0};
@@ -729,14 +715,14 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 				denied = denied ? denied : g.gl_pathv[i];
 				ndenied++;
 			}
-			if (packed == NULL && compressed_name(g.gl_pathv[i])) {
+			if (packed == NULL && tailer_compressed_name(g.gl_pathv[i])) {
 				packed = g.gl_pathv[i];
 			}
 		}
 		if (packed != NULL) {
 			diag_warn(d, s->file, logs_line(s),
-				  "logs: %s matches %s, a compressed file: it would be read as text and give only "
-				  "unparsable lines; match the live log alone (pintail follows its rotation)",
+				  "logs: %s matches %s, a compressed file, which is not read; match the live log "
+				  "alone (pintail follows its rotation)",
 				  pattern, packed);
 		}
 	}

@@ -915,13 +915,38 @@ static void note_open(struct tsite *ts, const char *path, int err, const char *t
 }
 
 /*
- * 1 when PATH's name may be followed.  One holding a control byte may not:
+ * 1 when PATH's name may be followed.  A compressed file's may not (said
+ * once, at info).  One holding a control byte may not:
  * the checkpoint keeps a path per line, and a newline in it would cut the
  * line (and the checkpoint would be refused at the next start).  Said once
  * per path (and again after a reload), the name escaped.
  */
+int tailer_compressed_name(const char *name)
+{
+	static const char *const ext[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && strcmp(name + n - e, ext[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int name_usable(struct tsite *ts, const char *path)
 {
+	if (tailer_compressed_name(path)) {
+		/* "access.log*" matches logrotate's access.log.2.gz too. */
+		if (unopened_find(ts, path) >= words_count(ts->unopened)) {
+			remember_unopened(ts, path);
+			log_info("site %s: %s matches the site's logs, but is compressed: it is not read (match "
+				 "the live log alone; pintail follows its rotation)",
+				 ts->conf.name, path);
+		}
+		return 0;
+	}
 	for (const char *p = path; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			if (unopened_find(ts, path) < words_count(ts->unopened)) {

@@ -50,6 +50,13 @@ struct tsite_conf {
  * agent's message (open_path() in tailer.c) and of `pintail check`'s
  * warning (check.c).
  */
+/*
+ * 1 when the file NAME is compressed, as logrotate's compress leaves a
+ * rotated log (.gz, .bz2, .xz, .zst, .lz4, .Z, .zip): a glob of a site's
+ * logs may match it, and it is never read (it would be lines of nothing).
+ */
+int tailer_compressed_name(const char *name);
+
 #define TAILER_ACCESS_HINT                                                                       \
 	"on Debian the service's user pintail is in group adm, which may read /var/log/nginx and " \
 	"/var/log/apache2; elsewhere grant it an ACL (README.md, \"Reading the logs on RPM systems\")"
