@@ -73,6 +73,36 @@ void config_private_advice(const char *file, const struct stat *st, char *out, s
  * without spaces is taken, so that a CR, a NUL or a byte-order mark never
  * reaches the request.  Never says what the token holds.
  */
+enum token_wrap { TOKEN_BARE, TOKEN_QUOTED, TOKEN_NAMED };
+
+/*
+ * A token as people wrap it: in quotes, or after NAME= as an environment
+ * file has it ("PINTEREST_ACCESS_TOKEN=pina_...", a NAME with "token" in
+ * it).  Says which, and points *P and *LEN at what is inside.
+ */
+static enum token_wrap token_unwrap(const char **p, size_t *len)
+{
+	const char *t = *p;
+	size_t n = *len, name;
+
+	if (n >= 2 && (t[0] == '"' || t[0] == '\'') && t[n - 1] == t[0]) {
+		*p = t + 1;
+		*len = n - 2;
+		return TOKEN_QUOTED;
+	}
+	name = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
+	if (name >= 5 && name < n && t[name] == '=') {
+		for (size_t i = 0; i + 5 <= name; i++) {
+			if (strncasecmp(t + i, "token", 5) == 0) {
+				*p = t + name + 1;
+				*len = n - name - 1;
+				return TOKEN_NAMED;
+			}
+		}
+	}
+	return TOKEN_BARE;
+}
+
 static const char *token_problem(const char *token, size_t len)
 {
 	if (len == 0) {
@@ -87,19 +117,10 @@ static const char *token_problem(const char *token, size_t len)
 	if (len > 7 && strncasecmp(token, "Bearer ", 7) == 0) {
 		return "write the token alone, without \"Bearer \"";
 	}
-	if (len >= 2 && (token[0] == '"' || token[0] == '\'') && token[len - 1] == token[0]) {
-		return "write the token alone, without quotes";
-	}
-	{
-		/* "access_token=pina_...", as an environment file has it. */
-		size_t name = strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
-		if (name >= 5 && name < len && token[name] == '=') {
-			for (size_t i = 0; i + 5 <= name; i++) {
-				if (strncasecmp(token + i, "token", 5) == 0) {
-					return "write the token alone, without the NAME= before it";
-				}
-			}
-		}
+	switch (token_unwrap(&token, &len)) {
+	case TOKEN_QUOTED: return "write the token alone, without quotes";
+	case TOKEN_NAMED: return "write the token alone, without the NAME= before it";
+	default: break;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)token[i];
@@ -144,20 +165,12 @@ static int read_inline_token(struct site *s, struct diag *d)
  */
 static int maybe_token(const char *path)
 {
-	const char *base = strrchr(path, '/'), *eq;
+	const char *base = strrchr(path, '/');
 	size_t n;
 
 	base = base != NULL ? base + 1 : path;
 	n = strlen(base);
-	/* As a token file may hold it too: in quotes, after NAME=. */
-	if (n >= 2 && (base[0] == '"' || base[0] == '\'') && base[n - 1] == base[0]) {
-		base++;
-		n -= 2;
-	}
-	if ((eq = memchr(base, '=', n)) != NULL && eq > base && eq - base < 64) {
-		n -= (size_t)(eq + 1 - base);
-		base = eq + 1;
-	}
+	token_unwrap(&base, &n); /* as a token file may hold it too */
 	return n >= 16 && memchr(base, '.', n) == NULL && token_problem(base, n) == NULL;
 }
 
@@ -333,7 +346,6 @@ static void check_ids(struct site *s, struct diag *d)
 	}
 }
 
-/* 1 when URL's host is a loopback address or "localhost". */
 /*
  * 1 when URL's host is a loopback one, as libcurl reads it: the host it
  * would connect to, whatever another parser makes of an odd URL
@@ -499,13 +511,10 @@ static void check_rule_reach(const struct site *s, const struct rule *r, struct 
 			  r->name);
 	}
 	for (size_t i = 0; r->methods != NULL && r->methods[i] != NULL; i++) {
-		int known = 0;
-		for (size_t j = 0; methods[j] != NULL; j++) {
-			known |= strcmp(r->methods[i], methods[j]) == 0;
-		}
-		/* Only a near miss: a method of its own is the site's business. */
-		const char *near = known ? NULL : value_suggest(r->methods[i], methods);
-		if (near != NULL) {
+		/* Only a near miss: a method of its own is the site's business
+		 * (a known one is its own nearest). */
+		const char *near = value_suggest(r->methods[i], methods);
+		if (near != NULL && strcmp(near, r->methods[i]) != 0) {
 			diag_warn(d, s->file, rule_line(r, "methods"),
 				  "[event %s] methods: %s is no HTTP method; did you mean %s?", r->name, r->methods[i],
 				  near);

@@ -598,16 +598,13 @@ static void load_site(struct load_ctx *c, const char *path)
 	}
 }
 
-/* 1 when the file PATH is a site file loaded already (by another pattern). */
-static int already_loaded(const struct config *cfg, const char *path)
+/* 1 when the file of A (its stat) is a site file loaded already (by another pattern). */
+static int already_loaded(const struct config *cfg, const struct stat *a)
 {
-	struct stat a, b;
+	struct stat b;
 
-	if (stat(path, &a) != 0) {
-		return 0;
-	}
 	for (size_t i = 0; i < cfg->nsites; i++) {
-		if (stat(cfg->sites[i]->file, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (stat(cfg->sites[i]->file, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino) {
 			return 1;
 		}
 	}
@@ -636,7 +633,11 @@ static void load_sites_of(struct load_ctx *c, const char *word, const struct sta
 		const char *path = g.gl_pathv[i];
 		struct stat st;
 		cfg->include_matches++;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (stat(path, &st) != 0) {
+			load_site(c, path); /* which says why it cannot be read */
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
 			if (strpbrk(word, "*?[") == NULL) {
 				size_t wl = strlen(word);
 				while (wl > 1 && word[wl - 1] == '/') {
@@ -653,11 +654,10 @@ static void load_sites_of(struct load_ctx *c, const char *word, const struct sta
 			}
 			continue;
 		}
-		if (already_loaded(cfg, path)) {
+		if (already_loaded(cfg, &st)) {
 			continue; /* matched by an earlier pattern too */
 		}
-		if (main_st != NULL && stat(path, &st) == 0 && st.st_dev == main_st->st_dev &&
-		    st.st_ino == main_st->st_ino) {
+		if (main_st != NULL && st.st_dev == main_st->st_dev && st.st_ino == main_st->st_ino) {
 			diag_error(c->d, cfg->file, line,
 				   "include matches %s itself; it names site files only, such as conf.d/*.conf",
 				   path);
@@ -674,13 +674,14 @@ static void load_sites(struct load_ctx *c)
 {
 	struct config *cfg = c->cfg;
 	struct stat main_st;
+	const struct stat *main = stat(cfg->file, &main_st) == 0 ? &main_st : NULL;
 	char **words;
 
 	if (cfg->agent.include == NULL || (words = words_split(cfg->agent.include, 0)) == NULL) {
 		return;
 	}
 	for (size_t i = 0; words[i] != NULL; i++) {
-		load_sites_of(c, words[i], stat(cfg->file, &main_st) == 0 ? &main_st : NULL);
+		load_sites_of(c, words[i], main);
 	}
 	words_free(words);
 }

@@ -590,7 +590,8 @@ static void value_hint(const struct key_def *k, const char *v, char *out, size_t
 	}
 	case V_SIZE:
 		/* "512MB", "1GiB": the unit is one letter. */
-		if (n >= 3 && strchr("KMGkmg", v[n - 2 - (v[n - 2] == 'i')]) != NULL && (v[n - 1] == 'B' || v[n - 1] == 'b')) {
+		if (n >= 3 && (v[n - 1] == 'B' || v[n - 1] == 'b') &&
+		    strchr("KMGkmg", v[n - 2 - (v[n - 2] == 'i')]) != NULL) {
 			snprintf(out, outlen, " (the unit is one letter: K, M or G, without B)");
 			return;
 		}
@@ -705,8 +706,8 @@ int conftab_set(const struct key_def *k, void *target, const char *value, const 
 				  "%s: a comment after a value begins with \" ;\", not \"#\": the words from \"#\" "
 				  "on are taken for one, and left out",
 				  k->name);
-		} else if ((k->type == V_SOURCE || k->type == V_USOURCE) && rule_field_lookup(k->name) >= 0) {
-			rc = field_source_check((enum rule_field)rule_field_lookup(k->name), p, err, sizeof err);
+		} else if ((k->type == V_SOURCE || k->type == V_USOURCE) && (rc = rule_field_lookup(k->name)) >= 0) {
+			rc = field_source_check((enum rule_field)rc, p, err, sizeof err);
 			if (rc > 0) {
 				diag_warn(d, file, line, "%s: %s", k->name, err);
 			}

@@ -220,19 +220,18 @@ FILE *ini_fopen(const char *path)
 	if (fd < 0) {
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : NOT_REGULAR;
-		close(fd);
-		errno = err;
-		return NULL;
-	}
-	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "re")) == NULL) {
+	if (fstat(fd, &st) != 0) {
 		err = errno;
-		close(fd);
-		errno = err;
-		return NULL;
+	} else if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? EISDIR : NOT_REGULAR;
+	} else if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "re")) == NULL) {
+		err = errno;
+	} else {
+		return f;
 	}
-	return f;
+	close(fd);
+	errno = err;
+	return NULL;
 }
 
 const char *ini_open_error(int err)

@@ -110,16 +110,13 @@ int field_source_check(enum rule_field f, const struct field_source *fs, char *e
 			continue;
 		}
 		if (!fits) {
+			const char *what = f == RF_VALUE ? "decimal number such as 12.50 (no sign, comma or currency)"
+					   : f == RF_CURRENCY ? "three-letter ISO 4217 code such as USD"
+							      : "number of items in digits";
 			snprintf(err, errlen,
-				 f == RF_VALUE ? "alternative %zu is a literal that is no decimal number such as 12.50 "
-						 "(no sign, comma or currency): it would never be sent; for a query "
-						 "parameter write query:NAME"
-				 : f == RF_CURRENCY ? "alternative %zu is a literal that is no three-letter ISO 4217 code "
-						      "such as USD: it would never be sent; for a query parameter write "
-						      "query:NAME"
-						    : "alternative %zu is a literal that is no number of items in digits: "
-						      "it would never be sent; for a query parameter write query:NAME",
-				 i + 1);
+				 "alternative %zu is a literal that is no %s: it would never be sent; for a query "
+				 "parameter write query:NAME",
+				 i + 1, what);
 			return -1;
 		}
 		if (!warn && (f == RF_EM || f == RF_PH || f == RF_EXTERNAL_ID)) {

@@ -865,15 +865,6 @@ static void log_unopened(const struct tsite *ts, const char *path, int err, cons
 	}
 }
 
-/*
- * Notes how opening PATH went: ERR is its errno, 0 when it opened; THEN
- * says what happens once it can (NULL: it is opened).  A failure is logged
- * the first time only (and again after a reload): every event of its
- * folder looks at the site's files again, and a log the agent may not
- * read would be reported at each.  Once PATH opens, a later failure is
- * logged again.  (A regular file that cannot be opened is pending
- * instead, and pending_warn() says so once.)
- */
 /* PATH's index in the site's list of paths already said to be unreadable,
  * or the list's length when it is not there. */
 static size_t unopened_find(const struct tsite *ts, const char *path)
@@ -899,6 +890,15 @@ static void remember_unopened(struct tsite *ts, const char *path)
 	}
 }
 
+/*
+ * Notes how opening PATH went: ERR is its errno, 0 when it opened; THEN
+ * says what happens once it can (NULL: it is opened).  A failure is logged
+ * the first time only (and again after a reload): every event of its
+ * folder looks at the site's files again, and a log the agent may not
+ * read would be reported at each.  Once PATH opens, a later failure is
+ * logged again.  (A regular file that cannot be opened is pending
+ * instead, and pending_warn() says so once.)
+ */
 static void note_open(struct tsite *ts, const char *path, int err, const char *then)
 {
 	size_t n = words_count(ts->unopened), i = unopened_find(ts, path);
@@ -914,13 +914,6 @@ static void note_open(struct tsite *ts, const char *path, int err, const char *t
 	log_unopened(ts, path, err, then != NULL ? then : "it is opened");
 }
 
-/*
- * 1 when PATH's name may be followed.  A compressed file's may not (said
- * once, at info).  One holding a control byte may not:
- * the checkpoint keeps a path per line, and a newline in it would cut the
- * line (and the checkpoint would be refused at the next start).  Said once
- * per path (and again after a reload), the name escaped.
- */
 int tailer_compressed_name(const char *name)
 {
 	static const char *const ext[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"};
@@ -935,31 +928,37 @@ int tailer_compressed_name(const char *name)
 	return 0;
 }
 
+/*
+ * 1 when PATH's name may be followed.  A compressed file's may not
+ * ("access.log*" matches logrotate's access.log.2.gz too).  Nor may one
+ * holding a control byte: the checkpoint keeps a path per line, and a
+ * newline in it would cut the line (and the checkpoint would be refused at
+ * the next start).  Either is said once per path (and again after a
+ * reload), the name escaped.
+ */
 static int name_usable(struct tsite *ts, const char *path)
 {
+	enum log_level level = LOG_INFO;
+	const char *why = NULL;
+
 	if (tailer_compressed_name(path)) {
-		/* "access.log*" matches logrotate's access.log.2.gz too. */
-		if (unopened_find(ts, path) >= words_count(ts->unopened)) {
-			remember_unopened(ts, path);
-			log_info("site %s: %s matches the site's logs, but is compressed: it is not read (match "
-				 "the live log alone; pintail follows its rotation)",
-				 ts->conf.name, path);
-		}
-		return 0;
-	}
-	for (const char *p = path; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			if (unopened_find(ts, path) < words_count(ts->unopened)) {
-				return 0; /* said already */
+		why = "is compressed: it is not read (match the live log alone; pintail follows its rotation)";
+	} else {
+		for (const char *p = path; *p != '\0' && why == NULL; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				why = "its name holds a control character (shown as \\xHH): it is not read; rename it";
+				level = LOG_WARN;
 			}
-			remember_unopened(ts, path);
-			log_warn("site %s: %s matches the site's logs, but its name holds a control character "
-				 "(shown as \\xHH): it is not read; rename it",
-				 ts->conf.name, path);
-			return 0;
 		}
 	}
-	return 1;
+	if (why == NULL) {
+		return 1;
+	}
+	if (unopened_find(ts, path) >= words_count(ts->unopened)) {
+		remember_unopened(ts, path);
+		log_msg(level, "site %s: %s matches the site's logs, but %s", ts->conf.name, path, why);
+	}
+	return 0;
 }
 
 /* ---- files that cannot be opened yet ---- */
