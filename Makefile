@@ -50,6 +50,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 .PHONY: all clean check deps demo bench lint install test-bins FORCE
 
+# The first rule is what a plain `make` builds.
+all: pintail
+
 # Objects are built again when the compiler or its flags change, not only
 # their sources: `make CFLAGS=-O0` after a plain `make` must not link old
 # objects.  build/flags holds what the last build used; it is rewritten (and
@@ -61,8 +64,6 @@ build/flags: FORCE | build
 		[ ! -e $@ ] || echo "make: the compiler or its flags changed: building again"; \
 		printf '%s\n' "$$flags" > $@; \
 	fi
-
-all: pintail
 
 pintail: $(OBJS) build/flags
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)

@@ -4,7 +4,8 @@
 #   - a first build of one object records the flags in build/flags;
 #   - the same flags again build nothing;
 #   - other CFLAGS build it again, and say why;
-#   - back to the first flags, again.
+#   - back to the first flags, again;
+#   - a plain `make` builds ./pintail.
 # Done on a copy of the sources, one small object, so the repository's own
 # build is left alone.
 . "$(dirname "$0")/lib.sh"
@@ -30,4 +31,8 @@ assert_eq "compilations back to the default CFLAGS" 1 "$(build)"
 # Flags holding quotes (as -DPINTAIL_VERSION='"..."' does) are compared whole.
 assert_eq "compilations with a quoted define" 1 "$(build CPPFLAGS="-DX='\"a b\"'")"
 assert_eq "compilations with that define again" 0 "$(build CPPFLAGS="-DX='\"a b\"'")"
+# A plain `make`, as README says, builds ./pintail (the rule that records
+# the flags once came first and was all it built).
+make -n -C "$T/src" > "$T/make.out" 2>&1 || { cat "$T/make.out" >&2; fail "make -n failed"; }
+assert_grep "-o pintail " "$T/make.out"
 echo "ok"
