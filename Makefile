@@ -57,12 +57,25 @@ all: pintail
 # their sources: `make CFLAGS=-O0` after a plain `make` must not link old
 # objects.  build/flags holds what the last build used; it is rewritten (and
 # so made newer than the objects) only when that changes.
-TRACKED   = $(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) $(PKG_LIBS)
+#
+# `make install` alone is the exception: it installs ./pintail as it was
+# built when only CPPFLAGS, CFLAGS or LDFLAGS differ.  A packager's install
+# step often runs without the build step's flags, and must not link the
+# binary again without their hardening.  Other paths (PREFIX, SYSCONFDIR,
+# DATADIR: the binary's defaults) and sources changed since the build still
+# make it again.
+TRACKED_BASE = $(CC) $(WARN) $(DEFS) $(PKG_CFLAGS) $(SAN) $(PKG_LIBS)
+TRACKED_ENV  = $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+INSTALL_ONLY = $(if $(filter-out install,$(MAKECMDGOALS)),,$(filter install,$(MAKECMDGOALS)))
 build/flags: FORCE | build
-	@flags='$(subst ','\'',$(TRACKED))'; \
-	if [ "$$flags" != "$$(cat $@ 2>/dev/null)" ]; then \
-		[ ! -e $@ ] || echo "make: the compiler or its flags changed: building again"; \
-		printf '%s\n' "$$flags" > $@; \
+	@base='$(subst ','\'',$(TRACKED_BASE))'; env='$(subst ','\'',$(TRACKED_ENV))'; \
+	if [ "$$base" != "$$(sed -n 1p $@ 2>/dev/null)" ] || [ "$$env" != "$$(sed -n 2p $@ 2>/dev/null)" ]; then \
+		if [ -n "$(INSTALL_ONLY)" ] && [ -e pintail ] && [ "$$base" = "$$(sed -n 1p $@ 2>/dev/null)" ]; then \
+			echo "make install: installing ./pintail as it was built (CPPFLAGS, CFLAGS or LDFLAGS are not the build's; run make with them first to build with them)"; \
+		else \
+			[ ! -e $@ ] || echo "make: the compiler or its flags changed: building again"; \
+			printf '%s\n%s\n' "$$base" "$$env" > $@; \
+		fi; \
 	fi
 
 pintail: $(OBJS) build/flags
