@@ -1375,18 +1375,21 @@ static void reconcile(struct tsite *ts)
 
 /*
  * Looks in the folder of PATH for a regular file whose identity is
- * IDENTITY (the inode DEV/INO first): the file a checkpoint entry names,
- * wherever rotation moved it while the agent was stopped.
+ * IDENTITY: the file a checkpoint entry names, wherever rotation moved it
+ * while the agent was stopped.  The inode DEV/INO only, or, with ANY, any
+ * file after it.  A file the site follows already, or keeps pending, is
+ * another entry's: two entries never follow one file (identical first
+ * lines: a log made anew like the one it replaced).
  */
-static int find_by_identity(const char *path, dev_t dev, ino_t ino, const char *identity,
-			    char *found, size_t len)
+static int find_by_identity(struct tsite *ts, const char *path, dev_t dev, ino_t ino,
+			    const char *identity, int any, char *found, size_t len)
 {
 	char *dir = path_dir(path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int result = 0;
 
-	for (int pass = 0; pass < 2 && d != NULL && !result; pass++) {
+	for (int pass = 0; pass < (any ? 2 : 1) && d != NULL && !result; pass++) {
 		rewinddir(d);
 		while (!result && (de = readdir(d)) != NULL) {
 			char p[PATH_MAX], ident[65];
@@ -1397,7 +1400,9 @@ static int find_by_identity(const char *path, dev_t dev, ino_t ino, const char *
 				continue;
 			}
 			/* First pass: the same inode; second: any file. */
-			if (pass == 0 && !(st.st_dev == dev && st.st_ino == ino)) {
+			if ((pass == 0 && !(st.st_dev == dev && st.st_ino == ino)) ||
+			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
+			    find_pending(ts, st.st_dev, st.st_ino) != NULL) {
 				continue;
 			}
 			fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -1496,29 +1501,39 @@ static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
 	return 1;
 }
 
-/* Resumes one checkpointed file, wherever it is now. */
-static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
+/*
+ * Resumes one checkpointed file, wherever it is now.  In the first ROUND,
+ * only where its inode still is: 1 when it is not there (or moved with
+ * another first line), to be tried again in the second round, after every
+ * entry had its own inode, against any file beside with its first line.
+ */
+static int resume_entry(struct tsite *ts, const struct ckpt_entry *e, int round)
 {
 	char found[PATH_MAX];
 	struct tfile *tf, *succ;
 
 	if (!e->identity[0]) {
-		resume_unread(ts, e);
-		return;
+		if (round == 0) {
+			resume_unread(ts, e);
+		}
+		return 0;
 	}
-	if (!find_by_identity(e->path, e->dev, e->ino, e->identity, found, sizeof found)) {
+	if (!find_by_identity(ts, e->path, e->dev, e->ino, e->identity, round > 0, found, sizeof found)) {
+		if (round == 0) {
+			return 1;
+		}
 		if (resume_unopenable(ts, e)) {
-			return;
+			return 0;
 		}
 		log_warn("site %s: %s (read up to offset %llu) is gone and no file beside it has its "
 			 "first line: what it held past that offset, if anything, was never read and is lost",
 			 ts->conf.name, e->path, (unsigned long long)e->offset);
 		ts->lost++;
-		return;
+		return 0;
 	}
 	tf = open_path(ts, found, e->offset, 0);
 	if (tf == NULL) {
-		return;
+		return 0;
 	}
 	if (strcmp(found, e->path) != 0) {
 		log_info("site %s: %s was rotated to %s while the agent was stopped; reading it to its end",
@@ -1535,6 +1550,7 @@ static void resume_entry(struct tsite *ts, const struct ckpt_entry *e)
 	/* Truncated while the agent was stopped (copytruncate), its first
 	 * line written again alike: shorter than the offset. */
 	tfile_check(ts, tf, &succ);
+	return 0;
 }
 
 struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
@@ -1566,9 +1582,21 @@ struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
 	/* The configuration may be replaced by a reload: keep our own name. */
 	ts->conf.name = ts->name = strdup(conf->name);
 	if (ck != NULL) {
+		/* Each entry's own inode first, then what rotation moved. */
+		unsigned char *later = calloc(ck->n + 1, 1);
 		for (size_t i = 0; i < ck->n; i++) {
-			resume_entry(ts, &ck->e[i]);
+			if (later == NULL) {
+				resume_entry(ts, &ck->e[i], 1); /* no memory: one round */
+			} else {
+				later[i] = (unsigned char)resume_entry(ts, &ck->e[i], 0);
+			}
 		}
+		for (size_t i = 0; later != NULL && i < ck->n; i++) {
+			if (later[i]) {
+				resume_entry(ts, &ck->e[i], 1);
+			}
+		}
+		free(later);
 		/* Those that no line of was read yet, and those that cannot
 		 * be opened. */
 		pending_retry(ts);
@@ -1702,11 +1730,25 @@ int tsite_recovered(const struct tsite *ts)
 	return 1;
 }
 
+/*
+ * 1 when TF is deleted (no name has it) and read to its end: its entry
+ * could only say, at the next start, that it is gone and what it held past
+ * its offset lost, when it held nothing more.  A writer that still has it
+ * open may add lines after a stop; no one can read those.
+ */
+static int tfile_finished(const struct tfile *tf)
+{
+	struct stat st;
+
+	return fstat(tf->fd, &st) == 0 && st.st_nlink == 0 &&
+	       linebuf_offset(&tf->lb) >= (uint64_t)st.st_size;
+}
+
 void tsite_checkpoint(struct tsite *ts, struct buf *text)
 {
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		struct ckpt_entry e = {.dev = tf->dev, .ino = tf->ino, .path = tf->path};
-		if (tf->done) {
+		if (tf->done || tfile_finished(tf)) {
 			continue;
 		}
 		e.offset = linebuf_offset(&tf->lb);
