@@ -654,12 +654,38 @@ static int check_log_folder(const struct site *s, const char *pattern, struct di
 }
 
 /*
+ * When log PATH is a symlink, the folder of its target, which the agent
+ * watches too (a rotation there renames the target), must be listable:
+ * else a warning, once per `logs` entry (*SAID).
+ */
+static void check_link_folder(const struct site *s, const char *path, int *said, struct diag *d)
+{
+	struct stat lst;
+	char real[PATH_MAX], user[64];
+	char *dir;
+
+	if (*said || lstat(path, &lst) < 0 || !S_ISLNK(lst.st_mode) || realpath(path, real) == NULL ||
+	    (dir = path_dir(real)) == NULL) {
+		return;
+	}
+	if (access(dir, R_OK | X_OK) < 0 && errno == EACCES) {
+		diag_warn(d, s->file, logs_line(s),
+			  "logs: user %s may not list or enter folder %s, the folder of %s's target, which the "
+			  "agent watches: %s",
+			  tailer_user(user, sizeof user), dir, path, TAILER_ACCESS_HINT);
+		*said = 1;
+	}
+	free(dir);
+}
+
+/*
  * Whether the user running check may read the log file PATH: 1 yes, 0
  * when it may not (EACCES, for the caller to report), -1 after a warning
  * about something else.  Only regular files are followed, and only they
  * are opened: O_NONBLOCK, so that a FIFO put there since never blocks.
+ * A symlink's target folder is looked at too (check_link_folder()).
  */
-static int log_file_readable(const struct site *s, const char *path, struct diag *d)
+static int log_file_readable(const struct site *s, const char *path, int *said, struct diag *d)
 {
 	struct stat st;
 	int fd;
@@ -677,6 +703,7 @@ static int log_file_readable(const struct site *s, const char *path, struct diag
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd >= 0) {
 		close(fd);
+		check_link_folder(s, path, said, d);
 		return 1;
 	}
 	if (errno == EACCES || errno == EPERM) {
@@ -699,6 +726,7 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 	size_t ndenied = 0;
 	char user[64];
 	struct stat st;
+	int said = 0; /* a symlink's target folder warned about */
 
 	if (!check_log_folder(s, pattern, d)) {
 		return;
@@ -709,7 +737,7 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 		return;
 	}
 	if (!is_glob(pattern)) {
-		if (log_file_readable(s, pattern, d) == 0) {
+		if (log_file_readable(s, pattern, &said, d) == 0) {
 			denied = pattern;
 			ndenied = 1;
 		}
@@ -720,7 +748,7 @@ static void check_log_entry(const struct site *s, const char *pattern, struct di
 	} else {
 		const char *packed = NULL;
 		for (size_t i = 0; i < g.gl_pathc; i++) {
-			if (log_file_readable(s, g.gl_pathv[i], d) == 0) {
+			if (log_file_readable(s, g.gl_pathv[i], &said, d) == 0) {
 				denied = denied ? denied : g.gl_pathv[i];
 				ndenied++;
 			}

@@ -2,8 +2,9 @@
 # `pintail check` looks at each site's logs as the user running it sees
 # them (README: `runuser -u pintail -- pintail check`), and only warns:
 #   - a log that user may not read, one glob's several such files, a folder
-#     it may not list or enter: a warning at the site's logs line naming
-#     the user and the hint (group adm; the README's ACL section), exit 0;
+#     it may not list or enter (a symlink's target's too): a warning at the
+#     site's logs line naming the user and the hint (group adm; the
+#     README's ACL section), exit 0;
 #   - a path that does not exist yet, a glob that matches nothing: a
 #     warning that the agent follows them when they appear, exit 0;
 #   - readable logs: no warning;
@@ -79,6 +80,21 @@ site "$LOGS/locked/access.log" "$LOGS/locked/*.log"
 check folder
 assert_grep "^$SITE_FILE:3: warning: logs: user $USER_NAME may not list or enter folder $LOGS/locked, which the agent watches: $HINT" "$T/folder"
 assert_eq "warnings for the locked folder" 2 "$(grep -c warning "$T/folder")"
+
+# 4b. A symlinked log whose target's folder it may enter but not list: the
+# agent watches that folder too (rotations rename the target there).
+mkdir -p "$LOGS/target"
+: > "$LOGS/target/t.log"
+chmod 644 "$LOGS/target/t.log"
+chmod 711 "$LOGS/target"
+ln -s "$LOGS/target/t.log" "$LOGS/link.log"
+site "$LOGS/link.log"
+check linked
+assert_grep "^$SITE_FILE:3: warning: logs: user $USER_NAME may not list or enter folder $LOGS/target, the folder of $LOGS/link.log's target, which the agent watches: $HINT" "$T/linked"
+chmod 755 "$LOGS/target"
+check linked_ok
+if grep -q warning "$T/linked_ok"; then cat "$T/linked_ok" >&2; fail "a symlink into a listable folder gave a warning"; fi
+rm -f "$LOGS/link.log"
 
 # 5. Not there yet: a path, a glob, a path whose folder is missing.
 site "$LOGS/new.log" "$LOGS/new-*.log" "$T/nginx/access.log"
