@@ -260,7 +260,9 @@ int cmd_status(const char *config_path, int argc, char **argv)
 		if (errno == EACCES || errno == EPERM) {
 			permission_hint(path, errno, dir, config_path);
 		} else {
-			fprintf(stderr, "pintail: %s: %s (has `pintail run` ever run with this configuration?)\n",
+			fprintf(stderr,
+				"pintail: %s: %s (has `pintail run` ever run with this configuration? "
+				"A running agent keeps the state_dir it started with until it is restarted)\n",
 				path, errno ? strerror(errno) : "empty");
 		}
 		return EXIT_RUNTIME;

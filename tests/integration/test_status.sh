@@ -57,6 +57,7 @@ as_nobody() {
 status none
 assert_eq "status before any run: exit status" 2 "$rc"
 assert_grep "status.json: No such file or directory \(has \`pintail run\` ever run" "$T/none.err"
+assert_grep "keeps the state_dir it started with until it is restarted\)$" "$T/none.err"
 
 # 2. Permission denied: run it as root or as the service's user.
 status_json 1 false
