@@ -460,6 +460,11 @@ static struct asite *site_start(struct agent *a, struct site *s)
 		 * only for the very first start. */
 		site_commit(as);
 	}
+	/* What the spool holds from before goes out now, whatever becomes of
+	 * the first save: with the state disk full at the start, the
+	 * shipper, started by successful saves alone, never started, and the
+	 * spool, which it alone empties, never made room. */
+	shipper_kick(as->sh);
 	return as;
 fail:
 	site_stop(as);
