@@ -16,6 +16,7 @@
 struct fx {
 	struct tu_tmpconf conf;
 	struct agent_cache *cache;
+	struct rx *bots; /* the bot list in place of the configuration's, or NULL */
 	struct pipeline *pl;
 	char *line;
 	struct scratch s;
@@ -40,6 +41,7 @@ static void fx_free(struct fx *f)
 		return;
 	}
 	pipeline_free(f->pl);
+	rx_free(f->bots);
 	agent_cache_free(f->cache);
 	free(f->line);
 	free(f->s.p);
@@ -77,7 +79,8 @@ static enum filter_reason verdict(struct fx *f, const char *ip, const char *targ
 	if (r != PARSE_OK) {
 		fail_msg("the test line does not parse: %s", f->line);
 	}
-	return filter_hit(f->conf.site, f->conf.l.cfg->bots, f->cache, &f->hit, &f->hit.f[FIELD_REMOTE_ADDR], NULL);
+	return filter_hit(f->conf.site, f->bots ? f->bots : f->conf.l.cfg->bots, f->cache, &f->hit,
+			  &f->hit.f[FIELD_REMOTE_ADDR], NULL);
 }
 
 static const char *reason(enum filter_reason r) { return filter_reason_name(r); }
@@ -269,11 +272,25 @@ static void test_cache_hash_every_byte(void **state)
 static void test_exclude_bots_off(void **state)
 {
 	struct fx *f = &F;
+	char err[128];
+
 	(void)state;
 	fx_load(f, TU_SITE_HEAD("nginx_combined") TU_PINTEREST "[filter]\nexclude_bots = false\n");
 	EXPECT(f, "66.249.66.1", "/", 200, BOTS[0], FILTER_PASS);
 	EXPECT(f, "203.0.113.5", "/", 200, "curl/8.5.0", FILTER_PASS);
 	EXPECT(f, "203.0.113.5", "/", 200, PEOPLE[0], FILTER_PASS);
+	/* Another site wants the bot list: the agent has it, this site
+	 * still keeps the bots' hits. */
+	f->bots = rx_compile("Googlebot|^curl/", 0, err, sizeof err);
+	assert_non_null(f->bots);
+	agent_cache_free(f->cache); /* the verdicts above, without the list */
+	f->cache = agent_cache_new();
+	assert_non_null(f->cache);
+	EXPECT(f, "66.249.66.1", "/", 200, BOTS[0], FILTER_PASS);
+	EXPECT(f, "203.0.113.5", "/", 200, "curl/8.5.0", FILTER_PASS);
+	/* No user agent at all: a bot whatever exclude_bots says (Pinterest
+	 * needs one; SPEC §4: no empty value). */
+	EXPECT(f, "203.0.113.5", "/", 200, NULL, FILTER_BOT);
 	fx_free(f);
 }
 
