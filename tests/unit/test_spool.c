@@ -9,12 +9,14 @@
  * too, while the segments can still be deleted, as on a full disk.
  *
  * Also: which events a restart or a rollback meets again (those committed
- * after the last checkpoint), a line cut in two by a crash, and an ack
- * file naming a segment that is not there.
+ * after the last checkpoint), a line cut in two by a crash, an ack file
+ * naming a segment that is not there, a byte of a record changed on disk,
+ * and an ack of a segment since emptied in place.
  */
 #include "testutil.h"
 
 #include <dirent.h>
+#include <endian.h>
 #include <fcntl.h>
 #include <inttypes.h>
 
@@ -439,12 +441,127 @@ static void test_ack_damaged(void **state)
 	free(dir);
 }
 
+/* The event ids of a batch of all there is (at most 8), "ev-0,ev-2". */
+static void batch_ids(struct spool *sp, char *out, size_t len)
+{
+	struct spool_batch b = {0};
+	out[0] = '\0';
+	assert_true(spool_read_batch(sp, 8, SIZE_MAX, &b) >= 0);
+	for (size_t i = 0; i < b.n; i++) {
+		size_t k = strlen(out);
+		snprintf(out + k, len - k, "%s%s", i ? "," : "", b.items[i].event_id);
+	}
+	spool_batch_free(&b);
+}
+
+/* The one segment file of DIR's spool, its path into PATH. */
+static void only_segment(const char *dir, char *path, size_t len)
+{
+	uint64_t ids[4];
+	assert_int_equal(segments(dir, ids, 4), 1);
+	snprintf(path, len, "%s/spool/%016" PRIx64 ".seg", dir, ids[0]);
+}
+
+/*
+ * A byte of a record changed on disk (a bad sector, a stray write), the
+ * rest of the segment sound: the spool's open checks every record's CRC,
+ * counts that one corrupt and never sends it; the others are sent.
+ */
+static void test_flipped_byte(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], ids[256];
+	uint32_t h[4];
+	uint64_t off = 16; /* past the segment's header */
+	unsigned char c;
+	struct spool *sp;
+	int fd;
+	(void)state;
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ev-%d", i);
+		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
+				      .type = 0, .event_id = id, .json = "{\"a\":1}", .len = 7};
+		assert_int_equal(spool_append(sp, &r), 0);
+	}
+	assert_int_equal(spool_commit(sp), 0);
+	spool_close(sp);
+
+	/* The last byte of the second record's payload. */
+	only_segment(dir, path, sizeof path);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, h, sizeof h, (off_t)off), sizeof h);
+	off += sizeof h + le32toh(h[1]);
+	assert_int_equal(pread(fd, h, sizeof h, (off_t)off), sizeof h);
+	off += sizeof h + le32toh(h[1]) - 1;
+	assert_int_equal(pread(fd, &c, 1, (off_t)off), 1);
+	c ^= 0x20;
+	assert_int_equal(pwrite(fd, &c, 1, (off_t)off), 1);
+	close(fd);
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_corrupt(sp), 1);
+	assert_int_equal(spool_events(sp), 2);
+	batch_ids(sp, ids, sizeof ids);
+	assert_string_equal(ids, "ev-0,ev-2");
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * A drained segment emptied in place (it was big enough), new events
+ * appended to it, then a stop before they were acknowledged: the saved ack
+ * points past the old contents, in the segment's old generation, and must
+ * count for nothing: the new events are all sent after the start.
+ */
+static void test_ack_of_old_generation(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], ids[256];
+	struct stat st;
+	struct spool *sp;
+	(void)state;
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_events(sp, 0, 1); /* 64 KiB: emptied once acknowledged */
+	assert_int_equal(read_ack(sp, 1, NULL), 0);
+	only_segment(dir, path, sizeof path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 16); /* emptied in place */
+	for (int i = 1; i <= 3; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ev-%d", i);
+		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
+				      .type = 0, .event_id = id, .json = "{\"a\":1}", .len = 7};
+		assert_int_equal(spool_append(sp, &r), 0);
+	}
+	assert_int_equal(spool_commit(sp), 0);
+	spool_close(sp);
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_events(sp), 3);
+	assert_int_equal(spool_corrupt(sp), 0);
+	batch_ids(sp, ids, sizeof ids);
+	assert_string_equal(ids, "ev-1,ev-2,ev-3");
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_seen_cap),
 		cmocka_unit_test(test_ack_damaged),
+		cmocka_unit_test(test_flipped_byte),
+		cmocka_unit_test(test_ack_of_old_generation),
 		cmocka_unit_test(test_ack_unsaved_deletes_segments),
 		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
 	};
