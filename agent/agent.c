@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -861,6 +862,26 @@ static void agent_stop_all(struct agent *a)
 	a->nsites = 0;
 }
 
+/*
+ * The agent keeps every log of its sites open: a glob of per-vhost logs
+ * may match hundreds.  systemd's default soft limit on descriptors is
+ * 1024 (the hard one 524288): the soft one is raised to the hard one, as
+ * systemd's own documentation advises programs that need many.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			log_debug("open files: up to %llu (was %llu)", (unsigned long long)rl.rlim_cur,
+				  (unsigned long long)was);
+		}
+	}
+}
+
 int agent_run(const char *config_path)
 {
 	struct agent a = {.config_path = config_path, .sigfd = -1, .lockfd = -1};
@@ -884,6 +905,7 @@ int agent_run(const char *config_path)
 		config_free(a.cfg);
 		return status;
 	}
+	raise_nofile();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	a.started = (int64_t)time(NULL);
 	a.loop = loop_new();
