@@ -93,6 +93,7 @@ enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out)
 	if (nl == NULL) {
 		if (avail > lb->max_line) {
 			lb->skipping = 1;
+			lb->skip_from = out->off;
 			lb->start = lb->end;
 			out->backslash = 1; /* not searched: the line is not handed out */
 			return LB_TOO_LONG;
@@ -124,7 +125,10 @@ int linebuf_rest(struct linebuf *lb, struct lb_line *out)
 	return 1;
 }
 
-uint64_t linebuf_offset(const struct linebuf *lb) { return lb->off + lb->start; }
+uint64_t linebuf_offset(const struct linebuf *lb)
+{
+	return lb->skipping ? lb->skip_from : lb->off + lb->start;
+}
 
 uint64_t linebuf_read_end(const struct linebuf *lb) { return lb->off + lb->end; }
 

@@ -25,7 +25,8 @@ struct linebuf {
 	size_t end;        /* end of the bytes read */
 	uint64_t off;      /* file offset of buf[0] */
 	size_t max_line;
-	int skipping;      /* inside a line that is too long */
+	int skipping;      /* inside a line that is too long... */
+	uint64_t skip_from; /* ...which begins at this file offset */
 	/* No backslash lies between the next line's start and BS; BS is one,
 	 * unless BS == BS_END, the end of what was searched. */
 	size_t bs, bs_end;
@@ -63,7 +64,10 @@ enum lb_result linebuf_next(struct linebuf *lb, struct lb_line *out);
 /* Takes the unterminated rest as a line (end of input).  1 if there was one. */
 int linebuf_rest(struct linebuf *lb, struct lb_line *out);
 
-/* Where reading resumes: the offset of the first byte not handed out. */
+/* Where reading resumes: the offset of the first byte not handed out, or,
+ * inside a line too long that is being skipped, that line's start: a
+ * checkpoint there skips it whole again after a restart, rather than take
+ * its tail for a line. */
 uint64_t linebuf_offset(const struct linebuf *lb);
 
 /* The file offset just past the bytes read so far. */

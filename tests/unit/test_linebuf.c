@@ -152,11 +152,51 @@ static void test_random(void **state)
 	free(text);
 }
 
+/*
+ * While a line too long is being skipped, the offset to resume from (the
+ * checkpoint's) is that line's start, not a point inside it: a restart
+ * then skips it whole again, instead of taking its tail for a line.  Once
+ * its newline is read, the offset is past it.
+ */
+static void test_offset_inside_long_line(void **state)
+{
+	struct linebuf lb;
+	struct lb_line line;
+	char big[300];
+	int fds[2];
+	(void)state;
+
+	memset(big, 'Z', sizeof big);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(linebuf_init(&lb, 100, 64, 1000), 0);
+	assert_int_equal(write(fds[1], "ok\n", 3), 3);
+	assert_int_equal(write(fds[1], big, sizeof big), (ssize_t)sizeof big);
+	while (linebuf_read(&lb, fds[0]) > 0 && linebuf_read_end(&lb) < 1000 + 3 + sizeof big) {
+	}
+	assert_int_equal(linebuf_next(&lb, &line), LB_LINE);
+	assert_int_equal(linebuf_offset(&lb), 1003);
+	assert_int_equal(linebuf_next(&lb, &line), LB_TOO_LONG);
+	assert_int_equal(line.off, 1003);
+	assert_int_equal(linebuf_next(&lb, &line), LB_NEED_MORE);
+	assert_int_equal(linebuf_offset(&lb), 1003); /* not 1303 */
+	assert_int_equal(write(fds[1], "tail\nnext\n", 10), 10);
+	assert_true(linebuf_read(&lb, fds[0]) > 0);
+	assert_int_equal(linebuf_next(&lb, &line), LB_LINE);
+	assert_int_equal(line.off, 1308);
+	assert_int_equal(line.n, 4);
+	assert_memory_equal(line.p, "next", 4);
+	assert_int_equal(linebuf_offset(&lb), 1313);
+	close(fds[0]);
+	close(fds[1]);
+	linebuf_free(&lb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backslash_marks),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_offset_inside_long_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
