@@ -214,8 +214,14 @@ static void watch_dir(struct tsite *ts, const char *dir, const char *link)
 		return;
 	}
 	t->watches = nw;
-	wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS);
-	if (wd < 0) {
+	if (strpbrk(dir, "*?[") != NULL) {
+		/* A wildcard in a folder's name (per-vhost logs): no folder
+		 * event tells of those folders; they are looked at instead. */
+		log_info("site %s: %s: a wildcard in a folder's name; the logs there are looked for "
+			 "every %d s", ts->conf.name, dir, REWATCH_MS / 1000);
+		wd = -1;
+		rewatch_soon(t);
+	} else if ((wd = inotify_add_watch(t->ifd, dir, DIR_EVENTS)) < 0) {
 		int err = errno;
 		if (link != NULL) {
 			log_warn("site %s: watch %s, the folder of %s's target: %s (tried again every %d s); "
@@ -224,7 +230,7 @@ static void watch_dir(struct tsite *ts, const char *dir, const char *link)
 				 err == EACCES || err == EPERM
 					 ? " (watching a folder needs permission to read it, not only to enter "
 					   "it): " TAILER_ACCESS_HINT
-					 : "");
+					 : err == ENOSPC ? TAILER_WATCH_LIMIT_HINT : "");
 		} else {
 			log_warn("site %s: watch %s: %s (looked for again every %d s)%s", ts->conf.name, dir,
 				 strerror(err), REWATCH_MS / 1000,
@@ -232,7 +238,7 @@ static void watch_dir(struct tsite *ts, const char *dir, const char *link)
 					 ? "; the agent's user may not enter it, and the logs it finds there once it "
 					   "may are read from their beginning (read_from = end cannot apply to files it "
 					   "could not see): " TAILER_ACCESS_HINT
-					 : "");
+					 : err == ENOSPC ? TAILER_WATCH_LIMIT_HINT : "");
 		}
 		rewatch_soon(t);
 	}
@@ -298,6 +304,10 @@ static int rewatch_missing(struct tailer *t, int *missing)
 			watch_drop(t, i--);
 			continue;
 		}
+		if (strpbrk(w->dir, "*?[") != NULL) {
+			*missing = 1; /* a wildcard: looked at, never watched */
+			continue;
+		}
 		w->wd = inotify_add_watch(t->ifd, w->dir, DIR_EVENTS);
 		if (w->wd >= 0) {
 			log_info("watching %s again", w->dir);
@@ -332,6 +342,12 @@ static void rewatch_tick(void *ctx)
 		}
 	}
 	if (missing) {
+		/* Logs in folders that are not watched (a wildcard in their
+		 * name, the limit on watches reached) are looked at here. */
+		for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
+			reconcile(ts);
+			tsite_read(ts);
+		}
 		loop_timer_arm(t->rewatch_timer, REWATCH_MS);
 	}
 }

@@ -61,6 +61,11 @@ int tailer_compressed_name(const char *name);
 	"on Debian the service's user pintail is in group adm, which may read /var/log/nginx and " \
 	"/var/log/apache2; elsewhere grant it an ACL (README.md, \"Reading the logs on RPM systems\")"
 
+/* What inotify_add_watch()'s ENOSPC means. */
+#define TAILER_WATCH_LIMIT_HINT                                                                   \
+	"; this is not the disk: the limit on inotify watches (sysctl fs.inotify.max_user_watches) " \
+	"is reached; raise it (README.md, \"Troubleshooting\"); until then these logs are looked at every 5 s"
+
 /* The name of the user this process runs as (else "uid N"), into BUF:
  * whose access to the logs the messages above are about. */
 const char *tailer_user(char *buf, size_t len);
