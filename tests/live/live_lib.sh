@@ -591,6 +591,20 @@ state_on_tmpfs() {
 	LIVE_MOUNTS+=("$T/state")
 }
 
+# full_state_site: site "shop" following LOG ($T/logs/access.log), its state
+#   on a 300 KiB tmpfs, the endpoint answering 503, the agent started, and
+#   lines appended until it says the state disk is full ($FILLED of them).
+full_state_site() {
+	LOG=$T/logs/access.log
+	live_config
+	state_on_tmpfs 300k
+	endpoint_start
+	make_live_site shop "$LOG" --batch-max 100
+	ep_control '{"status": 503}'
+	agent_start 1
+	fill_state "$LOG" 200 0.3 40 15
+}
+
 ENOSPC='No space left on device'
 enospc_logged() { [ "$(agent_log_count "$ENOSPC" "$AGENT_ERR")" -ge 1 ]; }
 

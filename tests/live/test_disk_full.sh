@@ -12,16 +12,7 @@
 # shellcheck source=live_lib.sh
 . "$(dirname "$0")/live_lib.sh"
 
-LOG=$T/logs/access.log
-live_config
-state_on_tmpfs 300k
-
-endpoint_start
-make_live_site shop "$LOG" --batch-max 100
-ep_control '{"status": 503}'
-agent_start 1
-
-fill_state "$LOG" 200 0.3 40 15
+full_state_site
 report "disk full after $FILLED lines: $(df -k "$T/state" | awk 'NR == 2 { print $3 " KiB used of " $2 }')"
 grep -F "$ENOSPC" "$AGENT_ERR" | head -n 3 | sed 's/^/    /'
 

@@ -11,15 +11,7 @@
 # shellcheck source=live_lib.sh
 . "$(dirname "$0")/live_lib.sh"
 
-LOG=$T/logs/access.log
-live_config
-state_on_tmpfs 300k
-
-endpoint_start
-make_live_site shop "$LOG" --batch-max 100
-ep_control '{"status": 503}'
-agent_start 1
-fill_state "$LOG" 200 0.3 40 15
+full_state_site
 append_lines "$LOG" b 0 300
 hold 2 "the agent died on a full state disk" proc_alive "$AGENT_PID"
 agent_kill9

@@ -51,17 +51,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void append_events(struct spool *sp, int from, int n)
+/* N events "ev-FROM"... of the JSON TEXT (LEN bytes), appended and committed. */
+static void append_text(struct spool *sp, int from, int n, const char *text, size_t len)
 {
 	char id[32];
 	for (int i = from; i < from + n; i++) {
 		snprintf(id, sizeof id, "ev-%d", i);
 		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
-				      .type = 0, .event_id = id, .json = json, .len = JSON_LEN};
+				      .type = 0, .event_id = id, .json = text, .len = len};
 		assert_int_equal(spool_append(sp, &r), 0);
 	}
 	assert_int_equal(spool_commit(sp), 0);
 }
+
+/* N events of 64 KiB each. */
+static void append_events(struct spool *sp, int from, int n) { append_text(sp, from, n, json, JSON_LEN); }
+
+/* N events of a few bytes each. */
+static void append_small(struct spool *sp, int from, int n) { append_text(sp, from, n, "{\"a\":1}", 7); }
 
 /* The segment files in DIR/spool, in order, into IDS; their number. */
 static size_t segments(const char *dir, uint64_t *ids, size_t max)
@@ -479,14 +486,7 @@ static void test_flipped_byte(void **state)
 
 	sp = spool_open(dir);
 	assert_non_null(sp);
-	for (int i = 0; i < 3; i++) {
-		char id[16];
-		snprintf(id, sizeof id, "ev-%d", i);
-		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
-				      .type = 0, .event_id = id, .json = "{\"a\":1}", .len = 7};
-		assert_int_equal(spool_append(sp, &r), 0);
-	}
-	assert_int_equal(spool_commit(sp), 0);
+	append_small(sp, 0, 3);
 	spool_close(sp);
 
 	/* The last byte of the second record's payload. */
@@ -533,14 +533,7 @@ static void test_ack_of_old_generation(void **state)
 	only_segment(dir, path, sizeof path);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 16); /* emptied in place */
-	for (int i = 1; i <= 3; i++) {
-		char id[16];
-		snprintf(id, sizeof id, "ev-%d", i);
-		struct spool_rec r = {.identity = IDENTITY, .offset = (uint64_t)i * 100, .time = 1795860000,
-				      .type = 0, .event_id = id, .json = "{\"a\":1}", .len = 7};
-		assert_int_equal(spool_append(sp, &r), 0);
-	}
-	assert_int_equal(spool_commit(sp), 0);
+	append_small(sp, 1, 3);
 	spool_close(sp);
 
 	sp = spool_open(dir);
