@@ -69,8 +69,9 @@ TRACKED_ENV  = $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 INSTALL_ONLY = $(if $(filter-out install,$(MAKECMDGOALS)),,$(filter install,$(MAKECMDGOALS)))
 build/flags: FORCE | build
 	@base='$(subst ','\'',$(TRACKED_BASE))'; env='$(subst ','\'',$(TRACKED_ENV))'; \
-	if [ "$$base" != "$$(sed -n 1p $@ 2>/dev/null)" ] || [ "$$env" != "$$(sed -n 2p $@ 2>/dev/null)" ]; then \
-		if [ -n "$(INSTALL_ONLY)" ] && [ -e pintail ] && [ "$$base" = "$$(sed -n 1p $@ 2>/dev/null)" ]; then \
+	was_base=$$(sed -n 1p $@ 2>/dev/null); was_env=$$(sed -n 2p $@ 2>/dev/null); \
+	if [ "$$base" != "$$was_base" ] || [ "$$env" != "$$was_env" ]; then \
+		if [ -n "$(INSTALL_ONLY)" ] && [ -e pintail ] && [ "$$base" = "$$was_base" ]; then \
 			echo "make install: installing ./pintail as it was built (CPPFLAGS, CFLAGS or LDFLAGS are not the build's; run make with them first to build with them)"; \
 		else \
 			[ ! -e $@ ] || echo "make: the compiler or its flags changed: building again"; \

@@ -186,6 +186,9 @@ static void watch_drop(struct tailer *t, size_t i)
 	t->watches[i] = t->watches[--t->nwatches];
 }
 
+/* 1 when folder DIR has a wildcard of glob(3) in its name: looked at, not watched. */
+static int has_wildcard(const char *dir) { return strpbrk(dir, "*?[") != NULL; }
+
 /*
  * Watches folder DIR for site TS: a folder of its patterns, or the folder
  * of symlink LINK's target.  A folder that cannot be watched (it does not
@@ -214,7 +217,7 @@ static void watch_dir(struct tsite *ts, const char *dir, const char *link)
 		return;
 	}
 	t->watches = nw;
-	if (strpbrk(dir, "*?[") != NULL) {
+	if (has_wildcard(dir)) {
 		/* A wildcard in a folder's name (per-vhost logs): no folder
 		 * event tells of those folders; they are looked at instead. */
 		log_info("site %s: %s: a wildcard in a folder's name; the logs there are looked for "
@@ -304,7 +307,7 @@ static int rewatch_missing(struct tailer *t, int *missing)
 			watch_drop(t, i--);
 			continue;
 		}
-		if (strpbrk(w->dir, "*?[") != NULL) {
+		if (has_wildcard(w->dir)) {
 			*missing = 1; /* a wildcard: looked at, never watched */
 			continue;
 		}
@@ -1392,45 +1395,39 @@ static void reconcile(struct tsite *ts)
 /*
  * Looks in the folder of PATH for a regular file whose identity is
  * IDENTITY: the file a checkpoint entry names, wherever rotation moved it
- * while the agent was stopped.  The inode DEV/INO only, or, with ANY, any
- * file after it.  A file the site follows already, or keeps pending, is
+ * while the agent was stopped.  The inode DEV/INO, or, when MOVED, any
+ * other file.  A file the site follows already, or keeps pending, is
  * another entry's: two entries never follow one file (identical first
  * lines: a log made anew like the one it replaced).
  */
 static int find_by_identity(struct tsite *ts, const char *path, dev_t dev, ino_t ino,
-			    const char *identity, int any, char *found, size_t len)
+			    const char *identity, int moved, char *found, size_t len)
 {
 	char *dir = path_dir(path);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int result = 0;
 
-	for (int pass = 0; pass < (any ? 2 : 1) && d != NULL && !result; pass++) {
-		rewinddir(d);
-		while (!result && (de = readdir(d)) != NULL) {
-			char p[PATH_MAX], ident[65];
-			struct stat st;
-			int fd;
-			if (de->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= (int)sizeof p ||
-			    stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
-				continue;
-			}
-			/* First pass: the same inode; second: any file. */
-			if ((pass == 0 && !(st.st_dev == dev && st.st_ino == ino)) ||
-			    find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
-			    find_pending(ts, st.st_dev, st.st_ino) != NULL) {
-				continue;
-			}
-			fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-			if (fd < 0) {
-				continue;
-			}
-			if (file_identity(fd, ident) && strcmp(ident, identity) == 0) {
-				snprintf(found, len, "%s", p);
-				result = 1;
-			}
-			close(fd);
+	while (d != NULL && !result && (de = readdir(d)) != NULL) {
+		char p[PATH_MAX], ident[65];
+		struct stat st;
+		int fd;
+		if (de->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= (int)sizeof p ||
+		    stat(p, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (st.st_dev == dev && st.st_ino == ino) == moved ||
+		    find_by_inode(ts, st.st_dev, st.st_ino) != NULL ||
+		    find_pending(ts, st.st_dev, st.st_ino) != NULL) {
+			continue;
 		}
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			continue;
+		}
+		if (file_identity(fd, ident) && strcmp(ident, identity) == 0) {
+			snprintf(found, len, "%s", p);
+			result = 1;
+		}
+		close(fd);
 	}
 	if (d != NULL) {
 		closedir(d);
@@ -1519,9 +1516,10 @@ static int resume_unopenable(struct tsite *ts, const struct ckpt_entry *e)
 
 /*
  * Resumes one checkpointed file, wherever it is now.  In the first ROUND,
- * only where its inode still is: 1 when it is not there (or moved with
- * another first line), to be tried again in the second round, after every
- * entry had its own inode, against any file beside with its first line.
+ * only where its inode still is: 1 when it is not there (or holds another
+ * first line now), to be tried again in the second round, after every
+ * entry had its own inode, against the other files beside with its first
+ * line.
  */
 static int resume_entry(struct tsite *ts, const struct ckpt_entry *e, int round)
 {
@@ -1534,7 +1532,7 @@ static int resume_entry(struct tsite *ts, const struct ckpt_entry *e, int round)
 		}
 		return 0;
 	}
-	if (!find_by_identity(ts, e->path, e->dev, e->ino, e->identity, round > 0, found, sizeof found)) {
+	if (!find_by_identity(ts, e->path, e->dev, e->ino, e->identity, round, found, sizeof found)) {
 		if (round == 0) {
 			return 1;
 		}
@@ -1601,10 +1599,13 @@ struct tsite *tailer_add_site(struct tailer *t, const struct tsite_conf *conf,
 		/* Each entry's own inode first, then what rotation moved. */
 		unsigned char *later = calloc(ck->n + 1, 1);
 		for (size_t i = 0; i < ck->n; i++) {
-			if (later == NULL) {
-				resume_entry(ts, &ck->e[i], 1); /* no memory: one round */
+			if (!resume_entry(ts, &ck->e[i], 0)) {
+				continue;
+			}
+			if (later != NULL) {
+				later[i] = 1;
 			} else {
-				later[i] = (unsigned char)resume_entry(ts, &ck->e[i], 0);
+				resume_entry(ts, &ck->e[i], 1); /* no memory: at once */
 			}
 		}
 		for (size_t i = 0; later != NULL && i < ck->n; i++) {
