@@ -998,6 +998,21 @@ static struct tpending *find_pending(struct tsite *ts, dev_t dev, ino_t ino)
 	return NULL;
 }
 
+/* The pending file last seen at PATH, or NULL. */
+static struct tpending *find_pending_path(struct tsite *ts, const char *path)
+{
+	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {
+		if (strcmp(p->path, path) == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* 1 when stat() of PATH failed (errno) because a folder on its way may not
+ * be entered: the file may well be there still, out of the agent's reach. */
+static int out_of_reach(void) { return errno == EACCES || errno == EPERM; }
+
 static void pending_free(struct tpending *p)
 {
 	free(p->path);
@@ -1177,7 +1192,7 @@ static void pending_lost(struct tsite *ts, const struct tpending *p, const char 
 
 /*
  * Looks at pending file P at its path: 1 when it is still there, with its
- * size taken again, else 0 (renamed or gone).  Shorter than at the last
+ * size taken again, or out of reach, else 0 (renamed or gone).  Shorter than at the last
  * look, it was truncated (copytruncate) before it could be read: what it
  * held past P's offset was never read, nor can any copy be, and it is read
  * from its beginning.
@@ -1186,7 +1201,12 @@ static int pending_look(struct tsite *ts, struct tpending *p)
 {
 	struct stat st;
 
-	if (!same_inode_at(p->path, p->dev, p->ino, &st)) {
+	if (stat(p->path, &st) < 0) {
+		/* Out of reach (a folder on its way may not be entered), it
+		 * is waited for: nothing says it is gone. */
+		return out_of_reach();
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != p->dev || st.st_ino != p->ino) {
 		return 0;
 	}
 	if ((uint64_t)st.st_size < p->size) {
@@ -1316,6 +1336,9 @@ static struct tfile *open_path(struct tsite *ts, const char *path, uint64_t offs
  */
 static void unseen(struct tsite *ts, const char *path)
 {
+	if (out_of_reach() && find_pending_path(ts, path) != NULL) {
+		return; /* a checkpointed file, waited for (resume_unreachable()) */
+	}
 	if (errno != ENOENT && errno != ENOTDIR) {
 		/* No folder the agent watches changes when access is granted. */
 		note_open(ts, path, errno,
@@ -1478,6 +1501,8 @@ static void note_moved(struct tsite *ts, const struct ckpt_entry *e, const char 
  * made pending here and opened by pending_retry().  Otherwise the file at
  * the path is a new one, read from 0.
  */
+static int resume_unreachable(struct tsite *ts, const struct ckpt_entry *e);
+
 static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
 {
 	char where[PATH_MAX];
@@ -1486,7 +1511,34 @@ static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
 	if (e->offset > 0 && entry_file(e, where, &st)) {
 		note_moved(ts, e, where);
 		pending_add(ts, where, &st, e->offset, "", 0);
+	} else if (e->offset > 0) {
+		resume_unreachable(ts, e);
 	}
+}
+
+/*
+ * Checkpoint entry E's file cannot be looked at: a folder on the way to
+ * its path may not be entered (permissions changed while the agent was
+ * stopped, a symlink's target moved behind one).  It may be there still:
+ * it is pending, from its checkpoint, known by its saved inode, rather
+ * than taken as gone (and read again from its beginning once it can be
+ * reached).  1 when so, else 0.
+ */
+static int resume_unreachable(struct tsite *ts, const struct ckpt_entry *e)
+{
+	struct stat st;
+	int err;
+
+	if (stat(e->path, &st) == 0 || !out_of_reach()) {
+		return 0;
+	}
+	err = errno;
+	memset(&st, 0, sizeof st);
+	st.st_dev = e->dev;
+	st.st_ino = e->ino;
+	st.st_size = (off_t)e->offset; /* its size now is unknown */
+	pending_add(ts, e->path, &st, e->offset, e->identity, err);
+	return 1;
 }
 
 /*
@@ -1536,7 +1588,7 @@ static int resume_entry(struct tsite *ts, const struct ckpt_entry *e, int round)
 		if (round == 0) {
 			return 1;
 		}
-		if (resume_unopenable(ts, e)) {
+		if (resume_unopenable(ts, e) || resume_unreachable(ts, e)) {
 			return 0;
 		}
 		log_warn("site %s: %s (read up to offset %llu) is gone and no file beside it has its "
