@@ -54,6 +54,7 @@ struct tfile {
 				* reads it): buffered lines, then from 0 (tfile_restart()) */
 	int reset_unsaved;     /* started over at 0 since the last save */
 	uint64_t recover_to;   /* its size at tsite_mark_recovery(): lines below are read again */
+	int out_of_reach;      /* its path could not be looked at (still_there()), said once */
 };
 
 /*
@@ -1348,6 +1349,35 @@ static void unseen(struct tsite *ts, const char *path)
 }
 
 /*
+ * 1 when active file TF, which the patterns' glob() did not list, is at its
+ * path still, or may be: glob() lists nothing of a folder it cannot read
+ * (made 0700 meanwhile, or no descriptor left), and taking the file for
+ * rotated away would drop it once idle, then read it again from its
+ * beginning when the folder can be read again.  Out of reach, it is read
+ * on through the descriptor held, and said once.
+ */
+static int still_there(struct tsite *ts, struct tfile *tf)
+{
+	struct stat st;
+
+	if (!matches_pattern(ts, tf->path)) {
+		return 0;
+	}
+	if (stat(tf->path, &st) == 0) {
+		return S_ISREG(st.st_mode) && st.st_dev == tf->dev && st.st_ino == tf->ino;
+	}
+	if (!out_of_reach()) {
+		return 0;
+	}
+	if (!tf->out_of_reach) {
+		tf->out_of_reach = 1;
+		log_warn("site %s: %s: %s: a folder on its way may not be entered now; it is read on, but "
+			 "a rotation there goes unseen until it may be", ts->conf.name, tf->path, strerror(errno));
+	}
+	return 1;
+}
+
+/*
  * Brings the site's files in line with what is on disk: new files of the
  * patterns are opened from their beginning, a path that holds another file
  * now means rotation, a file that shrank was truncated.
@@ -1377,6 +1407,10 @@ static void reconcile(struct tsite *ts)
 			if (tf != NULL && tf->dev == st.st_dev && tf->ino == st.st_ino) {
 				struct tfile *succ;
 				tf->seen = 1;
+				if (tf->out_of_reach) {
+					tf->out_of_reach = 0;
+					log_info("site %s: %s can be looked at again", ts->conf.name, path);
+				}
 				/* Read by tsite_read() after this; the new entry
 				 * of a copytruncate is marked seen. */
 				tfile_check(ts, tf, &succ);
@@ -1406,7 +1440,7 @@ static void reconcile(struct tsite *ts)
 		globfree(&g);
 	}
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
-		if (tf->state == TF_ACTIVE && !tf->seen) {
+		if (tf->state == TF_ACTIVE && !tf->seen && !still_there(ts, tf)) {
 			tfile_rotated(ts, tf);
 		}
 	}

@@ -8,7 +8,8 @@
 # and nothing is counted as lost: they wait, from their checkpoints.  Once
 # the folders may be entered again (the log's folder is looked for every
 # 5 s; a symlink's target at a reload), each is read on from its
-# checkpoint: the lines written meanwhile are delivered, none twice.  The
+# checkpoint: the lines written meanwhile are delivered, none twice.
+# Then the log's folder is made 0700 while the agent runs (below).  The
 # agent runs as user nobody (setpriv); where that is impossible the test
 # says SKIP and passes.
 # shellcheck source=live_lib.sh
@@ -67,10 +68,30 @@ expected_keys link "$H/real.log" > "$T/exp.link"
 cat "$T/exp.dir" "$T/exp.link" > "$T/exp"
 wait_delivered "$T/exp" 20
 hold 2 "no line delivered twice" test "$(dup_count)" -eq 0
+report "reachable again: read on from their checkpoints, nothing twice"
+
+# While the agent runs: the log's folder made 0700, lines written, an event
+# in the folder (a file made there), then longer than rotate_wait (2 s):
+# the log is read on through its descriptor, not taken for rotated away
+# (which would drop it, then read it again from its beginning once its
+# folder could be read again).
+chmod 700 "$L/dir"
+append_lines "$L/dir/access.log" dir-run 0 10
+touch "$L/dir/other"
+wait_until 10 "the dir log said out of reach" agent_logged "site dir: $L/dir/access.log: Permission denied: a folder on its way may not be entered now"
+sleep 4
+chmod 755 "$L/dir"
+touch "$L/dir/another"
+wait_until 10 "the dir log said in reach again" agent_logged "site dir: $L/dir/access.log can be looked at again"
+expected_keys dir "$L/dir/access.log" > "$T/exp.dir"
+cat "$T/exp.dir" "$T/exp.link" > "$T/exp"
+wait_delivered "$T/exp" 20
+hold 2 "no line delivered twice" test "$(dup_count)" -eq 0
 agent_stop TERM
 assert_only_expected "$T/exp"
 assert_eq "events delivered twice" 0 "$(dup_count)"
 assert_eq "logs said gone or lost" 0 "$(agent_log_count "is gone|lost")"
-report "reachable again: read on from their checkpoints, nothing twice"
+assert_eq "out of reach said" 1 "$(agent_log_count "may not be entered now")"
+report "out of reach while running: read on, nothing twice, said once"
 assert_no_violations
 echo "$LIVE_NAME: all checks passed"
