@@ -277,7 +277,7 @@ static void site_commit(struct asite *as)
 		as->commit_bytes *= 2; /* back to large pieces as commits succeed */
 	}
 	if (clickmem_dirty(as->cm) && loop_now_ms() - as->clickmem_saved_at >= CLICKMEM_SAVE_MS) {
-		clickmem_save(as->cm, as->dir);
+		clickmem_save(as->cm, as->dir, (int64_t)time(NULL));
 		as->clickmem_saved_at = loop_now_ms();
 	}
 	shipper_kick(as->sh);
@@ -381,7 +381,7 @@ static void site_stop(struct asite *as)
 	shipper_free(as->sh);
 	if (as->cm != NULL) {
 		if (clickmem_dirty(as->cm)) {
-			clickmem_save(as->cm, as->dir);
+			clickmem_save(as->cm, as->dir, (int64_t)time(NULL));
 		}
 		clickmem_free(as->cm);
 	}
@@ -420,7 +420,7 @@ static struct asite *site_start(struct agent *a, struct site *s)
 		goto fail;
 	}
 	as->spool = spool_open(as->dir);
-	as->cm = clickmem_load(as->dir, CLICKMEM_CAPACITY, s->click_memory / 1000);
+	as->cm = clickmem_load(as->dir, CLICKMEM_CAPACITY, s->click_memory / 1000, (int64_t)time(NULL));
 	as->pl = as->cm ? pipeline_new(a->cfg, s, as->cm) : NULL;
 	snprintf(path, sizeof path, "%s/delivery.log", as->dir);
 	as->delivery = jlog_open(path, JLOG_MAX);

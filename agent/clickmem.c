@@ -258,7 +258,9 @@ int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN],
 {
 	const struct entry *e = find(cm, key);
 
-	if (e == NULL || cm->ttl <= 0 || now - e->t > cm->ttl || e->t - now > cm->ttl) {
+	/* A hit before the click (read later: another log of the site) never
+	 * saw it; a little out of order, it may have. */
+	if (e == NULL || cm->ttl <= 0 || now - e->t > cm->ttl || e->t - now > CLICKMEM_EARLY_SLACK) {
 		return 0;
 	}
 	*out = cm->epiks[e - cm->e].text;
@@ -266,14 +268,12 @@ int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN],
 	return 1;
 }
 
-void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t,
+/* Stores EPIK (N bytes) for KEY at T, over E (KEY's entry, or NULL). */
+static void store(struct clickmem *cm, struct entry *e, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t,
 		  const char *epik, size_t n)
 {
-	struct entry *e = find(cm, key), *set;
+	struct entry *set;
 
-	if (n == 0 || n > CLICKMEM_EPIK_MAX || cm->ttl <= 0 || t <= 0) {
-		return;
-	}
 	if (e == NULL) {
 		set = set_of(cm, key);
 		e = &set[0];
@@ -283,13 +283,34 @@ void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int6
 			}
 		}
 		memcpy(e->key, key, CLICKMEM_KEY_LEN);
-	} else if (t < e->t) {
-		return; /* an older line read later does not replace a newer epik */
 	}
 	e->t = t;
 	cm->epiks[e - cm->e].len = (uint8_t)n;
 	memcpy(cm->epiks[e - cm->e].text, epik, n);
 	cm->dirty = 1;
+}
+
+void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t, int64_t now,
+		  const char *epik, size_t n)
+{
+	struct entry *e = find(cm, key);
+
+	if (n == 0 || n > CLICKMEM_EPIK_MAX || cm->ttl <= 0 || t <= 0) {
+		return;
+	}
+	/* An older line read later does not replace a newer epik, unless
+	 * that one is dated ahead of the clock: seen before the clock was
+	 * set back, it would stand for days in the way of every new click. */
+	if (e != NULL && t < e->t && e->t <= now + CLICKMEM_AHEAD_MAX) {
+		return;
+	}
+	store(cm, e, key, t, epik, n);
+}
+
+/* 1 when an entry seen at T is no longer to be kept at NOW. */
+static int stale(const struct clickmem *cm, int64_t t, int64_t now)
+{
+	return cm->ttl <= 0 || now - t > cm->ttl || t > now + CLICKMEM_AHEAD_MAX;
 }
 
 void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
@@ -313,14 +334,20 @@ size_t clickmem_count(const struct clickmem *cm)
 
 int clickmem_dirty(const struct clickmem *cm) { return cm->dirty; }
 
-void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s) { cm->ttl = ttl_s; }
+void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s)
+{
+	if (ttl_s < cm->ttl) {
+		cm->dirty = 1; /* the next save keeps less */
+	}
+	cm->ttl = ttl_s;
+}
 
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }
 
 #define CM_MAGIC "PTCLICK2" /* 2: keys of agent hash and address */
 #define CM_FILE "clickmem"
 
-int clickmem_save(struct clickmem *cm, const char *dir)
+int clickmem_save(struct clickmem *cm, const char *dir, int64_t now)
 {
 	struct buf b = {0};
 	const char *step = NULL;
@@ -329,10 +356,16 @@ int clickmem_save(struct clickmem *cm, const char *dir)
 	buf_add(&b, CM_MAGIC, 8);
 	buf_add(&b, cm->salt, 16);
 	for (size_t i = 0; i < cm->sets * WAYS; i++) {
-		const struct entry *e = &cm->e[i];
-		const struct epik *p = &cm->epiks[i];
+		struct entry *e = &cm->e[i];
+		struct epik *p = &cm->epiks[i];
 		uint64_t t = htole64((uint64_t)e->t);
 		if (e->t == 0) {
+			continue;
+		}
+		if (stale(cm, e->t, now)) {
+			/* Kept no longer than click_memory, on disk too. */
+			explicit_bzero(p, sizeof *p);
+			memset(e, 0, sizeof *e);
 			continue;
 		}
 		buf_add(&b, e->key, CLICKMEM_KEY_LEN);
@@ -353,8 +386,9 @@ int clickmem_save(struct clickmem *cm, const char *dir)
 	return result;
 }
 
-struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s)
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t now)
 {
+	int dropped = 0;
 	char path[4096];
 	struct clickmem *cm = NULL;
 	uint8_t head[24];
@@ -383,11 +417,16 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s)
 			log_warn("%s: a damaged entry; the rest of the click memory is dropped", path);
 			break;
 		}
-		clickmem_put(cm, key, (int64_t)le64toh(t), epik, len);
+		if (len == 0 || len > CLICKMEM_EPIK_MAX || (int64_t)le64toh(t) <= 0 ||
+		    stale(cm, (int64_t)le64toh(t), now)) {
+			dropped = 1; /* and the file is written again without it */
+			continue;
+		}
+		store(cm, find(cm, key), key, (int64_t)le64toh(t), epik, len);
 	}
 	fclose(f);
 	if (cm != NULL) {
-		cm->dirty = 0;
+		cm->dirty = dropped;
 	}
 	return cm;
 }

@@ -43,15 +43,27 @@ uint64_t clickmem_agent_hash(const struct clickmem *cm, const char *ua, size_t u
 void clickmem_visitor_key(const struct clickmem *cm, const char *ip, size_t iplen,
 			  uint64_t agent_hash, uint8_t key[CLICKMEM_KEY_LEN]);
 
+/* A hit this many seconds before a visitor's click still gets its epik: lines
+ * a little out of order. */
+#define CLICKMEM_EARLY_SLACK 60
+/* An entry dated more than this ahead of the clock (seen before the clock was
+ * set back) gives way to any newer click, and is not kept. */
+#define CLICKMEM_AHEAD_MAX 300
+
 /*
  * The epik remembered for KEY if it was seen within the TTL before NOW
- * (seconds); 1 and OUT/OUTLEN set (valid until the next change), else 0.
+ * (seconds, the hit's time), and not more than CLICKMEM_EARLY_SLACK after
+ * it; 1 and OUT/OUTLEN set (valid until the next change), else 0.
  */
 int clickmem_get(const struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t now,
 		 const char **out, size_t *outlen);
 
-/* Remembers EPIK for KEY as seen at time T; longer epiks are not kept. */
-void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t,
+/*
+ * Remembers EPIK for KEY as seen at time T; longer epiks are not kept.  It
+ * replaces KEY's epik when that was seen no later than T, or ahead of NOW,
+ * the clock (by more than CLICKMEM_AHEAD_MAX).
+ */
+void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t, int64_t now,
 		  const char *epik, size_t n);
 
 /* Starts loading KEY's place in the table into the CPU cache (a hint). */
@@ -71,14 +83,17 @@ uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n);
  * format version, the salt and the live entries (keys are salted hashes:
  * no IP address or user agent is stored).  clickmem_load() returns a table
  * of CAPACITY entries living TTL_S seconds: the saved one, or a fresh one
- * with a new salt when there is none (or it is unreadable: logged).
+ * with a new salt when there is none (or it is unreadable: logged).  Entries
+ * older than the TTL at NOW (the clock), or dated ahead of it, are kept
+ * neither in the table nor in the file: the next save writes it without
+ * them (click_memory = 0: without any).
  */
-struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s);
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t now);
 
 /* How long an epik is remembered from now on (a reload changed
  * click_memory): TTL_S seconds, 0 for not at all. */
 void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s);
-int clickmem_save(struct clickmem *cm, const char *dir);
+int clickmem_save(struct clickmem *cm, const char *dir, int64_t now);
 
 /* The salt of the keys (16 bytes). */
 const uint8_t *clickmem_salt(const struct clickmem *cm);

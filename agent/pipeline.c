@@ -251,10 +251,13 @@ static void visitor_key(struct pipeline *pl, const struct hit *hit, const struct
  * a referer of the site, then the memory.  Keeps the memory up to date.
  */
 static void click_id(struct pipeline *pl, const struct hit *hit, const struct slice *client,
-		     int64_t t, int opt_out, struct slice *out)
+		     int64_t t, int64_t now, int opt_out, struct slice *out)
 {
 	uint8_t key[CLICKMEM_KEY_LEN];
-	int found = 0, memory = pl->site->click_memory > 0;
+	/* A hit too old or too far ahead to be sent (a clock set back, a
+	 * stray line) neither teaches the memory nor is taught by it. */
+	int found = 0, memory = pl->site->click_memory > 0 && t >= now - pl->site->max_event_age / 1000 &&
+				  t <= now + FUTURE_SLACK;
 
 	out->p = NULL;
 	out->n = 0;
@@ -288,7 +291,7 @@ static void click_id(struct pipeline *pl, const struct hit *hit, const struct sl
 	} else if (!memory) {
 		return; /* click_memory = 0: nothing is remembered */
 	} else if (found) {
-		clickmem_put(pl->cm, key, t, out->p, out->n);
+		clickmem_put(pl->cm, key, t, now, out->p, out->n);
 	} else if (clickmem_get(pl->cm, key, t, &out->p, &out->n)) {
 		found = 1;
 	}
@@ -455,7 +458,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 				pl->st.bad_time++;
 				break;
 			}
-			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
+			click_id(pl, hit, &in.client, in.time, now, in.opt_out, &in.click_id);
 			have_time = 1;
 		}
 		events++;
@@ -470,7 +473,7 @@ int pipeline_line(struct pipeline *pl, const char *line, size_t n, const struct 
 		 * its epik, a Sec-GPC: 1 visitor to forget them. */
 		if ((in.opt_out || (site->click_memory > 0 && may_hold_epik(hit->query.p, hit->query.n))) &&
 		    hit_time(pl, &in.time) == 0) {
-			click_id(pl, hit, &in.client, in.time, in.opt_out, &in.click_id);
+			click_id(pl, hit, &in.client, in.time, now, in.opt_out, &in.click_id);
 		}
 	}
 	return events;

@@ -20,11 +20,15 @@ static void key_of(const struct clickmem *cm, const char *ip, const char *ua,
 	clickmem_key(cm, ip, strlen(ip), ua, strlen(ua), key);
 }
 
+/* The clock when put() remembers: after every time of the tests, unless
+ * a test sets it. */
+static int64_t wall = T0 + 365 * DAY;
+
 static void put(struct clickmem *cm, const char *ip, const char *ua, int64_t t, const char *epik)
 {
 	uint8_t key[CLICKMEM_KEY_LEN];
 	key_of(cm, ip, ua, key);
-	clickmem_put(cm, key, t, epik, strlen(epik));
+	clickmem_put(cm, key, t, wall, epik, strlen(epik));
 }
 
 /* The remembered epik as a string ("" when there is none). */
@@ -185,21 +189,21 @@ static void test_rejected_values(void **state)
 	(void)state;
 	key_of(cm, "198.51.100.7", UA, key);
 	/* An empty epik, or time 0, is not remembered. */
-	clickmem_put(cm, key, T0, "", 0);
-	clickmem_put(cm, key, 0, EPIK_A, strlen(EPIK_A));
+	clickmem_put(cm, key, T0, T0, "", 0);
+	clickmem_put(cm, key, 0, T0, EPIK_A, strlen(EPIK_A));
 	assert_int_equal(clickmem_count(cm), 0);
 	/* The longest epik kept is CLICKMEM_EPIK_MAX bytes; longer ones are not kept. */
 	memset(big, 'Q', sizeof big);
-	clickmem_put(cm, key, T0, big, CLICKMEM_EPIK_MAX + 1);
+	clickmem_put(cm, key, T0, T0, big, CLICKMEM_EPIK_MAX + 1);
 	assert_int_equal(clickmem_count(cm), 0);
-	clickmem_put(cm, key, T0, big, CLICKMEM_EPIK_MAX);
+	clickmem_put(cm, key, T0, T0, big, CLICKMEM_EPIK_MAX);
 	assert_int_equal(clickmem_count(cm), 1);
 	assert_int_equal(strlen(get(cm, "198.51.100.7", UA, T0)), CLICKMEM_EPIK_MAX);
 	/* A too-long epik later does not erase the one kept. */
-	clickmem_put(cm, key, T0 + 5, big, CLICKMEM_EPIK_MAX + 1);
+	clickmem_put(cm, key, T0 + 5, T0, big, CLICKMEM_EPIK_MAX + 1);
 	assert_int_equal(strlen(get(cm, "198.51.100.7", UA, T0 + 5)), CLICKMEM_EPIK_MAX);
 	/* Epiks are opaque bytes: kept exactly. */
-	clickmem_put(cm, key, T0 + 6, "a%2Bb+c=\0d", 10);
+	clickmem_put(cm, key, T0 + 6, T0, "a%2Bb+c=\0d", 10);
 	{
 		const char *p;
 		size_t n;
@@ -260,6 +264,98 @@ static void test_older_does_not_replace(void **state)
 	     GET("198.51.100.7", T0 + 3600 + 30 * DAY, EPIK_B),
 	     COUNT(1));
 	clickmem_free(cm);
+}
+
+/* A hit more than a minute before the click never saw it. */
+static void test_hit_before_click(void **state)
+{
+	struct clickmem *cm = clickmem_new(64, 30 * DAY, SALT);
+	(void)state;
+	PLAY(cm, PUT("198.51.100.7", T0, EPIK_A),
+	     GET("198.51.100.7", T0 - 60, EPIK_A),
+	     GET("198.51.100.7", T0 - 61, ""),
+	     GET("198.51.100.7", T0 - 600, ""),
+	     GET("198.51.100.7", T0 - 29 * DAY, ""));
+	clickmem_free(cm);
+}
+
+/*
+ * The clock set back: an epik seen at a time now ahead of the clock gives
+ * way to an older-dated click, which is the newer one; without the step,
+ * an older line read later does not replace it.
+ */
+static void test_clock_set_back(void **state)
+{
+	struct clickmem *cm = clickmem_new(64, 30 * DAY, SALT);
+	(void)state;
+	wall = T0 + 2 * DAY;
+	put(cm, "198.51.100.7", UA, T0 + 2 * DAY, EPIK_A);
+	wall = T0 + 2 * DAY + 60; /* no step: an older line read later */
+	put(cm, "198.51.100.7", UA, T0, EPIK_B);
+	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 2 * DAY + 60), EPIK_A);
+	wall = T0; /* the clock set back two days */
+	put(cm, "198.51.100.7", UA, T0, EPIK_B);
+	assert_string_equal(get(cm, "198.51.100.7", UA, T0 + 60), EPIK_B);
+	/* Within CLICKMEM_AHEAD_MAX of the clock, an epik stands. */
+	wall = T0 + 60;
+	put(cm, "198.51.100.8", UA, T0 + 60 + CLICKMEM_AHEAD_MAX, EPIK_A);
+	put(cm, "198.51.100.8", UA, T0 + 60, EPIK_B);
+	assert_string_equal(get(cm, "198.51.100.8", UA, T0 + 60 + CLICKMEM_AHEAD_MAX), EPIK_A);
+	wall = T0 + 365 * DAY;
+	clickmem_free(cm);
+}
+
+/*
+ * The file keeps no epik past click_memory: a save leaves out (and the
+ * table forgets) those too old at the clock, and so does a load, which then
+ * marks the table for saving; with click_memory = 0, all of them.
+ */
+static void test_save_load_expired(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct clickmem *cm = clickmem_new(1024, 30 * DAY, SALT), *back;
+	(void)state;
+	put(cm, "203.0.113.5", UA, T0, EPIK_A);
+	put(cm, "203.0.113.6", UA, T0 + 20 * DAY, EPIK_B);
+	assert_int_equal(clickmem_save(cm, dir, T0 + 40 * DAY), 0);
+	assert_int_equal(clickmem_count(cm), 1);
+	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	assert_int_equal(clickmem_count(back), 1);
+	assert_false(clickmem_dirty(back));
+	assert_string_equal(get(back, "203.0.113.6", UA, T0 + 40 * DAY), EPIK_B);
+	clickmem_free(back);
+	/* Loaded later, the other is too old as well. */
+	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 60 * DAY);
+	assert_int_equal(clickmem_count(back), 0);
+	assert_true(clickmem_dirty(back));
+	clickmem_free(back);
+	/* click_memory = 0: none is loaded, and the file is to be written again. */
+	back = clickmem_load(dir, 1024, 0, T0 + 40 * DAY);
+	assert_int_equal(clickmem_count(back), 0);
+	assert_true(clickmem_dirty(back));
+	assert_int_equal(clickmem_save(back, dir, T0 + 40 * DAY), 0);
+	clickmem_free(back);
+	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	assert_int_equal(clickmem_count(back), 0);
+	clickmem_free(back);
+	/* An epik dated ahead of the clock (saved before the clock was set
+	 * back) is not loaded. */
+	put(cm, "203.0.113.7", UA, T0 + 41 * DAY, EPIK_A);
+	assert_int_equal(clickmem_save(cm, dir, T0 + 41 * DAY), 0);
+	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	assert_int_equal(clickmem_count(back), 1);
+	assert_string_equal(get(back, "203.0.113.6", UA, T0 + 40 * DAY), EPIK_B);
+	clickmem_free(back);
+	/* A reload that shortens click_memory has the table saved again. */
+	clickmem_save(cm, dir, T0 + 41 * DAY);
+	assert_false(clickmem_dirty(cm));
+	clickmem_set_ttl(cm, DAY);
+	assert_true(clickmem_dirty(cm));
+	assert_int_equal(clickmem_save(cm, dir, T0 + 41 * DAY), 0);
+	assert_int_equal(clickmem_count(cm), 1);
+	clickmem_free(cm);
+	tu_rmtree(dir);
+	free(dir);
 }
 
 static void test_bounded(void **state)
@@ -344,8 +440,8 @@ static void test_save_load_damaged(void **state)
 	uint8_t junk[CLICKMEM_KEY_LEN + 8 + 1] = {0};
 	(void)state;
 	put(cm, "203.0.113.5", UA, T0, EPIK_A);
-	assert_int_equal(clickmem_save(cm, dir), 0);
-	back = clickmem_load(dir, 1024, 30 * DAY);
+	assert_int_equal(clickmem_save(cm, dir, T0), 0);
+	back = clickmem_load(dir, 1024, 30 * DAY, T0);
 	assert_non_null(back);
 	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
 	clickmem_free(back);
@@ -360,7 +456,7 @@ static void test_save_load_damaged(void **state)
 		fputc('x', f);
 	}
 	fclose(f);
-	back = clickmem_load(dir, 1024, 30 * DAY);
+	back = clickmem_load(dir, 1024, 30 * DAY, T0);
 	assert_non_null(back);
 	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
 	assert_int_equal(clickmem_count(back), 1);
@@ -382,6 +478,9 @@ int main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_newer_replaces_older),
 		cmocka_unit_test(test_older_does_not_replace),
+		cmocka_unit_test(test_hit_before_click),
+		cmocka_unit_test(test_clock_set_back),
+		cmocka_unit_test(test_save_load_expired),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_bounded_uneven_capacity),
 		cmocka_unit_test(test_evicts_oldest),

@@ -578,18 +578,52 @@ static void test_click_memory(void **state)
 	EXPECT_STR(0, "user_data.click_id", EPIK);
 	EXPECT_STR(1, "user_data.click_id", EPIK);
 	/* Not for another agent on the same address, nor another address. */
-	run(combined("203.0.113.5", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_FIREFOX));
+	run_at(combined("203.0.113.5", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_FIREFOX), 0,
+	       T0 + 3 * HOUR);
 	EXPECT_STR(0, "user_data.click_id", NULL);
-	run(combined("203.0.113.6", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN));
+	run_at(combined("203.0.113.6", T0 + 3 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 3 * HOUR);
 	EXPECT_STR(0, "user_data.click_id", NULL);
 	/* A newer epik replaces it. */
-	run(combined("203.0.113.5", T0 + 4 * HOUR, "GET", "/?epik=dj0yJnU9newer", 200, NULL, UA_IPHONE_PIN));
-	run(combined("203.0.113.5", T0 + 5 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN));
+	run_at(combined("203.0.113.5", T0 + 4 * HOUR, "GET", "/?epik=dj0yJnU9newer", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 4 * HOUR);
+	run_at(combined("203.0.113.5", T0 + 5 * HOUR, "GET", "/checkout/thank-you", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 5 * HOUR);
 	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9newer");
+	/* A hit before that click, read later (another log of the site, caught
+	 * up): it never saw the click.  A minute before, it may have. */
+	run_at(combined("203.0.113.7", T0 + 4 * HOUR, "GET", "/?epik=dj0yJnU9late", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 5 * HOUR);
+	run_at(combined("203.0.113.7", T0 + 4 * HOUR - 600, "GET", "/products/x", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 5 * HOUR);
+	EXPECT_STR(0, "user_data.click_id", NULL);
+	run_at(combined("203.0.113.7", T0 + 4 * HOUR - 60, "GET", "/products/x", 200, NULL, UA_IPHONE_PIN), 0,
+	       T0 + 5 * HOUR);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9late");
 	/* 30 days later (the default click_memory) it is forgotten. */
 	run_at(combined("203.0.113.5", T0 + 4 * HOUR + 31 * DAY, "GET", "/checkout/thank-you", 200, NULL,
 			UA_IPHONE_PIN),
 	       1000, T0 + 4 * HOUR + 31 * DAY);
+	EXPECT_STR(0, "user_data.click_id", NULL);
+}
+
+/* A hit refused as in the future (or too old) neither teaches the memory
+ * nor is taught by it: a stray line dated days ahead would otherwise stand
+ * in the way of the visitor's real clicks. */
+static void test_click_memory_refused_hits(void **state)
+{
+	(void)state;
+	fx_load(TU_SITE_HEAD("nginx_combined") TU_PINTEREST);
+	run_at(combined("203.0.113.5", T0 - 60, "GET", "/?epik=dj0yJnU9real", 200, NULL, NULL), 0, T0);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9real");
+	run_at(combined("203.0.113.5", T0 + 2 * DAY, "GET", "/?epik=dj0yJnU9ahead", 200, NULL, NULL), 100, T0);
+	assert_int_equal(pipeline_stats(F.pl)->future, 1);
+	run_at(combined("203.0.113.5", T0, "GET", "/p", 200, NULL, NULL), 200, T0);
+	EXPECT_STR(0, "user_data.click_id", "dj0yJnU9real");
+	run_at(combined("203.0.113.5", T0 - 8 * DAY, "GET", "/?epik=dj0yJnU9old", 200, NULL, NULL), 300, T0);
+	assert_int_equal(pipeline_stats(F.pl)->too_old, 1);
+	run_at(combined("203.0.113.6", T0 - 8 * DAY, "GET", "/?epik=dj0yJnU9old", 200, NULL, NULL), 400, T0);
+	run_at(combined("203.0.113.6", T0, "GET", "/p", 200, NULL, NULL), 500, T0);
 	EXPECT_STR(0, "user_data.click_id", NULL);
 }
 
@@ -655,7 +689,7 @@ static void test_gpc_forgets_with_memory_off(void **state)
 	F.cm = clickmem_new(1024, 30 * DAY, salt);
 	assert_non_null(F.cm);
 	clickmem_key(F.cm, "203.0.113.5", 11, UA_FIREFOX, strlen(UA_FIREFOX), key);
-	clickmem_put(F.cm, key, T0, "dj0yJnU9old", 11);
+	clickmem_put(F.cm, key, T0, T0, "dj0yJnU9old", 11);
 	F.pl = pipeline_new(F.conf.l.cfg, F.conf.site, F.cm);
 	assert_non_null(F.pl);
 	run(pintail("203.0.113.5", T0 + 10, "/a", NULL, NULL, "shop.example.com", NULL, NULL, NULL));
@@ -1089,6 +1123,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_click_id_from_referer, fx_teardown),
 		cmocka_unit_test_teardown(test_click_memory, fx_teardown),
 		cmocka_unit_test_teardown(test_click_memory_ttl_and_off, fx_teardown),
+		cmocka_unit_test_teardown(test_click_memory_refused_hits, fx_teardown),
 		cmocka_unit_test_teardown(test_click_memory_learns_from_non_events, fx_teardown),
 		cmocka_unit_test_teardown(test_click_memory_shared, fx_teardown),
 		cmocka_unit_test_teardown(test_gpc_forgets, fx_teardown),
