@@ -119,7 +119,7 @@ static void print_site(const cJSON *s, double now)
 	} else if (flag(s, "backpressured")) {
 		state = "backpressured (spool full)";
 	} else if (num(s, "spool_events") == 0) {
-		state = "idle, all delivered";
+		state = "idle, nothing left to send";
 	}
 	ago(last, sizeof last, num(s, "last_success"), now);
 	printf("\nsite %s (ad account %s)%s: %s\n", str(s, "name"), str(s, "ad_account_id"),

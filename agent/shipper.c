@@ -67,6 +67,8 @@ struct shipper {
 	int single_rejects;
 	struct shipper_stats st;
 	int64_t warn_logged_at;
+	uint64_t expired_unsaid;    /* events dropped as too old since the last such line */
+	int64_t expired_said_at;    /* when that line was logged; 0: never */
 	int quiesced;               /* no new request starts (shutting down) */
 };
 
@@ -401,6 +403,20 @@ static size_t drop_expired(struct shipper *sh, size_t from, size_t to)
 			continue;
 		}
 		sh->batch.items[kept++] = *it;
+	}
+	if (kept < to) {
+		/* A week's conversions may go this way: worth a human's look,
+		 * said at most once a minute, with the count since. */
+		sh->expired_unsaid += to - kept;
+		if (sh->expired_said_at == 0 || loop_now_ms() - sh->expired_said_at >= 60000) {
+			log_warn("site %s: %llu events waited in the spool past max_event_age (%llds), which "
+				 "Pinterest would refuse: not sent, written to rejected.log (status counts them as "
+				 "REJECTED; said at most once a minute)",
+				 sh->conf.site, (unsigned long long)sh->expired_unsaid,
+				 (long long)(sh->conf.max_event_age_ms / 1000));
+			sh->expired_unsaid = 0;
+			sh->expired_said_at = loop_now_ms();
+		}
 	}
 	return kept - from;
 }

@@ -7,7 +7,7 @@
 #     spooled, spool_events 0, delivered 30, rejected 0, lines 30, requests,
 #     last_success, paused false, files:[{path, inode, offset = size = the
 #     file's size, lag 0}]}]}; the table says "running (pid N)", names the
-#     site, its ad account, the file and "idle, all delivered";
+#     site, its ad account, the file and "idle, nothing left to send";
 #   - `status shop` shows only shop; `status nosuch` exits 1; a second site
 #     is listed;
 #   - paused (401): paused true, pause_reason with the 401 words; the table
@@ -91,7 +91,7 @@ PY
 "$PINTAIL" -c "$CONF" status > "$OUT/status.txt" 2> "$OUT/status.err" || fail "status exited non-zero while running"
 cat "$OUT/status.txt"
 assert_grep "^pintail is running \\(pid $AGENT_PID\\)" "$OUT/status.txt"
-assert_grep "^site shop \\(ad account $AD_ACCOUNT\\): idle, all delivered" "$OUT/status.txt"
+assert_grep "^site shop \\(ad account $AD_ACCOUNT\\): idle, nothing left to send" "$OUT/status.txt"
 assert_grep "^site other " "$OUT/status.txt"
 assert_grep "$LOG +$inode +$size +$size +0\$" "$OUT/status.txt"
 

@@ -168,7 +168,7 @@ status broken
 cat "$T/broken.err"
 assert_eq "status with a broken site file: exit status" 0 "$rc"
 assert_grep "^pintail is .*last known state \(pid 0, written 0 s ago" "$T/broken"
-assert_grep "^site shop \(ad account \): idle, all delivered" "$T/broken"
+assert_grep "^site shop \(ad account \): idle, nothing left to send" "$T/broken"
 
 # 9. A site the agent does not know (yet): exit 1, and what to do.
 status unknown blog
