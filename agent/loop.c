@@ -31,6 +31,7 @@ struct loop {
 	struct watch *watches;
 	struct loop_timer *timers;
 	int64_t tfd_at;        /* when the timerfd is set to fire; -1: not set */
+	int timer_failed;      /* timerfd_settime() failed: said once */
 };
 
 int64_t loop_now_ms(void)
@@ -195,7 +196,12 @@ static void set_timerfd(struct loop *l)
 		its.it_value.tv_sec = next / 1000;
 		its.it_value.tv_nsec = (next % 1000) * 1000000 + 1;
 	}
-	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0 && !l->timer_failed) {
+		/* Cannot happen with a valid time; if it did, every timer of
+		 * the agent (flushes, retries, saves) would stall unsaid. */
+		l->timer_failed = 1;
+		log_err("timerfd_settime: %s: the agent's timers may not fire", strerror(errno));
+	}
 }
 
 static void run_timers(struct loop *l)
