@@ -169,7 +169,18 @@ int cmd_parse(const char *config_path, int argc, char **argv)
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	if (++i < argc && !ended && strcmp(argv[i], "--") == 0) {
+		ended = 1;
 		i++;
+	}
+	for (int j = i; !ended && j < argc; j++) {
+		if (argv[j][0] == '-' && argv[j][1] != '\0') {
+			/* "parse shop --now 1795860000": an option, not a file. */
+			fprintf(stderr, "pintail: %s: options go before SITE (a log file whose name begins with "
+					"\"-\" goes after \"--\")\n", argv[j]);
+			pipeline_free(pl);
+			config_free(cfg);
+			return usage();
+		}
 	}
 	if (i >= argc) {
 		status = parse_fd(pl, cfg, STDIN_FILENO, "stdin", now) < 0 ? EXIT_RUNTIME : EXIT_OK;

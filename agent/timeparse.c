@@ -213,7 +213,7 @@ static int parse_iso8601(const char *s, const char *end, int64_t *epoch)
 
 	if (digits(&p, end, 4, 4, &t.y) < 0 || p >= end || *p++ != '-' ||
 	    digits(&p, end, 2, 2, &t.mon) < 0 || p >= end || *p++ != '-' ||
-	    digits(&p, end, 2, 2, &t.d) < 0 || p >= end || (*p != 'T' && *p != ' ')) {
+	    digits(&p, end, 2, 2, &t.d) < 0 || p >= end || (*p != 'T' && *p != 't' && *p != ' ')) {
 		return -1;
 	}
 	p++;

@@ -90,6 +90,11 @@ set +e
 "$PINTAIL" -c "$CONF" parse --now yesterday gen >/dev/null 2>&1; rc=$?
 set -e
 assert_eq "exit status for a bad --now" 1 "$rc"
+set +e
+"$PINTAIL" -c "$CONF" parse gen "$T/twice.log" --now $NOW >/dev/null 2>"$T/err"; rc=$?
+set -e
+assert_eq "exit status for --now after SITE" 1 "$rc"
+assert_grep '--now: options go before SITE' "$T/err"
 
 # 6b. parse never reads the access token: it works where the token file
 # is missing (or unreadable to the user running it), which check refuses.
