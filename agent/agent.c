@@ -218,7 +218,7 @@ static int on_line(void *ctx, const char *line, size_t n, const struct line_src 
 	as->emit_failed = as->appended = 0;
 	pipeline_line(as->pl, line, n, src, (int64_t)time(NULL), emit, as);
 	if (as->emit_failed) {
-		disk_failed(as, "write", "the spool");
+		disk_failed(as, spool_failed_step(as->spool), spool_dir(as->spool));
 		return -1;
 	}
 	if (!as->appended) {
@@ -258,7 +258,7 @@ static void site_commit(struct asite *as)
 		return;
 	}
 	if (spool_commit(as->spool) < 0) {
-		disk_failed(as, "fsync", "the spool");
+		disk_failed(as, spool_failed_step(as->spool), spool_dir(as->spool));
 		return;
 	}
 	tsite_checkpoint(as->ts, &text);
@@ -438,6 +438,11 @@ static struct asite *site_start(struct agent *a, struct site *s)
 		goto fail;
 	}
 	loaded = checkpoint_load(as->dir, &ck);
+	if (loaded == -2) {
+		/* Unreadable now (an I/O error): starting afresh would read every
+		 * file again and save over the good checkpoint. */
+		goto fail;
+	}
 	tc.name = s->name;
 	tc.patterns = s->logs;
 	tc.max_line = (size_t)a->cfg->agent.max_line;

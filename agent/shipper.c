@@ -448,7 +448,13 @@ static void start_batch(struct shipper *sh)
 	}
 	for (;;) {
 		n = spool_read_batch(sh->spool, sh->conf.batch_max, BODY_MAX, &sh->batch);
-		if (n <= 0) {
+		if (n < 0) {
+			/* The spool could not be read (an I/O error, logged): tried
+			 * again, not only when more events come. */
+			loop_timer_arm(sh->timer, sh->conf.retry_min_ms > 1000 ? sh->conf.retry_min_ms : 1000);
+			return;
+		}
+		if (n == 0) {
 			return;
 		}
 		sh->batch_read = (size_t)n;

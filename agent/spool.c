@@ -83,6 +83,10 @@ struct spool {
 	struct buf rbuf;          /* the record being read */
 	struct buf ra;            /* read-ahead of the batch reader... */
 	uint64_t ra_seg, ra_off;  /* ...what it holds: segment and offset */
+	const char *step;         /* what failed last (spool_failed_step()) */
+	int read_failing;         /* a batch could not be read (said once) */
+	int cut_pending;          /* a rollback could not cut the segment back to commit... */
+	int gen_pending;          /* ...or retire() its generation: done before any write */
 	char append_hex[64];      /* the last appended record's identity... */
 	uint8_t append_raw[32];   /* ...in raw form */
 };
@@ -136,6 +140,7 @@ static int list_segments(struct spool *sp)
 		sp->segs = ns;
 		sp->segs[sp->nsegs].id = id;
 		sp->segs[sp->nsegs].size = 0;
+		sp->segs[sp->nsegs].gen = 0;
 		sp->nsegs++;
 	}
 	closedir(d);
@@ -145,21 +150,34 @@ static int list_segments(struct spool *sp)
 	return 0;
 }
 
-static void load_ack(struct spool *sp)
+/* Reads the ack: 0, or -1 when it cannot be read now (logged): taken for
+ * absent, it would send again everything acknowledged. */
+static int load_ack(struct spool *sp)
 {
 	char path[4096];
 	unsigned long long seg, off;
 	FILE *f;
+	unsigned gen = 0;
+	int got;
 
 	snprintf(path, sizeof path, "%s/ack", sp->dir);
 	f = fopen(path, "re");
 	sp->ack.seg = sp->nsegs ? sp->segs[0].id : 1;
 	sp->ack.off = SEG_HEADER;
 	if (f == NULL) {
-		return;
+		if (errno == ENOENT) {
+			return 0;
+		}
+		log_err("open %s: %s; the site starts later", path, strerror(errno));
+		return -1;
 	}
-	unsigned gen = 0;
-	if (fscanf(f, "pintail-spool-ack 1 %llu %llu %u", &seg, &off, &gen) >= 2) {
+	got = fscanf(f, "pintail-spool-ack 1 %llu %llu %u", &seg, &off, &gen);
+	if (ferror(f)) {
+		log_err("read %s: %s; the site starts later", path, strerror(errno ? errno : EIO));
+		fclose(f);
+		return -1;
+	}
+	if (got >= 2) {
 		sp->ack.seg = seg;
 		sp->ack.off = off;
 		sp->ack_gen = gen;
@@ -167,6 +185,7 @@ static void load_ack(struct spool *sp)
 		log_err("%s: unreadable; sending every pending event again", path);
 	}
 	fclose(f);
+	return 0;
 }
 
 /* ---- events met again (see struct seen) ---- */
@@ -253,17 +272,47 @@ static void load_ckpt(struct spool *sp)
 /*
  * Reads the record at OFF of FD (file size SIZE) into BUF.  Returns its
  * total length, with the payload at BUF->p, when it is sound; 0 when the
- * bytes at OFF are not a sound record.  The CRC is checked when VERIFY is
- * set: always when a spool is opened, and afterwards only where the open
- * found corruption (records this process wrote are known sound).
+ * bytes at OFF are not a sound record; REC_UNREAD (errno set) when they
+ * could not be read (an I/O error, out of memory): that is no corruption,
+ * and nothing may be cut or skipped for it.  The CRC is checked when
+ * VERIFY is set: always when a spool is opened, and afterwards only where
+ * the open found corruption (records this process wrote are known sound).
  */
+#define REC_UNREAD UINT64_MAX
+
+/* Reads N bytes at OFF: 1 when all came, 0 when the file ended before,
+ * -1 on an error (errno). */
+static int read_at(int fd, void *p, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)p + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r < 0) {
+			return -1;
+		}
+		if (r == 0) {
+			return 0;
+		}
+		got += (size_t)r;
+	}
+	return 1;
+}
+
 static uint64_t read_record(int fd, uint64_t off, uint64_t size, struct buf *buf, int verify)
 {
 	uint32_t h[4];
 	uint32_t len;
+	int r;
 
-	if (size - off < REC_HEADER || pread(fd, h, REC_HEADER, (off_t)off) != REC_HEADER) {
+	if (size - off < REC_HEADER) {
 		return 0;
+	}
+	if ((r = read_at(fd, h, REC_HEADER, off)) <= 0) {
+		return r < 0 ? REC_UNREAD : 0;
 	}
 	len = le32toh(h[1]);
 	if (le32toh(h[0]) != REC_MAGIC || len < REC_FIXED || len > REC_MAX ||
@@ -271,8 +320,13 @@ static uint64_t read_record(int fd, uint64_t off, uint64_t size, struct buf *buf
 		return 0;
 	}
 	buf_reset(buf);
-	if (buf_reserve(buf, len) < 0 || pread(fd, buf->p, len, (off_t)(off + REC_HEADER)) != (ssize_t)len ||
-	    (verify && libdeflate_crc32(0, buf->p, len) != le32toh(h[2]))) {
+	if (buf_reserve(buf, len) < 0) {
+		return REC_UNREAD;
+	}
+	if ((r = read_at(fd, buf->p, len, off + REC_HEADER)) <= 0) {
+		return r < 0 ? REC_UNREAD : 0;
+	}
+	if (verify && libdeflate_crc32(0, buf->p, len) != le32toh(h[2])) {
 		return 0;
 	}
 	buf->len = len;
@@ -332,23 +386,30 @@ static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t 
 		if (n >= REC_HEADER) {
 			memcpy(h, sp->ra.p, REC_HEADER);
 			len = le32toh(h[1]);
-			if ((size_t)n < REC_HEADER + len && len <= REC_MAX && size - off >= REC_HEADER + len &&
-			    buf_reserve(&sp->ra, REC_HEADER + len) == 0) {
-				ssize_t more = pread(fd, sp->ra.p + n, REC_HEADER + len - (size_t)n, (off_t)(off + (uint64_t)n));
-				n += more > 0 ? more : 0;
+			if ((size_t)n < REC_HEADER + len && len <= REC_MAX && size - off >= REC_HEADER + len) {
+				if (buf_reserve(&sp->ra, REC_HEADER + len) < 0 ||
+				    read_at(fd, sp->ra.p + n, REC_HEADER + len - (size_t)n, off + (uint64_t)n) < 0) {
+					buf_reset(&sp->ra);
+					return RA_ERROR;
+				}
+				n = (ssize_t)(REC_HEADER + len);
 			}
 		}
 		sp->ra.len = n > 0 ? (size_t)n : 0;
 		sp->ra_seg = seg;
 		sp->ra_off = off;
 	}
-	return 0;
+	/* The refill read less than a whole record the size vouches for (a
+	 * short read): no corruption, tried again later. */
+	buf_reset(&sp->ra);
+	return RA_ERROR;
 }
 
 /* Forgets the read-ahead (a segment was cut back or emptied). */
 static void ra_forget(struct spool *sp) { buf_reset(&sp->ra); }
 
-/* The next offset after OFF where a sound record starts, or SIZE. */
+/* The next offset after OFF where a sound record starts, or SIZE;
+ * REC_UNREAD (errno set) when the segment could not be read. */
 static uint64_t resync(int fd, uint64_t off, uint64_t size)
 {
 	uint8_t buf[65536];
@@ -356,7 +417,13 @@ static uint64_t resync(int fd, uint64_t off, uint64_t size)
 
 	for (uint64_t pos = off + 1; pos < size;) {
 		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
-		if (n <= 0) {
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return REC_UNREAD;
+		}
+		if (n == 0) {
 			break;
 		}
 		for (ssize_t i = 0; i + 4 <= n; i++) {
@@ -367,6 +434,9 @@ static uint64_t resync(int fd, uint64_t off, uint64_t size)
 			}
 			len = read_record(fd, pos + (uint64_t)i, size, &rec, 1);
 			buf_free(&rec);
+			if (len == REC_UNREAD) {
+				return REC_UNREAD;
+			}
 			if (len > 0) {
 				return pos + (uint64_t)i;
 			}
@@ -376,22 +446,29 @@ static uint64_t resync(int fd, uint64_t off, uint64_t size)
 	return size;
 }
 
-/* Reads the generation of segment S from its header. */
-static void seg_gen(const struct spool *sp, struct seg *s)
+/* Reads the generation of segment S from its header: 0, or -1 when it
+ * could not be read (logged). */
+static int seg_gen(const struct spool *sp, struct seg *s)
 {
 	char path[4096], head[SEG_HEADER];
-	int fd;
+	int fd, r = 0;
 	uint32_t g;
 
 	seg_path(sp, s->id, path, sizeof path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pread(fd, head, SEG_HEADER, 0) == SEG_HEADER) {
+	if (fd < 0 || (r = read_at(fd, head, SEG_HEADER, 0)) < 0) {
+		log_err("read %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	if (r > 0) {
 		memcpy(&g, head + 12, 4);
 		s->gen = le32toh(g);
 	}
-	if (fd >= 0) {
-		close(fd);
-	}
+	close(fd);
+	return 0;
 }
 
 /* Checks one segment from START: counts records and corrupt stretches. */
@@ -413,7 +490,12 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int las
 		return -1;
 	}
 	s->size = (uint64_t)st.st_size;
-	if (pread(fd, head, SEG_HEADER, 0) == SEG_HEADER) {
+	memset(head, 0, sizeof head);
+	int r = read_at(fd, head, SEG_HEADER, 0);
+	if (r < 0) {
+		goto unread;
+	}
+	if (r > 0) {
 		uint32_t g;
 		memcpy(&g, head + 12, 4);
 		s->gen = le32toh(g);
@@ -427,13 +509,19 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int las
 		return 0;
 	}
 	while (off < s->size) {
-		uint64_t len = read_record(fd, off, s->size, &sp->rbuf, 1);
+		uint64_t len = read_record(fd, off, s->size, &sp->rbuf, 1), next;
+		if (len == REC_UNREAD) {
+			goto unread;
+		}
 		if (len > 0) {
 			sp->events++;
 			off += len;
 			continue;
 		}
-		uint64_t next = resync(fd, off, s->size);
+		next = resync(fd, off, s->size);
+		if (next == REC_UNREAD) {
+			goto unread;
+		}
 		sp->corrupt++;
 		if (next >= s->size && last) {
 			/* A torn tail (a crash mid-write): cut it off, so that
@@ -453,6 +541,12 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t start, int las
 	}
 	close(fd);
 	return 0;
+unread:
+	/* An I/O error is no corruption: nothing is cut or counted, and the
+	 * spool is opened later (the site's start is tried again). */
+	log_err("read %s: %s; nothing of it is dropped, and the site starts later", path, strerror(errno));
+	close(fd);
+	return -1;
 }
 
 static int new_segment(struct spool *sp)
@@ -617,7 +711,10 @@ struct spool *spool_open(const char *dir)
 		spool_close(sp);
 		return NULL;
 	}
-	load_ack(sp);
+	if (load_ack(sp) < 0) {
+		spool_close(sp);
+		return NULL;
+	}
 	load_ckpt(sp);
 	/* An ack older than every segment is normal (its segment went after
 	 * a later, unsaved ack); one naming a segment that is not there while
@@ -640,7 +737,10 @@ struct spool *spool_open(const char *dir)
 		if (sg->id == sp->ack.seg) {
 			/* The ack counts only for the generation it was made in: a
 			 * segment emptied in place since starts over from its top. */
-			seg_gen(sp, sg);
+			if (seg_gen(sp, sg) < 0) {
+				spool_close(sp);
+				return NULL;
+			}
 			start = sg->gen == sp->ack_gen ? sp->ack.off : SEG_HEADER;
 			sp->ack.off = start;
 		}
@@ -712,10 +812,48 @@ void spool_close(struct spool *sp)
 /* ---- writing ---- */
 
 /* Writes the buffered records to the last segment. 0, or -1 with errno. */
+static int bump_gen(struct spool *sp);
+
+/*
+ * Finishes what a failed step left half done before anything more is
+ * written: the cut of a rollback (else the records it took back would
+ * count as committed with the next commit, and be spooled twice), the
+ * generation of an emptied segment (else an ack of the old one would skip
+ * new records).  0, or -1 with errno while it still cannot be done.
+ */
+static int mend(struct spool *sp)
+{
+	struct seg *last = &sp->segs[sp->nsegs - 1];
+
+	if (sp->cut_pending) {
+		if (sp->wfd < 0) {
+			char path[4096];
+			seg_path(sp, last->id, path, sizeof path);
+			sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		}
+		if (sp->wfd < 0 || ftruncate(sp->wfd, (off_t)sp->commit.off) < 0) {
+			sp->step = "cut back a segment of";
+			return -1;
+		}
+		last->size = sp->commit.off;
+		sp->cut_pending = 0;
+		log_info("spool %s: cut back now", sp->dir);
+	}
+	if (sp->gen_pending && bump_gen(sp) < 0) {
+		sp->step = "save the generation of a segment of";
+		return -1;
+	}
+	return 0;
+}
+
 static int flush_buffer(struct spool *sp)
 {
 	size_t done = 0;
 	struct seg *last = &sp->segs[sp->nsegs - 1];
+
+	if ((sp->cut_pending || sp->gen_pending) && mend(sp) < 0) {
+		return -1;
+	}
 
 	while (done < sp->wbuf.len) {
 		ssize_t n = write(sp->wfd, sp->wbuf.p + done, sp->wbuf.len - done);
@@ -723,6 +861,7 @@ static int flush_buffer(struct spool *sp)
 			if (errno == EINTR) {
 				continue;
 			}
+			sp->step = "write";
 			return -1;
 		}
 		done += (size_t)n;
@@ -742,13 +881,17 @@ int spool_append(struct spool *sp, const struct spool_rec *r)
 	uint32_t crc;
 	size_t start;
 
+	sp->step = NULL;
 	if (idlen > 255 || plen > REC_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
 	/* A full segment: write out what is buffered for it, start the next. */
-	if (sp->segs[sp->nsegs - 1].size + sp->wbuf.len >= SEG_MAX &&
-	    (flush_buffer(sp) < 0 || new_segment(sp) < 0)) {
+	if (sp->segs[sp->nsegs - 1].size + sp->wbuf.len >= SEG_MAX && flush_buffer(sp) < 0) {
+		return -1;
+	}
+	if (sp->segs[sp->nsegs - 1].size + sp->wbuf.len >= SEG_MAX && new_segment(sp) < 0) {
+		sp->step = "create a segment in";
 		return -1;
 	}
 	memcpy(rec + REC_HEADER, &off, 8);
@@ -796,13 +939,19 @@ static int spool_dirty(const struct spool *sp) { return sp->uncommitted > 0 || s
 
 int spool_commit(struct spool *sp)
 {
+	sp->step = NULL;
 	if (!spool_dirty(sp)) {
 		return 0;
 	}
-	if (flush_buffer(sp) < 0 || fdatasync(sp->wfd) < 0) {
+	if (flush_buffer(sp) < 0) {
+		return -1;
+	}
+	if (fdatasync(sp->wfd) < 0) {
+		sp->step = "fsync";
 		return -1;
 	}
 	if (sp->new_segment && statedir_sync_dir(sp->dir) < 0) {
+		sp->step = "fsync the folder of";
 		return -1;
 	}
 	sp->new_segment = 0;
@@ -831,8 +980,11 @@ void spool_rollback(struct spool *sp)
 	}
 	if (sp->wfd >= 0 && ftruncate(sp->wfd, (off_t)sp->commit.off) == 0) {
 		sp->segs[sp->nsegs - 1].size = sp->commit.off;
+		sp->cut_pending = 0;
 	} else {
-		log_warn("cut back %s: %s", path, strerror(errno));
+		log_warn("cut back %s: %s; nothing more is written to the spool until it is", path,
+			 strerror(errno));
+		sp->cut_pending = 1;
 	}
 	sp->events -= sp->uncommitted;
 	sp->uncommitted = 0;
@@ -988,8 +1140,16 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		const uint8_t *payload;
 		len = read_record_ra(sp, fd, s->id, sp->read.off, size, &payload, sp->corrupt > 0);
 		if (len == RA_ERROR) {
-			log_err("spool %s: read: %s; retrying later", sp->dir, strerror(errno ? errno : EIO));
+			if (!sp->read_failing) {
+				log_err("spool %s: read: %s; tried again every second", sp->dir,
+					strerror(errno ? errno : EIO));
+			}
+			sp->read_failing = 1;
 			goto fail;
+		}
+		if (sp->read_failing) {
+			sp->read_failing = 0;
+			log_info("spool %s: read again", sp->dir);
 		}
 		if (len == 0) {
 			/* Counted at open; skipped here without a word. */
@@ -1033,16 +1193,18 @@ void spool_batch_free(struct spool_batch *b)
 /*
  * Everything in the one segment left is acknowledged: empty it in place,
  * so that a spool that has drained frees its disk (and a full disk gets
- * space back) without needing room for a new file.  The segment's
- * generation is bumped first, durably: an ack of the old generation then
- * counts for nothing, so a crash at any step can only resend events,
- * never skip new ones.
+ * space back) without needing room for a new file.  It is cut back first,
+ * then its generation is bumped, and both made durable before anything is
+ * appended again: an ack of the old generation then counts for nothing, so
+ * that new events are never skipped for it.  A crash between the two
+ * leaves an empty segment of the old generation, and an ack past its end:
+ * nothing to send, as it should (bumping first, a crash there sent the
+ * whole acknowledged segment again).
  */
 static void retire(struct spool *sp)
 {
 	struct seg *s = &sp->segs[sp->nsegs - 1];
 	char path[4096];
-	uint32_t g = htole32(s->gen + 1);
 	int fd;
 
 	if (sp->nsegs != 1 || s->size < RETIRE_MIN || sp->wbuf.len > 0 || sp->uncommitted > 0 ||
@@ -1051,8 +1213,7 @@ static void retire(struct spool *sp)
 	}
 	seg_path(sp, s->id, path, sizeof path);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || pwrite(fd, &g, 4, 12) != 4 || fdatasync(fd) < 0 ||
-	    ftruncate(fd, SEG_HEADER) < 0 || fdatasync(fd) < 0) {
+	if (fd < 0 || ftruncate(fd, SEG_HEADER) < 0) {
 		log_warn("empty %s: %s", path, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
@@ -1061,10 +1222,39 @@ static void retire(struct spool *sp)
 	}
 	close(fd);
 	ra_forget(sp);
-	s->gen++;
 	s->size = SEG_HEADER;
 	sp->ack.off = sp->commit.off = sp->read.off = SEG_HEADER;
+	sp->gen_pending = 1;
+	if (bump_gen(sp) < 0) {
+		log_warn("empty %s: its generation: %s; nothing more is written to the spool until it is "
+			 "saved", path, strerror(errno));
+	}
+}
+
+/* Saves the emptied last segment's next generation (retire()): 0, or -1
+ * (errno) with gen_pending left set. */
+static int bump_gen(struct spool *sp)
+{
+	struct seg *s = &sp->segs[sp->nsegs - 1];
+	char path[4096];
+	uint32_t g = htole32(s->gen + 1);
+	int fd;
+
+	seg_path(sp, s->id, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, &g, 4, 12) != 4 || fdatasync(fd) < 0) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+		}
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	s->gen++;
 	sp->ack_gen = s->gen;
+	sp->gen_pending = 0;
+	return 0;
 }
 
 int spool_ack(struct spool *sp, struct spool_pos end, size_t events)
@@ -1137,3 +1327,7 @@ uint64_t spool_events(const struct spool *sp) { return sp->events; }
 uint64_t spool_uncommitted_bytes(const struct spool *sp) { return sp->uncommitted_bytes; }
 
 uint64_t spool_corrupt(const struct spool *sp) { return sp->corrupt; }
+
+const char *spool_failed_step(const struct spool *sp) { return sp->step ? sp->step : "write"; }
+
+const char *spool_dir(const struct spool *sp) { return sp->dir; }

@@ -125,4 +125,9 @@ uint64_t spool_corrupt(const struct spool *sp);
 /* 1 when committed records wait to be read into a batch. */
 int spool_readable(const struct spool *sp);
 
+/* After a failed append or commit: what failed ("write", "fsync", ...),
+ * and the spool's folder, for the message. */
+const char *spool_failed_step(const struct spool *sp);
+const char *spool_dir(const struct spool *sp);
+
 #endif
