@@ -27,7 +27,7 @@ int checkpoint_load(const char *dir, struct ckpt_list *out)
 			return 0;
 		}
 		log_err("open %s: %s", path, strerror(errno));
-		return -1;
+		return -2;
 	}
 	while ((n = getline(&line, &cap, f)) != -1) {
 		unsigned long long dev, ino, off;
@@ -72,6 +72,12 @@ int checkpoint_load(const char *dir, struct ckpt_list *out)
 			/* checkpoint_format()'s \xHH, decoded in place. */
 			ne->path[decode_hex_escapes(ne->path, strlen(ne->path), ne->path)] = '\0';
 		}
+	}
+	if (result > 0 && ferror(f)) {
+		/* getline() ends on an error as on the file's end: the entries
+		 * read so far are not the whole checkpoint. */
+		log_err("read %s: %s", path, strerror(errno ? errno : EIO));
+		result = -2;
 	}
 	free(line);
 	fclose(f);

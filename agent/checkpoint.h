@@ -45,9 +45,11 @@ struct ckpt_list {
 
 /*
  * Reads DIR/checkpoint.  Returns 1 when it was read, 0 when there is none
- * (a site's very first start), -1 when it is unreadable or of another
- * version (logged; the site then starts as if for the first time, which
- * re-reads files from their beginning rather than losing lines).
+ * (a site's very first start), -1 when it is damaged or of another version
+ * (logged; the site then starts as if for the first time, which re-reads
+ * files from their beginning rather than losing lines), -2 when it cannot
+ * be read now (an I/O error, no descriptor left: logged): the site must not
+ * start, nor its checkpoint be replaced, until it can be.
  */
 int checkpoint_load(const char *dir, struct ckpt_list *out);
 

@@ -391,15 +391,26 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 	int dropped = 0;
 	char path[4096];
 	struct clickmem *cm = NULL;
-	uint8_t head[24];
+	uint8_t head[24] = {0};
 	FILE *f;
 
 	snprintf(path, sizeof path, "%s/%s", dir, CM_FILE);
 	f = fopen(path, "re");
-	if (f == NULL) {
+	if (f == NULL && errno == ENOENT) {
 		return clickmem_new(capacity, ttl_s, NULL);
 	}
-	if (fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, CM_MAGIC, 8) != 0) {
+	if (f == NULL) {
+		/* Not read now (an I/O error): an empty memory would be saved
+		 * over it.  The site starts later. */
+		log_err("open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fread(head, 1, sizeof head, f) != sizeof head && ferror(f)) {
+		log_err("read %s: %s", path, strerror(errno ? errno : EIO));
+		fclose(f);
+		return NULL;
+	}
+	if (memcmp(head, CM_MAGIC, 8) != 0) {
 		log_warn("%s: not a click memory of version 2; starting with an empty one", path);
 		fclose(f);
 		return clickmem_new(capacity, ttl_s, NULL);
@@ -414,7 +425,9 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 			break;
 		}
 		if (len > sizeof epik || fread(epik, 1, len, f) != len) {
-			log_warn("%s: a damaged entry; the rest of the click memory is dropped", path);
+			if (!ferror(f)) {
+				log_warn("%s: a damaged entry; the rest of the click memory is dropped", path);
+			}
 			break;
 		}
 		if (len == 0 || len > CLICKMEM_EPIK_MAX || (int64_t)le64toh(t) <= 0 ||
@@ -423,6 +436,13 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 			continue;
 		}
 		store(cm, find(cm, key), key, (int64_t)le64toh(t), epik, len);
+	}
+	if (cm != NULL && ferror(f)) {
+		/* Cut short by an I/O error: what is left would be saved over
+		 * the whole.  The site starts later. */
+		log_err("read %s: %s", path, strerror(errno ? errno : EIO));
+		clickmem_free(cm);
+		cm = NULL;
 	}
 	fclose(f);
 	if (cm != NULL) {
