@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "tailer.h"
 
 static char *read_all(const char *path)
 {
@@ -146,7 +147,10 @@ static void print_site(const cJSON *s, double now)
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "rotated"))) {
 			printf("    ^ rotated: no longer at that path (renamed or deleted); read to its end, then let go\n");
 		}
-		if (str(f, "error")[0]) {
+		if (strncmp(str(f, "error"), TAILER_READ_FAILED, strlen(TAILER_READ_FAILED)) == 0) {
+			printf("    ^ CANNOT BE READ: %s (tried again every 5 s)\n",
+			       str(f, "error") + strlen(TAILER_READ_FAILED));
+		} else if (str(f, "error")[0]) {
 			printf("    ^ CANNOT BE OPENED: %s (read from its offset once it can be; "
 			       "`pintail check` as the service's user says more)\n",
 			       str(f, "error"));

@@ -55,6 +55,7 @@ struct tfile {
 	int reset_unsaved;     /* started over at 0 since the last save */
 	uint64_t recover_to;   /* its size at tsite_mark_recovery(): lines below are read again */
 	int out_of_reach;      /* its path could not be looked at (still_there()), said once */
+	int read_err;          /* errno of the last read, which failed (said once); 0: none */
 };
 
 /*
@@ -118,6 +119,10 @@ struct tailer {
 	 * watched, until that file is closed (rotate_wait later): its watch
 	 * says nothing of the deletion, nor of a folder made at its path. */
 	int verify_watches;
+	/* A read or an open failed for a reason that may pass (an I/O error,
+	 * no descriptor left): at the next rewatch tick every site's files
+	 * are looked at and read again, even if nothing is written to them. */
+	int retry_reads;
 };
 
 /* ---- identity ---- */
@@ -179,6 +184,18 @@ static void rewatch_soon(struct tailer *t)
 		loop_timer_arm(t->rewatch_timer, REWATCH_MS);
 	}
 }
+
+/* A read or open failed in a way that may pass: tried again at the next
+ * rewatch tick (retry_reads). */
+static void retry_soon(struct tailer *t)
+{
+	t->retry_reads = 1;
+	rewatch_soon(t);
+}
+
+/* 1 for an open's or a read's errno that may pass by itself: not a
+ * permission (granted by a human, seen by a folder's event or a reload). */
+static int may_pass(int err) { return err != EACCES && err != EPERM && err != ENOENT && err != ENOTDIR; }
 
 /* Drops watch entry I (its folder no longer watched); the last takes its place. */
 static void watch_drop(struct tailer *t, size_t i)
@@ -339,7 +356,8 @@ static void rewatch_tick(void *ctx)
 		t->verify_watches = 0;
 		replaced = rewatch_all(t);
 	}
-	if (rewatch_missing(t, &missing) || replaced) {
+	if (rewatch_missing(t, &missing) || replaced || t->retry_reads) {
+		t->retry_reads = 0; /* set again by what fails again */
 		for (struct tsite *ts = t->sites; ts != NULL; ts = ts->next) {
 			reconcile(ts);
 			tsite_read(ts);
@@ -776,8 +794,17 @@ static void tfile_read(struct tsite *ts, struct tfile *tf)
 		}
 		n = linebuf_read(&tf->lb, tf->fd);
 		if (n < 0) {
-			log_err("read %s: %s", tf->path, strerror(errno));
+			if (!tf->read_err) {
+				log_err("read %s: %s; tried again every %d s", tf->path, strerror(errno),
+					REWATCH_MS / 1000);
+			}
+			tf->read_err = errno ? errno : EIO;
+			retry_soon(ts->t);
 			return;
+		}
+		if (tf->read_err) {
+			tf->read_err = 0;
+			log_info("read %s: reading again", tf->path);
 		}
 		if (n == 0) {
 			break;
@@ -1026,6 +1053,9 @@ static void pending_warn(struct tsite *ts, struct tpending *p, int err)
 	char then[128];
 
 	p->err = err;
+	if (may_pass(err)) {
+		retry_soon(ts->t); /* no event may come to say it can be opened now */
+	}
 	if (p->warned) {
 		return;
 	}
@@ -1912,8 +1942,12 @@ void tsite_each_file(struct tsite *ts,
 	for (struct tfile *tf = ts->files; tf != NULL; tf = tf->next) {
 		struct stat st;
 		uint64_t size = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		char err[128];
+		if (tf->read_err) {
+			snprintf(err, sizeof err, TAILER_READ_FAILED "%s", strerror(tf->read_err));
+		}
 		fn(ctx, tf->path, (uint64_t)tf->ino, linebuf_offset(&tf->lb), size, tf->state == TF_ROTATED,
-		   NULL);
+		   tf->read_err ? err : NULL);
 	}
 	/* The files waiting to be opened (pending), with why. */
 	for (struct tpending *p = ts->pending; p != NULL; p = p->next) {

@@ -124,8 +124,10 @@ uint64_t tsite_lost(const struct tsite *ts);
  * For status: calls FN for each file with its path, inode, offset and size;
  * ROTATED 1 for a file no longer at PATH (renamed or deleted), followed to
  * its end; and ERROR: NULL for a file being followed, or why a file of the
- * site cannot be opened yet (it is read from OFFSET once it can).
+ * site cannot be opened yet (it is read from OFFSET once it can), or, for
+ * a followed file whose last read failed, TAILER_READ_FAILED and why.
  */
+#define TAILER_READ_FAILED "read failed: "
 void tsite_each_file(struct tsite *ts,
 		     void (*fn)(void *ctx, const char *path, uint64_t ino, uint64_t offset, uint64_t size,
 				int rotated, const char *error),
