@@ -43,10 +43,16 @@ struct jlog *jlog_open(const char *path, uint64_t max)
 	j->fd = -1;
 	j->max = max;
 	j->path = strdup(path);
-	if (j->path == NULL || jlog_reopen(j) < 0) {
-		log_err("open %s: %s", path, strerror(errno));
+	if (j->path == NULL) {
 		jlog_close(j);
 		return NULL;
+	}
+	if (jlog_reopen(j) < 0) {
+		/* Tried again at each line (jlog_write()): a log that could not
+		 * be opened at the start (no descriptor left, an I/O error) is
+		 * not given up for the agent's life. */
+		log_err("open %s: %s; tried again at its next line", path, strerror(errno));
+		j->failing = 1;
 	}
 	return j;
 }

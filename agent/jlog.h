@@ -13,7 +13,8 @@
 
 struct jlog;
 
-/* Opens PATH for appending (mode 0600).  NULL when it cannot (logged once). */
+/* Opens PATH for appending (mode 0600); one that cannot be opened now is
+ * logged, and opened at a later line.  NULL when out of memory. */
 struct jlog *jlog_open(const char *path, uint64_t max);
 void jlog_close(struct jlog *j);
 
