@@ -112,6 +112,10 @@ build/pintail-asan: $(ASAN_OBJS) agent/main.c build/flags | build/asan
 build/tests/alloc_count: tests/alloc/alloc_count.c $(LIB_OBJS) | build/tests
 	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
+# Makes chosen calls of the agent fail (LD_PRELOAD), for test_state_faults.
+build/tests/faultinj.so: tests/tools/faultinj.c | build/tests
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
+
 # What SPEC §4's event_id costs, with pintail's own hash_event_id (make bench).
 build/sha_cost: bench/sha_cost.c $(LIB_OBJS) | build
 	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
@@ -124,7 +128,8 @@ deps:
 
 # What tests/run.sh runs; it makes them itself too, so that a part run
 # alone (TESTS=name bash tests/run.sh) never runs a stale build.
-test-bins: pintail $(UNIT_BINS) build/tests/test_hash_evp build/tests/alloc_count build/pintail-asan
+test-bins: pintail $(UNIT_BINS) build/tests/test_hash_evp build/tests/alloc_count build/pintail-asan \
+	build/tests/faultinj.so
 
 check: deps
 	$(MAKE) test-bins
