@@ -420,7 +420,8 @@ static struct asite *site_start(struct agent *a, struct site *s)
 		goto fail;
 	}
 	as->spool = spool_open(as->dir);
-	as->cm = clickmem_load(as->dir, CLICKMEM_CAPACITY, s->click_memory / 1000, (int64_t)time(NULL));
+	as->cm = clickmem_load(as->dir, CLICKMEM_CAPACITY, s->click_memory / 1000, s->max_event_age / 1000,
+			       (int64_t)time(NULL));
 	as->pl = as->cm ? pipeline_new(a->cfg, s, as->cm) : NULL;
 	snprintf(path, sizeof path, "%s/delivery.log", as->dir);
 	as->delivery = jlog_open(path, JLOG_MAX);

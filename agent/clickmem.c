@@ -33,6 +33,7 @@ struct clickmem {
 	struct epik *epiks; /* parallel to e */
 	size_t sets;   /* a power of two */
 	int64_t ttl;
+	int64_t backlog; /* how far behind the clock hits may still be read (max_event_age) */
 	uint8_t salt[16];
 	int dirty;
 };
@@ -307,10 +308,16 @@ void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int6
 	store(cm, e, key, t, epik, n);
 }
 
-/* 1 when an entry seen at T is no longer to be kept at NOW. */
+/*
+ * 1 when an entry seen at T is no longer to be kept at NOW (the clock): no
+ * hit still to be read can use it.  Hits are read up to the backlog behind
+ * the clock (a catch-up after a stop, the events of which are sent while
+ * within max_event_age): an epik is kept for click_memory after the oldest
+ * of them, so that a catch-up finds the epiks its hits saw.
+ */
 static int stale(const struct clickmem *cm, int64_t t, int64_t now)
 {
-	return cm->ttl <= 0 || now - t > cm->ttl || t > now + CLICKMEM_AHEAD_MAX;
+	return cm->ttl <= 0 || now - t > cm->ttl + cm->backlog || t > now + CLICKMEM_AHEAD_MAX;
 }
 
 void clickmem_forget(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN])
@@ -343,6 +350,14 @@ void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s)
 }
 
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }
+
+static struct clickmem *with_backlog(struct clickmem *cm, int64_t backlog_s)
+{
+	if (cm != NULL) {
+		cm->backlog = backlog_s > 0 ? backlog_s : 0;
+	}
+	return cm;
+}
 
 #define CM_MAGIC "PTCLICK2" /* 2: keys of agent hash and address */
 #define CM_FILE "clickmem"
@@ -386,7 +401,8 @@ int clickmem_save(struct clickmem *cm, const char *dir, int64_t now)
 	return result;
 }
 
-struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t now)
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t backlog_s,
+			       int64_t now)
 {
 	int dropped = 0;
 	char path[4096];
@@ -397,7 +413,7 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 	snprintf(path, sizeof path, "%s/%s", dir, CM_FILE);
 	f = fopen(path, "re");
 	if (f == NULL && errno == ENOENT) {
-		return clickmem_new(capacity, ttl_s, NULL);
+		return with_backlog(clickmem_new(capacity, ttl_s, NULL), backlog_s);
 	}
 	if (f == NULL) {
 		/* Not read now (an I/O error): an empty memory would be saved
@@ -413,9 +429,9 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 	if (memcmp(head, CM_MAGIC, 8) != 0) {
 		log_warn("%s: not a click memory of version 2; starting with an empty one", path);
 		fclose(f);
-		return clickmem_new(capacity, ttl_s, NULL);
+		return with_backlog(clickmem_new(capacity, ttl_s, NULL), backlog_s);
 	}
-	cm = clickmem_new(capacity, ttl_s, head + 8);
+	cm = with_backlog(clickmem_new(capacity, ttl_s, head + 8), backlog_s);
 	while (cm != NULL) {
 		uint8_t key[CLICKMEM_KEY_LEN], len;
 		uint64_t t;

@@ -84,11 +84,14 @@ uint64_t clickmem_siphash(const uint8_t key[16], const void *data, size_t n);
  * no IP address or user agent is stored).  clickmem_load() returns a table
  * of CAPACITY entries living TTL_S seconds: the saved one, or a fresh one
  * with a new salt when there is none (or it is unreadable: logged).  Entries
- * older than the TTL at NOW (the clock), or dated ahead of it, are kept
- * neither in the table nor in the file: the next save writes it without
- * them (click_memory = 0: without any).
+ * that no hit still to be read can use at NOW (the clock): older than the
+ * TTL plus BACKLOG_S (how far behind the clock hits are still read: the
+ * site's max_event_age), or dated ahead of the clock, are kept neither in
+ * the table nor in the file: each save leaves them out (click_memory = 0:
+ * all of them).
  */
-struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t now);
+struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, int64_t backlog_s,
+			       int64_t now);
 
 /* How long an epik is remembered from now on (a reload changed
  * click_memory): TTL_S seconds, 0 for not at all. */

@@ -69,6 +69,7 @@ struct shipper {
 	int64_t warn_logged_at;
 	uint64_t expired_unsaid;    /* events dropped as too old since the last such line */
 	int64_t expired_said_at;    /* when that line was logged; 0: never */
+	struct loop_timer *say_timer; /* says the rest of them a minute after it */
 	int quiesced;               /* no new request starts (shutting down) */
 };
 
@@ -406,19 +407,31 @@ static size_t drop_expired(struct shipper *sh, size_t from, size_t to)
 	}
 	if (kept < to) {
 		/* A week's conversions may go this way: worth a human's look,
-		 * said at most once a minute, with the count since. */
+		 * said once a minute at most, with every one counted: the rest
+		 * of a minute's are said at its end. */
 		sh->expired_unsaid += to - kept;
-		if (sh->expired_said_at == 0 || loop_now_ms() - sh->expired_said_at >= 60000) {
-			log_warn("site %s: %llu events waited in the spool past max_event_age (%llds), which "
-				 "Pinterest would refuse: not sent, written to rejected.log (status counts them as "
-				 "REJECTED; said at most once a minute)",
-				 sh->conf.site, (unsigned long long)sh->expired_unsaid,
-				 (long long)(sh->conf.max_event_age_ms / 1000));
-			sh->expired_unsaid = 0;
-			sh->expired_said_at = loop_now_ms();
+		if (!loop_timer_armed(sh->say_timer)) {
+			int64_t wait = sh->expired_said_at == 0 ? 0 : sh->expired_said_at + 60000 - loop_now_ms();
+			loop_timer_arm(sh->say_timer, wait > 0 ? wait : 0);
 		}
 	}
 	return kept - from;
+}
+
+static void say_expired(void *ctx)
+{
+	struct shipper *sh = ctx;
+
+	if (sh->expired_unsaid == 0) {
+		return;
+	}
+	log_warn("site %s: %llu events waited in the spool past max_event_age (%llds), which Pinterest "
+		 "would refuse: not sent, written to rejected.log (status counts them as REJECTED; said "
+		 "once a minute at most)",
+		 sh->conf.site, (unsigned long long)sh->expired_unsaid,
+		 (long long)(sh->conf.max_event_age_ms / 1000));
+	sh->expired_unsaid = 0;
+	sh->expired_said_at = loop_now_ms();
 }
 
 /* Drops expired events from the ranges still to send.  1 when none is left. */
@@ -1009,8 +1022,9 @@ struct shipper *shipper_new(struct ship *s, const struct shipper_conf *conf, str
 	sh->spool = spool;
 	sh->easy = curl_easy_init();
 	sh->timer = loop_timer_new(s->loop, on_timer, sh);
+	sh->say_timer = loop_timer_new(s->loop, say_expired, sh);
 	sh->answer.max = ANSWER_MAX;
-	if (sh->easy == NULL || sh->timer == NULL) {
+	if (sh->easy == NULL || sh->timer == NULL || sh->say_timer == NULL) {
 		shipper_free(sh);
 		return NULL;
 	}
@@ -1064,6 +1078,10 @@ void shipper_free(struct shipper *sh)
 		explicit_bzero(sh->header_token, strlen(sh->header_token));
 		free(sh->header_token);
 	}
+	if (sh->say_timer != NULL) {
+		say_expired(sh); /* what a stop would leave unsaid */
+	}
+	loop_timer_free(sh->say_timer);
 	loop_timer_free(sh->timer);
 	spool_batch_free(&sh->batch);
 	buf_free(&sh->body);

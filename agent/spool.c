@@ -352,6 +352,9 @@ static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t 
 	const uint8_t *p;
 	ssize_t n;
 
+	if (size - off < REC_HEADER) {
+		return 0; /* too short for a record: counted at open, stepped over */
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		if (sp->ra.len > 0 && seg == sp->ra_seg && off >= sp->ra_off &&
 		    off + REC_HEADER <= sp->ra_off + sp->ra.len) {
@@ -402,6 +405,7 @@ static uint64_t read_record_ra(struct spool *sp, int fd, uint64_t seg, uint64_t 
 	/* The refill read less than a whole record the size vouches for (a
 	 * short read): no corruption, tried again later. */
 	buf_reset(&sp->ra);
+	errno = EIO;
 	return RA_ERROR;
 }
 
@@ -634,8 +638,9 @@ static void ring_add(uint64_t **ring, size_t *cap, size_t *count, uint64_t k)
  * (struct seen).  Only sound records (CRC checked): a damaged one is not
  * sent, and its event must not be taken for sent when met again.
  */
-static void seen_range(struct spool *sp)
+static int seen_range(struct spool *sp)
 {
+	int result = 0;
 	struct spool_pos from = sp->have_ckpt ? sp->ckpt : sp->ack;
 	int check_gen = sp->have_ckpt;
 	uint32_t gen = sp->ckpt_gen;
@@ -665,15 +670,28 @@ static void seen_range(struct spool *sp)
 			end = sp->commit.off;
 		}
 		seg_path(sp, sg->id, path, sizeof path);
-		if (off >= end || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (off >= end) {
 			continue;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			log_err("open %s: %s", path, strerror(errno));
+			result = -1;
+			break;
 		}
 		while (off < end) {
 			uint64_t len = read_record(fd, off, end, &sp->rbuf, 1);
 			const uint8_t *p = (const uint8_t *)sp->rbuf.p;
 			if (len == 0) {
-				off = resync(fd, off, end);
-				continue;
+				len = resync(fd, off, end);
+				if (len != REC_UNREAD) {
+					off = len;
+					continue;
+				}
+			}
+			if (len == REC_UNREAD) {
+				log_err("read %s: %s", path, strerror(errno));
+				result = -1;
+				break;
 			}
 			if (REC_FIXED + (size_t)p[49] <= sp->rbuf.len) {
 				ring_add(&ring, &cap, &count, seen_key((const char *)p + REC_FIXED, p[49], p[48]));
@@ -681,6 +699,9 @@ static void seen_range(struct spool *sp)
 			off += len;
 		}
 		close(fd);
+		if (result < 0) {
+			break;
+		}
 	}
 	/* The newest are those to keep: when the set cannot take them all,
 	 * what it holds (all older) goes. */
@@ -694,6 +715,7 @@ static void seen_range(struct spool *sp)
 	free(ring);
 	sp->seen_to = sp->commit;
 	sp->seen_to_gen = sp->segs[sp->nsegs - 1].gen;
+	return result;
 }
 
 struct spool *spool_open(const char *dir)
@@ -751,6 +773,13 @@ struct spool *spool_open(const char *dir)
 			return NULL;
 		}
 		if (sg->id == sp->ack.seg && sp->ack.off > sg->size) {
+			/* Emptied in place (retire()) without its next generation
+			 * saved (a crash between, a failed write): the saved ack,
+			 * past the end, would skip the records appended from now
+			 * on.  The generation is bumped before the next write. */
+			if (sg->gen == sp->ack_gen && i + 1 == sp->nsegs) {
+				sp->gen_pending = 1;
+			}
 			sp->ack.off = sg->size;
 		}
 	}
@@ -780,8 +809,12 @@ struct spool *spool_open(const char *dir)
 	sp->read = sp->ack;
 	/* After a crash between the spool's fsync and the checkpoint's, the
 	 * files are read again from their checkpoints: what they give that
-	 * the spool holds already is known. */
-	seen_range(sp);
+	 * the spool holds already is known (a read error: the site starts
+	 * later, rather than send those events twice). */
+	if (seen_range(sp) < 0) {
+		spool_close(sp);
+		return NULL;
+	}
 	if (sp->corrupt > 0) {
 		log_warn("spool %s: %" PRIu64 " corrupt record(s) skipped; %" PRIu64 " events pending",
 			 sp->dir, sp->corrupt, sp->events);
@@ -982,8 +1015,10 @@ void spool_rollback(struct spool *sp)
 		sp->segs[sp->nsegs - 1].size = sp->commit.off;
 		sp->cut_pending = 0;
 	} else {
-		log_warn("cut back %s: %s; nothing more is written to the spool until it is", path,
-			 strerror(errno));
+		if (!sp->cut_pending) {
+			log_warn("cut back %s: %s; nothing more is written to the spool until it is", path,
+				 strerror(errno));
+		}
 		sp->cut_pending = 1;
 	}
 	sp->events -= sp->uncommitted;
@@ -992,7 +1027,11 @@ void spool_rollback(struct spool *sp)
 	sp->new_segment = 0;
 	/* The files go back to their saved checkpoints (tsite_rewind()):
 	 * the events committed since are met again. */
-	seen_range(sp);
+	if (seen_range(sp) < 0) {
+		log_warn("spool %s: the events committed since the last checkpoint could not all be read "
+			 "again: those met again may be spooled twice (with the same event_id, which "
+			 "Pinterest counts once)", sp->dir);
+	}
 }
 
 int spool_recovering(const struct spool *sp) { return sp->seen.n > 0; }
@@ -1056,8 +1095,9 @@ static int reader_fd(struct spool *sp, uint64_t seg)
 	seg_path(sp, seg, path, sizeof path);
 	sp->rfd = open(path, O_RDONLY | O_CLOEXEC);
 	sp->rseg = seg;
-	if (sp->rfd < 0) {
-		log_err("open %s: %s", path, strerror(errno));
+	if (sp->rfd < 0 && !sp->read_failing) {
+		log_err("open %s: %s; tried again shortly", path, strerror(errno));
+		sp->read_failing = 1;
 	}
 	return sp->rfd;
 }
@@ -1141,15 +1181,11 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		len = read_record_ra(sp, fd, s->id, sp->read.off, size, &payload, sp->corrupt > 0);
 		if (len == RA_ERROR) {
 			if (!sp->read_failing) {
-				log_err("spool %s: read: %s; tried again every second", sp->dir,
+				log_err("spool %s: read: %s; tried again shortly", sp->dir,
 					strerror(errno ? errno : EIO));
 			}
 			sp->read_failing = 1;
 			goto fail;
-		}
-		if (sp->read_failing) {
-			sp->read_failing = 0;
-			log_info("spool %s: read again", sp->dir);
 		}
 		if (len == 0) {
 			/* Counted at open; skipped here without a word. */
@@ -1162,6 +1198,10 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		sp->read.off += len;
 	}
 	b->end = sp->read;
+	if (sp->read_failing) {
+		sp->read_failing = 0;
+		log_info("spool %s: read again", sp->dir);
+	}
 	return (int)b->n;
 fail:
 	/* Nothing of this batch is taken: the next read starts where it did. */

@@ -24,7 +24,10 @@
 #   quiet      a read of the log fails, and nothing more is written to it:
 #              read again 5 s later (it waited for the next write);
 #   jlog       delivery.log cannot be opened at a start: it is opened at its
-#              next line (it was never written again).
+#              next line (it was never written again);
+#   bump       a drained segment emptied in place, and its next generation
+#              not saved: nothing is written until it is, at the next start
+#              too (the old ack skipped the new records: events lost).
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
@@ -144,6 +147,30 @@ agent_stop TERM
 [ "$(grep -c "affected" "$T/faults.log")" -ge 4 ] || fail "the faults were not all made: $(cat "$T/faults.log")"
 [ "$(wc -l < "$S/delivery.log")" -gt "$before" ] || fail "delivery.log was not written after its open failed"
 report "batch, quiet, jlog: a short then failed batch read, a failed read of a quiet log, delivery.log opened late"
+
+# ---- bump: a drained segment emptied in place, and the write of its next
+# generation failing: nothing more is written until it is saved; then a
+# stop, a start while Pinterest is down, and another start.
+faults "pwrite,.seg,EIO,1,1000"
+agent_start 1
+more bump 120 # well over 64 KB now: emptied in place once delivered
+wait_delivered "$T/exp" 20
+wait_log 10 "empty .*\.seg: its generation: Input/output error; nothing more is written to the spool until it is saved"
+more blocked 10
+wait_log 10 "site shop: the state disk failed \(save the generation of a segment of $S/spool: Input/output error\)"
+agent_stop TERM
+faults ""
+ep_control '{"status": 503}'
+agent_start 1
+more down 20
+wait_until 10 "a 503 answer" eval '[ "$(request_count 503)" -ge 1 ]'
+agent_stop TERM
+ep_control '{"mode": "ok"}'
+agent_start 1
+wait_delivered "$T/exp" 30
+hold 1 "nothing sent twice" test "$(dup_count)" -eq 0
+agent_stop TERM
+report "bump: the generation not saved after emptying: saved before the next write, at the next start too; nothing lost"
 
 assert_delivered_once "$T/exp"
 answers_done

@@ -13,6 +13,7 @@ static const char EPIK_B[] = "dj0yJnU9SECONDsecondSECONDsecond";
 
 #define T0 INT64_C(1795860000)
 #define DAY INT64_C(86400)
+#define HOUR_S INT64_C(3600)
 
 static void key_of(const struct clickmem *cm, const char *ip, const char *ua,
 		   uint8_t key[CLICKMEM_KEY_LEN])
@@ -319,33 +320,54 @@ static void test_save_load_expired(void **state)
 	put(cm, "203.0.113.6", UA, T0 + 20 * DAY, EPIK_B);
 	assert_int_equal(clickmem_save(cm, dir, T0 + 40 * DAY), 0);
 	assert_int_equal(clickmem_count(cm), 1);
-	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0 + 40 * DAY);
 	assert_int_equal(clickmem_count(back), 1);
 	assert_false(clickmem_dirty(back));
 	assert_string_equal(get(back, "203.0.113.6", UA, T0 + 40 * DAY), EPIK_B);
 	clickmem_free(back);
 	/* Loaded later, the other is too old as well. */
-	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 60 * DAY);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0 + 60 * DAY);
 	assert_int_equal(clickmem_count(back), 0);
 	assert_true(clickmem_dirty(back));
 	clickmem_free(back);
 	/* click_memory = 0: none is loaded, and the file is to be written again. */
-	back = clickmem_load(dir, 1024, 0, T0 + 40 * DAY);
+	back = clickmem_load(dir, 1024, 0, 0, T0 + 40 * DAY);
 	assert_int_equal(clickmem_count(back), 0);
 	assert_true(clickmem_dirty(back));
 	assert_int_equal(clickmem_save(back, dir, T0 + 40 * DAY), 0);
 	clickmem_free(back);
-	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0 + 40 * DAY);
 	assert_int_equal(clickmem_count(back), 0);
 	clickmem_free(back);
 	/* An epik dated ahead of the clock (saved before the clock was set
 	 * back) is not loaded. */
 	put(cm, "203.0.113.7", UA, T0 + 41 * DAY, EPIK_A);
 	assert_int_equal(clickmem_save(cm, dir, T0 + 41 * DAY), 0);
-	back = clickmem_load(dir, 1024, 30 * DAY, T0 + 40 * DAY);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0 + 40 * DAY);
 	assert_int_equal(clickmem_count(back), 1);
 	assert_string_equal(get(back, "203.0.113.6", UA, T0 + 40 * DAY), EPIK_B);
 	clickmem_free(back);
+	/* A catch-up: hits are read up to max_event_age behind the clock, so
+	 * an epik 3 hours old under a click_memory of 1 hour is kept with a
+	 * backlog of 7 days, for the hits of its hour; without, it goes. */
+	{
+		struct clickmem *one = clickmem_new(1024, HOUR_S, SALT);
+		char *sub = tu_tmpdir();
+		put(one, "203.0.113.8", UA, T0, EPIK_A);
+		assert_int_equal(clickmem_save(one, sub, T0), 0);
+		clickmem_free(one);
+		back = clickmem_load(sub, 1024, HOUR_S, 7 * DAY, T0 + 3 * HOUR_S);
+		assert_int_equal(clickmem_count(back), 1);
+		assert_string_equal(get(back, "203.0.113.8", UA, T0 + HOUR_S / 2), EPIK_A);
+		assert_int_equal(clickmem_save(back, sub, T0 + 3 * HOUR_S), 0);
+		assert_int_equal(clickmem_count(back), 1);
+		clickmem_free(back);
+		back = clickmem_load(sub, 1024, HOUR_S, 0, T0 + 3 * HOUR_S);
+		assert_int_equal(clickmem_count(back), 0);
+		clickmem_free(back);
+		tu_rmtree(sub);
+		free(sub);
+	}
 	/* A reload that shortens click_memory has the table saved again. */
 	clickmem_save(cm, dir, T0 + 41 * DAY);
 	assert_false(clickmem_dirty(cm));
@@ -441,7 +463,7 @@ static void test_save_load_damaged(void **state)
 	(void)state;
 	put(cm, "203.0.113.5", UA, T0, EPIK_A);
 	assert_int_equal(clickmem_save(cm, dir, T0), 0);
-	back = clickmem_load(dir, 1024, 30 * DAY, T0);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0);
 	assert_non_null(back);
 	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
 	clickmem_free(back);
@@ -456,7 +478,7 @@ static void test_save_load_damaged(void **state)
 		fputc('x', f);
 	}
 	fclose(f);
-	back = clickmem_load(dir, 1024, 30 * DAY, T0);
+	back = clickmem_load(dir, 1024, 30 * DAY, 0, T0);
 	assert_non_null(back);
 	assert_string_equal(get(back, "203.0.113.5", UA, T0 + 1), EPIK_A);
 	assert_int_equal(clickmem_count(back), 1);
