@@ -547,6 +547,54 @@ static void test_ack_of_old_generation(void **state)
 	free(dir);
 }
 
+/*
+ * A few bytes of garbage, fewer than a record's header, at the end of a
+ * segment that is not the last (disk damage): the open counts them as
+ * corrupt, and the batch reader steps over them to the next segment (it
+ * took them for a short read and stalled sending for good).
+ */
+static void test_short_tail_not_last(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], ids[256];
+	uint64_t segs[4];
+	struct spool *sp;
+	FILE *f;
+	int in, out;
+	char head[16];
+	(void)state;
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	append_small(sp, 0, 2);
+	spool_close(sp);
+	only_segment(dir, path, sizeof path);
+	f = fopen(path, "ab");
+	assert_non_null(f);
+	fputs("GARBAGE!!!", f);
+	fclose(f);
+	/* A second, empty segment after it, with the first one's header. */
+	in = open(path, O_RDONLY);
+	assert_true(in >= 0);
+	assert_int_equal(read(in, head, sizeof head), sizeof head);
+	close(in);
+	assert_int_equal(segments(dir, segs, 4), 1);
+	snprintf(path, sizeof path, "%s/spool/%016" PRIx64 ".seg", dir, segs[0] + 1);
+	out = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(out >= 0);
+	assert_int_equal(write(out, head, sizeof head), sizeof head);
+	close(out);
+
+	sp = spool_open(dir);
+	assert_non_null(sp);
+	assert_int_equal(spool_corrupt(sp), 1);
+	append_small(sp, 2, 1);
+	batch_ids(sp, ids, sizeof ids);
+	assert_string_equal(ids, "ev-0,ev-1,ev-2");
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_ack_damaged),
 		cmocka_unit_test(test_flipped_byte),
 		cmocka_unit_test(test_ack_of_old_generation),
+		cmocka_unit_test(test_short_tail_not_last),
 		cmocka_unit_test(test_ack_unsaved_deletes_segments),
 		cmocka_unit_test(test_ack_unsaved_logged_once_per_spell),
 	};
