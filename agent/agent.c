@@ -760,7 +760,7 @@ static void agent_reload(struct agent *a)
 			pipeline_free(old->pl);
 			old->site = s;
 			old->pl = pl;
-			clickmem_set_ttl(old->cm, s->click_memory / 1000);
+			clickmem_set_ttl(old->cm, s->click_memory / 1000, s->max_event_age / 1000);
 			shipper_conf_of(a, s, &sc);
 			sc.site = s->name;
 			shipper_reconfigure(old->sh, &sc);

@@ -341,12 +341,16 @@ size_t clickmem_count(const struct clickmem *cm)
 
 int clickmem_dirty(const struct clickmem *cm) { return cm->dirty; }
 
-void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s)
+void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s, int64_t backlog_s)
 {
-	if (ttl_s < cm->ttl) {
+	if (backlog_s < 0) {
+		backlog_s = 0;
+	}
+	if (ttl_s < cm->ttl || backlog_s < cm->backlog) {
 		cm->dirty = 1; /* the next save keeps less */
 	}
 	cm->ttl = ttl_s;
+	cm->backlog = backlog_s;
 }
 
 const uint8_t *clickmem_salt(const struct clickmem *cm) { return cm->salt; }

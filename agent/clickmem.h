@@ -94,8 +94,9 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 			       int64_t now);
 
 /* How long an epik is remembered from now on (a reload changed
- * click_memory): TTL_S seconds, 0 for not at all. */
-void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s);
+ * click_memory or max_event_age): TTL_S seconds, 0 for not at all, and
+ * BACKLOG_S (as clickmem_load()'s). */
+void clickmem_set_ttl(struct clickmem *cm, int64_t ttl_s, int64_t backlog_s);
 int clickmem_save(struct clickmem *cm, const char *dir, int64_t now);
 
 /* The salt of the keys (16 bytes). */

@@ -777,7 +777,7 @@ struct spool *spool_open(const char *dir)
 			 * saved (a crash between, a failed write): the saved ack,
 			 * past the end, would skip the records appended from now
 			 * on.  The generation is bumped before the next write. */
-			if (sg->gen == sp->ack_gen && i + 1 == sp->nsegs) {
+			if (sg->gen == sp->ack_gen && i + 1 == sp->nsegs && sg->size == SEG_HEADER) {
 				sp->gen_pending = 1;
 			}
 			sp->ack.off = sg->size;
@@ -1179,6 +1179,18 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 		}
 		const uint8_t *payload;
 		len = read_record_ra(sp, fd, s->id, sp->read.off, size, &payload, sp->corrupt > 0);
+		if (len == 0) {
+			/* Counted at open; stepped over here without a word. */
+			uint64_t next = resync(fd, sp->read.off, size);
+			if (next == REC_UNREAD) {
+				/* Not a place to resume from: the rest would be
+				 * skipped (and acknowledged with the batch). */
+				len = RA_ERROR;
+			} else {
+				sp->read.off = next;
+				continue;
+			}
+		}
 		if (len == RA_ERROR) {
 			if (!sp->read_failing) {
 				log_err("spool %s: read: %s; tried again shortly", sp->dir,
@@ -1186,11 +1198,6 @@ int spool_read_batch(struct spool *sp, size_t max, size_t max_bytes, struct spoo
 			}
 			sp->read_failing = 1;
 			goto fail;
-		}
-		if (len == 0) {
-			/* Counted at open; skipped here without a word. */
-			sp->read.off = resync(fd, sp->read.off, size);
-			continue;
 		}
 		if (batch_add(b, payload, len - REC_HEADER) < 0) {
 			goto fail;

@@ -365,13 +365,24 @@ static void test_save_load_expired(void **state)
 		back = clickmem_load(sub, 1024, HOUR_S, 0, T0 + 3 * HOUR_S);
 		assert_int_equal(clickmem_count(back), 0);
 		clickmem_free(back);
+		/* A reload that raises max_event_age keeps them too. */
+		one = clickmem_new(1024, HOUR_S, SALT);
+		put(one, "203.0.113.8", UA, T0, EPIK_A);
+		clickmem_set_ttl(one, HOUR_S, 7 * DAY);
+		assert_int_equal(clickmem_save(one, sub, T0 + 3 * HOUR_S), 0);
+		assert_int_equal(clickmem_count(one), 1);
+		clickmem_set_ttl(one, HOUR_S, 0);
+		assert_true(clickmem_dirty(one));
+		assert_int_equal(clickmem_save(one, sub, T0 + 3 * HOUR_S), 0);
+		assert_int_equal(clickmem_count(one), 0);
+		clickmem_free(one);
 		tu_rmtree(sub);
 		free(sub);
 	}
 	/* A reload that shortens click_memory has the table saved again. */
 	clickmem_save(cm, dir, T0 + 41 * DAY);
 	assert_false(clickmem_dirty(cm));
-	clickmem_set_ttl(cm, DAY);
+	clickmem_set_ttl(cm, DAY, 0);
 	assert_true(clickmem_dirty(cm));
 	assert_int_equal(clickmem_save(cm, dir, T0 + 41 * DAY), 0);
 	assert_int_equal(clickmem_count(cm), 1);
