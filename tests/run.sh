@@ -68,7 +68,34 @@ for bin in build/tests/test_*; do
 	echo "$name: $p passed, $f failed"
 done
 
-# Everything else: one result each.
+# Everything else: one result each, TEST_JOBS (2) at a time: the tests
+# mostly wait (for the agent, the endpoint, timers), and each has its own
+# folder, ports and agent.  Each result is printed when its test ends.
+jobs_max=${TEST_JOBS:-2}
+mkdir -p "$log_dir/results"
+
+# run_bg NAME COMMAND...: runs one test in the background (under
+# $PINTAIL_RUN as PINTAIL when set), its result in results/, printed when done.
+run_bg() {
+	local name=$1 res
+	shift
+	res="$log_dir/results/${name//\//_}"
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n || true
+	done
+	(
+		start=$SECONDS
+		if run_one "$name" "$@" > "$res.out"; then
+			echo "$name: passed ($((SECONDS - start)) s)" >> "$res.out"
+			echo pass > "$res"
+		else
+			echo "$name: FAILED ($((SECONDS - start)) s)" >> "$res.out"
+			echo fail > "$res"
+		fi
+		flock "$log_dir/print.lock" cat "$res.out"
+	) &
+}
+
 others=(lint selftest)
 [ -x build/tests/alloc_count ] && others+=(alloc)
 for t in tests/integration/test_* tests/live/test_* tests/answers/test_*; do
@@ -85,15 +112,7 @@ for t in "${others[@]}"; do
 	*.py) cmd=("$PYTHON" "$t") ;;
 	*) cmd=(bash "$t") ;;
 	esac
-	start=$SECONDS
-	if run_one "$t" "${cmd[@]}"; then
-		passed=$((passed + 1))
-		echo "$t: passed ($((SECONDS - start)) s)"
-	else
-		failed=$((failed + 1))
-		failures+=("$t")
-		echo "$t: FAILED ($((SECONDS - start)) s)"
-	fi
+	run_bg "$t" "${cmd[@]}"
 done
 
 # A few integration tests again with the agent built with ASan and UBSan:
@@ -109,17 +128,20 @@ tests/answers/test_crash_twice.sh"
 if [ -x build/pintail-asan ]; then
 	for t in $ASAN_TESTS; do
 		wanted "asan:$t" || continue
-		start=$SECONDS
-		if PINTAIL=$PWD/build/pintail-asan run_one "asan:$t" bash "$t"; then
-			passed=$((passed + 1))
-			echo "asan:$t: passed ($((SECONDS - start)) s)"
-		else
-			failed=$((failed + 1))
-			failures+=("asan:$t")
-			echo "asan:$t: FAILED ($((SECONDS - start)) s)"
-		fi
+		run_bg "asan:$t" env PINTAIL="$PWD/build/pintail-asan" bash "$t"
 	done
 fi
+wait
+
+for res in "$log_dir"/results/*; do
+	[ -f "$res" ] && [ "${res%.out}" = "$res" ] || continue
+	if [ "$(cat "$res")" = pass ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$(basename "$res")")
+	fi
+done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log_dir)"
 [ ${#failures[@]} -eq 0 ] && rm -rf "$log_dir"
