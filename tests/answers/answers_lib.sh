@@ -56,6 +56,22 @@ shop_site() {
 	make_live_site shop "$LOG" "$@"
 }
 
+# faults RULES: the next agent_start runs the agent with faultinj.so
+# making the calls of RULES fail (tests/tools/faultinj.c; none when RULES is
+# empty); the rules of a CALL@ count only once $FAULTS_ARM exists.
+FAULTS_ARM=$T/faults.arm
+faults() {
+	local so=$PINTAIL_TOP/build/tests/faultinj.so
+	[ -f "$so" ] || fail "$so is missing (make test-bins)"
+	rm -f "$FAULTS_ARM"
+	if [ -n "$1" ]; then
+		AGENT_AS=(env LD_PRELOAD="$so" PINTAIL_FAULTS="$1" PINTAIL_FAULTS_ARM="$FAULTS_ARM"
+			PINTAIL_FAULTS_LOG="$T/faults.log")
+	else
+		AGENT_AS=()
+	fi
+}
+
 # ---------------------------------------------------------------- python
 
 ans_py() { "$PYTHON" "$T/answers.py" "$@"; }

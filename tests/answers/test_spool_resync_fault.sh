@@ -7,10 +7,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-SO=$PINTAIL_TOP/build/tests/faultinj.so
-[ -f "$SO" ] || fail "$SO is missing (make test-bins)"
 S=$T/state/shop
-ARM=$T/faults.arm
 shop_site --batch-max 7
 ep_control '{"status": 503}'
 agent_start 1
@@ -27,10 +24,9 @@ torn=$(grep -F '/products/a-29"' "$T/expected.jsonl" | grep -o '"event_id":"[0-9
 
 # The batch reader holds the segment in its read-ahead from the start; the
 # first read once armed is the one stepping over the damaged record.
-AGENT_AS=(env LD_PRELOAD="$SO" PINTAIL_FAULTS="pread@,.seg,EIO,1,1" PINTAIL_FAULTS_ARM="$ARM"
-	PINTAIL_FAULTS_LOG="$T/faults.log")
+faults "pread@,.seg,EIO,1,1"
 agent_start 1
-touch "$ARM"
+touch "$FAULTS_ARM"
 ep_control '{"mode": "ok"}'
 wait_log 15 "spool $S/spool: read: Input/output error; tried again shortly"
 append_lines "$LOG" b 0 10

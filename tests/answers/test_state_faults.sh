@@ -31,22 +31,7 @@
 . "$(dirname "$0")/answers_lib.sh"
 set -euo pipefail
 
-SO=$PINTAIL_TOP/build/tests/faultinj.so
-[ -f "$SO" ] || fail "$SO is missing (make test-bins)"
 S=$T/state/shop
-ARM=$T/faults.arm
-
-# faults RULES: the next agent_start runs the agent with these faults (none
-# when empty); rules of a CALL@ count only once $ARM exists.
-faults() {
-	rm -f "$ARM"
-	if [ -n "$1" ]; then
-		AGENT_AS=(env LD_PRELOAD="$SO" PINTAIL_FAULTS="$1" PINTAIL_FAULTS_ARM="$ARM"
-			PINTAIL_FAULTS_LOG="$T/faults.log")
-	else
-		AGENT_AS=()
-	fi
-}
 # agent_gone: the agent killed itself (crashafter): reap it.
 agent_gone() {
 	wait_until 10 "the agent's end" eval '! proc_alive "$AGENT_PID"'
@@ -138,7 +123,7 @@ faults "open,/shop/delivery.log,EMFILE,1,1;pread@,.seg,shorteio,1,1,40;read@,/lo
 before=$(wc -l < "$S/delivery.log")
 agent_start 1
 wait_log 10 "open $S/delivery.log: Too many open files; tried again at its next line"
-touch "$ARM"
+touch "$FAULTS_ARM"
 more batch 20
 wait_log 10 "read $LOG: Input/output error; tried again every 5 s"
 wait_delivered "$T/exp" 30
