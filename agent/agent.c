@@ -520,6 +520,7 @@ static void on_start_timer(void *ctx)
 		site_commit(as);
 	}
 	if (left < a->nwaiting) {
+		a->nwaiting = left;
 		write_status(a);
 	}
 	a->nwaiting = left;
@@ -642,6 +643,18 @@ static void write_status(struct agent *a)
 			buf_addc(&b, ',');
 		}
 		status_site(&b, a->sites[i]);
+	}
+	/* Sites that could not start yet (start_or_wait()): named, so that
+	 * status says why they show nothing. */
+	for (size_t i = 0; i < a->nwaiting; i++) {
+		const struct site *s = a->waiting[i];
+		if (a->nsites > 0 || i > 0) {
+			buf_addc(&b, ',');
+		}
+		buf_adds(&b, "{\"name\":");
+		buf_add_json_str(&b, s->name, strlen(s->name));
+		buf_addf(&b, ",\"ad_account_id\":\"%s\",\"test_mode\":%s,\"waiting\":true,\"files\":[]}",
+			 s->ad_account_id, s->test_mode ? "true" : "false");
 	}
 	buf_adds(&b, "]}\n");
 	if (statedir_replace(a->cfg->agent.state_dir, "status.json", b.p, b.len, &step) < 0) {

@@ -113,6 +113,12 @@ static void print_site(const cJSON *s, double now)
 	const cJSON *files = cJSON_GetObjectItemCaseSensitive(s, "files"), *f;
 	const char *state = "delivering";
 
+	if (flag(s, "waiting")) {
+		printf("\nsite %s (ad account %s): NOT STARTED: its state could not be made or read; "
+		       "tried again, at most a minute apart (the agent's log says what failed)\n",
+		       str(s, "name"), str(s, "ad_account_id"));
+		return;
+	}
 	if (flag(s, "paused")) {
 		state = "PAUSED";
 	} else if (flag(s, "disk_failed")) {

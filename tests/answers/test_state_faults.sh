@@ -4,8 +4,9 @@
 # injection), one site through several runs of the agent.  Nothing is lost,
 # nothing is sent twice, and what failed is said:
 #   ack        the spool's ack cannot be opened at a start: the site starts
-#              5 s later (taken for absent, every acknowledged event of the
-#              segment was sent again);
+#              5 s later, and status says it is NOT STARTED meanwhile
+#              (taken for absent, every acknowledged event of the segment
+#              was sent again);
 #   checkpoint the checkpoint cannot be opened at a start: the same (the log
 #              was read again from its beginning, and the good checkpoint
 #              saved over);
@@ -59,6 +60,9 @@ agent_stop TERM
 faults "fopen,/spool/ack,EIO,1,1"
 agent_start
 wait_log 10 "open $S/spool/ack: Input/output error; the site starts later"
+"$PINTAIL" -c "$CONF" status shop > "$T/waiting.txt" 2>&1 || fail "status of a site waiting to start: $(cat "$T/waiting.txt")"
+grep -q "^site shop (ad account [0-9]*): NOT STARTED: its state could not be made or read" "$T/waiting.txt" ||
+	fail "status does not say the site is not started: $(cat "$T/waiting.txt")"
 more ack 10
 wait_delivered "$T/exp" 20
 hold 1 "nothing sent twice" test "$(dup_count)" -eq 0
