@@ -523,7 +523,6 @@ static void on_start_timer(void *ctx)
 		a->nwaiting = left;
 		write_status(a);
 	}
-	a->nwaiting = left;
 	if (left > 0) {
 		a->start_delay = a->start_delay * 2 < START_RETRY_MAX_MS ? a->start_delay * 2 : START_RETRY_MAX_MS;
 		loop_timer_arm(a->start_timer, a->start_delay);

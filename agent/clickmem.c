@@ -291,12 +291,18 @@ static void store(struct clickmem *cm, struct entry *e, const uint8_t key[CLICKM
 	cm->dirty = 1;
 }
 
+/* 1 when an epik of N bytes seen at T may be kept at all. */
+static int keepable(const struct clickmem *cm, size_t n, int64_t t)
+{
+	return n > 0 && n <= CLICKMEM_EPIK_MAX && cm->ttl > 0 && t > 0;
+}
+
 void clickmem_put(struct clickmem *cm, const uint8_t key[CLICKMEM_KEY_LEN], int64_t t, int64_t now,
 		  const char *epik, size_t n)
 {
 	struct entry *e = find(cm, key);
 
-	if (n == 0 || n > CLICKMEM_EPIK_MAX || cm->ttl <= 0 || t <= 0) {
+	if (!keepable(cm, n, t)) {
 		return;
 	}
 	/* An older line read later does not replace a newer epik, unless
@@ -439,6 +445,7 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 	while (cm != NULL) {
 		uint8_t key[CLICKMEM_KEY_LEN], len;
 		uint64_t t;
+		int64_t seen;
 		char epik[CLICKMEM_EPIK_MAX];
 		if (fread(key, 1, sizeof key, f) != sizeof key || fread(&t, 1, 8, f) != 8 ||
 		    fread(&len, 1, 1, f) != 1) {
@@ -450,12 +457,12 @@ struct clickmem *clickmem_load(const char *dir, size_t capacity, int64_t ttl_s, 
 			}
 			break;
 		}
-		if (len == 0 || len > CLICKMEM_EPIK_MAX || (int64_t)le64toh(t) <= 0 ||
-		    stale(cm, (int64_t)le64toh(t), now)) {
+		seen = (int64_t)le64toh(t);
+		if (!keepable(cm, len, seen) || stale(cm, seen, now)) {
 			dropped = 1; /* and the file is written again without it */
 			continue;
 		}
-		store(cm, find(cm, key), key, (int64_t)le64toh(t), epik, len);
+		store(cm, find(cm, key), key, seen, epik, len);
 	}
 	if (cm != NULL && ferror(f)) {
 		/* Cut short by an I/O error: what is left would be saved over

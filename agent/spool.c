@@ -844,8 +844,29 @@ void spool_close(struct spool *sp)
 
 /* ---- writing ---- */
 
-/* Writes the buffered records to the last segment. 0, or -1 with errno. */
 static int bump_gen(struct spool *sp);
+
+/*
+ * Cuts the last segment back to the commit (a rollback): 0, or -1 (errno)
+ * with cut_pending set, nothing more being written until it is made.
+ */
+static int cut_to_commit(struct spool *sp)
+{
+	struct seg *last = &sp->segs[sp->nsegs - 1];
+
+	if (sp->wfd < 0) {
+		char path[4096];
+		seg_path(sp, last->id, path, sizeof path);
+		sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
+	if (sp->wfd < 0 || ftruncate(sp->wfd, (off_t)sp->commit.off) < 0) {
+		sp->cut_pending = 1;
+		return -1;
+	}
+	last->size = sp->commit.off;
+	sp->cut_pending = 0;
+	return 0;
+}
 
 /*
  * Finishes what a failed step left half done before anything more is
@@ -856,20 +877,11 @@ static int bump_gen(struct spool *sp);
  */
 static int mend(struct spool *sp)
 {
-	struct seg *last = &sp->segs[sp->nsegs - 1];
-
 	if (sp->cut_pending) {
-		if (sp->wfd < 0) {
-			char path[4096];
-			seg_path(sp, last->id, path, sizeof path);
-			sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		}
-		if (sp->wfd < 0 || ftruncate(sp->wfd, (off_t)sp->commit.off) < 0) {
+		if (cut_to_commit(sp) < 0) {
 			sp->step = "cut back a segment of";
 			return -1;
 		}
-		last->size = sp->commit.off;
-		sp->cut_pending = 0;
 		log_info("spool %s: cut back now", sp->dir);
 	}
 	if (sp->gen_pending && bump_gen(sp) < 0) {
@@ -879,6 +891,7 @@ static int mend(struct spool *sp)
 	return 0;
 }
 
+/* Writes the buffered records to the last segment. 0, or -1 with errno. */
 static int flush_buffer(struct spool *sp)
 {
 	size_t done = 0;
@@ -997,7 +1010,7 @@ int spool_commit(struct spool *sp)
 
 void spool_rollback(struct spool *sp)
 {
-	char path[4096];
+	int was_pending = sp->cut_pending;
 
 	buf_reset(&sp->wbuf);
 	ra_forget(sp);
@@ -1007,19 +1020,12 @@ void spool_rollback(struct spool *sp)
 		sp->wfd = -1;
 		drop_segment(sp, sp->nsegs - 1);
 	}
-	seg_path(sp, sp->segs[sp->nsegs - 1].id, path, sizeof path);
-	if (sp->wfd < 0) {
-		sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	}
-	if (sp->wfd >= 0 && ftruncate(sp->wfd, (off_t)sp->commit.off) == 0) {
-		sp->segs[sp->nsegs - 1].size = sp->commit.off;
-		sp->cut_pending = 0;
-	} else {
-		if (!sp->cut_pending) {
-			log_warn("cut back %s: %s; nothing more is written to the spool until it is", path,
-				 strerror(errno));
-		}
-		sp->cut_pending = 1;
+	if (cut_to_commit(sp) < 0 && !was_pending) {
+		int err = errno;
+		char path[4096];
+		seg_path(sp, sp->segs[sp->nsegs - 1].id, path, sizeof path);
+		log_warn("cut back %s: %s; nothing more is written to the spool until it is", path,
+			 strerror(err));
 	}
 	sp->events -= sp->uncommitted;
 	sp->uncommitted = 0;

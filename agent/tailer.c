@@ -1037,8 +1037,8 @@ static struct tpending *find_pending_path(struct tsite *ts, const char *path)
 	return NULL;
 }
 
-/* 1 when stat() of PATH failed (errno) because a folder on its way may not
- * be entered: the file may well be there still, out of the agent's reach. */
+/* After a failed stat() (errno): 1 when a folder on the way to the path may
+ * not be entered, so that the file may well be there still, out of reach. */
 static int out_of_reach(void) { return errno == EACCES || errno == EPERM; }
 
 static void pending_free(struct tpending *p)
@@ -1223,10 +1223,10 @@ static void pending_lost(struct tsite *ts, const struct tpending *p, const char 
 
 /*
  * Looks at pending file P at its path: 1 when it is still there, with its
- * size taken again, or out of reach, else 0 (renamed or gone).  Shorter than at the last
- * look, it was truncated (copytruncate) before it could be read: what it
- * held past P's offset was never read, nor can any copy be, and it is read
- * from its beginning.
+ * size taken again, or out of reach, else 0 (renamed or gone).  Shorter
+ * than at the last look, it was truncated (copytruncate) before it could be
+ * read: what it held past P's offset was never read, nor can any copy be,
+ * and it is read from its beginning.
  */
 static int pending_look(struct tsite *ts, struct tpending *p)
 {
@@ -1557,6 +1557,8 @@ static void note_moved(struct tsite *ts, const struct ckpt_entry *e, const char 
 	}
 }
 
+static int resume_unreachable(struct tsite *ts, const struct ckpt_entry *e);
+
 /*
  * Resumes an entry without identity: a file of which no line was read yet
  * (it had no complete line, or could not be opened).  While its path holds
@@ -1565,8 +1567,6 @@ static void note_moved(struct tsite *ts, const struct ckpt_entry *e, const char 
  * made pending here and opened by pending_retry().  Otherwise the file at
  * the path is a new one, read from 0.
  */
-static int resume_unreachable(struct tsite *ts, const struct ckpt_entry *e);
-
 static void resume_unread(struct tsite *ts, const struct ckpt_entry *e)
 {
 	char where[PATH_MAX];

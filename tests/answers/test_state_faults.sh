@@ -44,10 +44,6 @@ more() {
 	append_lines "$LOG" "$1" 0 "$2"
 	expected_keys shop "$LOG" > "$T/exp"
 }
-site_started_later() {
-	wait_log 10 "site shop: cannot start \\(see above\\); trying again in 5 s"
-	wait_log 15 "site shop: following|site shop: .*reading it|started"
-}
 
 shop_site
 faults ""
